@@ -1,0 +1,263 @@
+"""The `evalhouse` command: parse options, call the Python API, print.
+
+Only click is imported at start-up; everything heavy loads inside the command that needs
+it, so `evalhouse --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .. import __version__
+from . import params
+from .output import Printer
+
+
+def _exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Errors become a message and an exit code (2 project/usage, 1 failed node)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from ..errors import EvalhouseError
+
+        printer = Printer(quiet=kwargs.get("quiet", False), log_format=kwargs.get("log_format", "text"))
+        try:
+            return func(*args, **kwargs)
+        except EvalhouseError as exc:
+            printer.error(f"error: {exc.render()}", path=exc.path, line=exc.line)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            printer.error("interrupted; tables that were being built keep their previous version")
+            sys.exit(130)
+        except Exception as exc:  # a bug in evalhouse, not in the project
+            if os.environ.get("EVALHOUSE_DEBUG"):
+                raise
+            printer.error(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "  hint: this is a bug in evalhouse; rerun with EVALHOUSE_DEBUG=1 for the traceback and report it"
+            )
+            sys.exit(2)
+
+    return wrapper
+
+
+def _load_vars(vars_text: str | None, vars_file: str | None) -> dict[str, Any]:
+    from ..errors import ConfigError
+    from ..yamlfile import parse_yaml_text, read_yaml
+
+    merged: dict[str, Any] = {}
+    sources = []
+    if vars_file:
+        sources.append(read_yaml(Path(vars_file), what="--vars-file"))
+    if vars_text:
+        sources.append(parse_yaml_text(vars_text, Path("--vars"), what="--vars"))
+    for doc in sources:
+        if doc.data is None:
+            continue
+        if not isinstance(doc.data, dict):
+            raise ConfigError(f"{doc.path} must be a mapping such as '{{k_values: [5, 10]}}'", path=doc.path)
+        merged.update(doc.data)
+    return merged
+
+
+def _project(project_dir: str, vars_text: str | None, vars_file: str | None) -> Any:
+    from ..project import Project
+
+    return Project.load(project_dir, vars=_load_vars(vars_text, vars_file))
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="evalhouse")
+def main() -> None:
+    """A SQL evaluation warehouse for recommender systems.
+
+    Models are Jinja SQL files under models/; they build into a DuckDB file in graph
+    order, with data tests, metric tables and a leaderboard at the end.
+    """
+
+
+@main.command()
+@click.argument("directory", default=".", type=click.Path(file_okay=False))
+@_exit_on_error
+def init(directory: str) -> None:
+    """Create a new project from the demo (MovieLens evaluation) in DIRECTORY."""
+    from ..scaffold import init_project
+
+    written = init_project(Path(directory))
+    click.echo(f"Created a project in {directory} ({len(written)} items). Next: cd {directory} && evalhouse build")
+
+
+def _run_command(command: str) -> Callable[..., Any]:
+    def body(project_dir, vars_text, vars_file, quiet, log_format, select, exclude,
+             threads, fail_fast, full_refresh, wait_seconds, **extra: Any) -> None:
+        from ..operations import RunOptions
+
+        printer = Printer(quiet=quiet, log_format=log_format)
+        project = _project(project_dir, vars_text, vars_file)
+        options = RunOptions(
+            select=list(select), exclude=list(exclude), threads=threads, fail_fast=fail_fast,
+            full_refresh=full_refresh, wait_seconds=wait_seconds, on_event=printer.event,
+        )
+        result = getattr(project, command)(options)
+        printer.summary(result)
+        if command == "build" and result.success:
+            _show_after_build(project, printer)
+        sys.exit(0 if result.success else 1)
+
+    return body
+
+
+def _show_after_build(project: Any, printer: Printer) -> None:
+    name = project.config.evaluation.show_after_build
+    if not name or project.node_named(name) is None or printer.quiet:
+        return
+    from ..errors import EvalhouseError
+
+    try:
+        table = project.show(name, limit=50)
+    except EvalhouseError as exc:
+        printer.warning(f"could not show {name}: {exc.message}")
+        return
+    printer.table(table.columns, table.rows, title=name)
+
+
+def _register_run_command(name: str, help_text: str) -> None:
+    func = _run_command(name)
+    func.__doc__ = help_text
+    func.__name__ = name
+    decorated = _exit_on_error(func)
+    for decorate in (params.running, params.selection, params.common):
+        decorated = decorate(decorated)
+    main.command(name=name, help=help_text)(decorated)
+
+
+_register_run_command("seed", "Load the seed files into the warehouse.")
+_register_run_command("run", "Build the selected models in graph order.")
+_register_run_command("test", "Run the data tests on what the warehouse holds.")
+_register_run_command("build", "Seeds, models and their tests in graph order; a failed test skips what follows.")
+
+
+@main.command(name="compile")
+@params.common
+@params.selection
+@_exit_on_error
+def compile_command(project_dir, vars_text, vars_file, quiet, log_format, select, exclude) -> None:
+    """Render every model to target/compiled/ and check the graph and the SQL."""
+    from ..selector import select_nodes
+
+    printer = Printer(quiet=quiet, log_format=log_format)
+    project = _project(project_dir, vars_text, vars_file)
+    compiled = project.compile()
+    chosen = select_nodes(compiled.nodes, compiled.graph, list(select), list(exclude))
+    printer.info(f"Compiled {len(chosen)} nodes to {project.target_dir / 'compiled'}", nodes=len(chosen))
+
+
+@main.command(name="ls")
+@params.common
+@params.selection
+@click.option("--output", "output", type=click.Choice(["name", "path", "json"]), default="name")
+@click.option("--resource-type", type=click.Choice(["model", "seed", "test"]), multiple=True)
+@_exit_on_error
+def ls_command(project_dir, vars_text, vars_file, quiet, log_format, select, exclude, output, resource_type) -> None:
+    """List the project's nodes in graph order."""
+    project = _project(project_dir, vars_text, vars_file)
+    for node in project.list(list(select), list(exclude)):
+        if resource_type and node.kind not in resource_type:
+            continue
+        if output == "name":
+            click.echo(node.name)
+        elif output == "path":
+            click.echo(node.path.as_posix())
+        else:
+            click.echo(json.dumps({
+                "unique_id": node.unique_id, "name": node.name, "kind": node.kind,
+                "path": node.path.as_posix(), "materialized": node.materialized,
+                "tags": node.config.tags, "depends_on": sorted(node.depends_on),
+            }))
+
+
+@main.command()
+@params.common
+@click.argument("model", required=False)
+@click.option("--inline", default=None, help="A SQL query (Jinja allowed) to preview instead of a model.")
+@click.option("--limit", default=10, type=click.IntRange(min=0), show_default=True)
+@_exit_on_error
+def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, limit) -> None:
+    """Preview the rows of MODEL (or of --inline SQL)."""
+    if not model and inline is None:
+        raise click.UsageError("name a MODEL or pass --inline SQL")
+    printer = Printer(quiet=quiet, log_format=log_format)
+    project = _project(project_dir, vars_text, vars_file)
+    result = project.show(model, inline=inline, limit=limit)
+    printer.table(result.columns, result.rows, title=model or "inline query")
+
+
+@main.command()
+@params.common
+@click.argument("sql")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@_exit_on_error
+def query(project_dir, vars_text, vars_file, quiet, log_format, sql, fmt) -> None:
+    """Run SQL on the warehouse, read-only."""
+    printer = Printer(quiet=quiet, log_format=log_format)
+    project = _project(project_dir, vars_text, vars_file)
+    result = project.query(sql)
+    printer.table(result.columns, result.rows, fmt=fmt)
+
+
+@main.command()
+@params.common
+@click.argument("target")
+@_exit_on_error
+def lineage(project_dir, vars_text, vars_file, quiet, log_format, target) -> None:
+    """Show where MODEL (or MODEL.COLUMN) comes from and what reads it."""
+    project = _project(project_dir, vars_text, vars_file)
+    result = project.lineage(target)
+    if log_format == "json":
+        click.echo(json.dumps(result.__dict__, default=str))
+        return
+    click.echo(f"{result.model}")
+    click.echo("  upstream:   " + (", ".join(result.upstream) or "(none)"))
+    click.echo("  downstream: " + (", ".join(result.downstream) or "(none)"))
+    if result.column:
+        click.echo(f"  column {result.column} comes from:")
+        for model, column in result.column_sources:
+            click.echo(f"    {model}.{column}")
+
+
+@main.command()
+@params.common
+@click.option("--all", "include_warehouse", is_flag=True, help="Also delete the warehouse file.")
+@_exit_on_error
+def clean(project_dir, vars_text, vars_file, quiet, log_format, include_warehouse) -> None:
+    """Delete what builds wrote under target/ (the warehouse stays unless --all)."""
+    project = _project(project_dir, vars_text, vars_file)
+    for path in project.clean(include_warehouse=include_warehouse):
+        click.echo(f"removed {path.relative_to(project.dir)}")
+
+
+@main.command()
+@params.common
+@_exit_on_error
+def debug(project_dir, vars_text, vars_file, quiet, log_format) -> None:
+    """Print versions and paths, and check the project and the warehouse."""
+    from ..debug import diagnose
+
+    ok = True
+    for label, value, good in diagnose(project_dir, _load_vars(vars_text, vars_file)):
+        mark = click.style("OK", fg="green") if good else click.style("FAIL", fg="red")
+        click.echo(f"{mark:>4} {label}: {value}")
+        ok = ok and good
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name=os.path.basename(sys.argv[0]))

@@ -1,0 +1,120 @@
+"""How results look in a terminal (text) or to a machine (one JSON object a line)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+from datetime import datetime, timezone
+from typing import Any
+
+import click
+
+STATUS_WORDS = {
+    "success": ("OK", "green"),
+    "pass": ("PASS", "green"),
+    "warn": ("WARN", "yellow"),
+    "fail": ("FAIL", "red"),
+    "error": ("ERROR", "red"),
+    "skipped": ("SKIP", "yellow"),
+}
+
+
+class Printer:
+    def __init__(self, *, quiet: bool = False, log_format: str = "text") -> None:
+        self.quiet = quiet
+        self.json = log_format == "json"
+
+    # -- plain messages ------------------------------------------------------------------
+    def info(self, message: str, **fields: Any) -> None:
+        if self.json:
+            self._json("info", message=message, **fields)
+        elif not self.quiet:
+            click.echo(message)
+
+    def warning(self, message: str) -> None:
+        if self.json:
+            self._json("warning", message=message)
+        else:
+            click.secho(f"warning: {message}", fg="yellow", err=True)
+
+    def error(self, message: str, **fields: Any) -> None:
+        if self.json:
+            self._json("error", message=message, **fields)
+        else:
+            click.secho(message, fg="red", err=True)
+
+    def _json(self, level: str, **fields: Any) -> None:
+        record = {"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "level": level, **fields}
+        click.echo(json.dumps(record, default=str))
+
+    # -- progress ------------------------------------------------------------------------
+    def event(self, kind: str, node: Any, index: int, total: int, result: Any) -> None:
+        label = f"{node.materialized} {node.name}"
+        if self.json:
+            fields = {"event": kind, "node": node.unique_id, "index": index, "total": total}
+            if result is not None:
+                fields.update(result.to_dict())
+            self._json("info", **fields)
+            return
+        if self.quiet and (result is None or result.ok):
+            return
+        if kind == "start":
+            click.echo(f"{index} of {total} START {label}")
+            return
+        word, colour = STATUS_WORDS.get(result.status, (result.status.upper(), "white"))
+        detail = [f"{result.execution_time:.2f}s"]
+        if result.rows is not None:
+            detail.append(f"{result.rows:,} rows")
+        if result.failures:
+            detail.append(f"{result.failures:,} failing rows")
+        line = f"{index} of {total} {click.style(word, fg=colour)} {label} ... [{', '.join(detail)}]"
+        click.echo(line)
+        if result.status in ("error",) and result.message:
+            click.secho("  " + result.message.replace("\n", "\n  "), fg="red", err=True)
+        if result.status in ("fail", "warn"):
+            click.echo(f"  {result.message}; sample:")
+            for row in result.sample:
+                click.echo(f"    {row}")
+
+    def summary(self, result: Any) -> None:
+        counts = result.counts()
+        parts = [f"{counts.get(k, 0)} {v}" for k, v in (
+            ("success", "ok"), ("pass", "passed"), ("warn", "warned"), ("fail", "failed"),
+            ("error", "errors"), ("skipped", "skipped")) if counts.get(k)]
+        text = f"Done in {result.elapsed:.2f}s: " + (", ".join(parts) or "nothing to do")
+        if self.json:
+            self._json("info", event="summary", success=result.success, counts=counts, elapsed=result.elapsed)
+        else:
+            click.secho(text, fg="green" if result.success else "red")
+
+    # -- tables ----------------------------------------------------------------------------
+    def table(self, columns: list[str], rows: list[tuple], fmt: str = "table", title: str | None = None) -> None:
+        if fmt == "json" or self.json:
+            click.echo(json.dumps([dict(zip(columns, row)) for row in rows], default=str))
+            return
+        if fmt == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\n")
+            writer.writerow(columns)
+            writer.writerows(rows)
+            click.echo(buffer.getvalue(), nl=False)
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=title, show_lines=False)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(_cell(v) for v in row))
+        Console(file=sys.stdout, width=max(100, min(200, 12 * len(columns) + 20))).print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)

@@ -1,0 +1,141 @@
+"""Compile, select and execute: the work behind seed, run, test, build, show and query."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .artifacts import manifest, new_invocation_id, run_results, write_json_atomic
+from .compile import CompiledProject, compile_project, write_compiled
+from .errors import ProjectError, SqlError, did_you_mean
+from .nodes import Node
+from .runner import EventCallback, Runner, RunResult
+from .selector import select_nodes
+from .warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from .project import Project, QueryResult
+
+KINDS_BY_COMMAND = {
+    "seed": {"seed"},
+    "run": {"model"},
+    "test": {"test"},
+    "build": {"seed", "model", "test"},
+}
+
+
+@dataclass
+class RunOptions:
+    select: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    threads: int = 1
+    fail_fast: bool = False
+    full_refresh: bool = False
+    wait_seconds: float = 0.0
+    on_event: EventCallback | None = None
+
+
+def compile_only(project: Project, *, write: bool = True, check_sql: bool = True) -> CompiledProject:
+    existing: frozenset[str] = frozenset()
+    if project.warehouse_path.exists():
+        # is_incremental() needs to know what exists; read it without taking the write lock
+        try:
+            with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True) as wh:
+                existing = frozenset(wh.relations())
+        except ProjectError:
+            existing = frozenset()
+    compiled = compile_project(project, existing_relations=existing, check_sql=check_sql)
+    if write:
+        write_compiled(compiled, project.target_dir)
+        write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, new_invocation_id()))
+    return compiled
+
+
+def list_nodes(project: Project, select: list[str] | None, exclude: list[str] | None) -> list[Node]:
+    compiled = compile_project(project, check_sql=False)
+    chosen = select_nodes(compiled.nodes, compiled.graph, select, exclude)
+    return [compiled.nodes[uid] for uid in compiled.graph.order(chosen)]
+
+
+def execute(project: Project, command: str, options: RunOptions) -> RunResult:
+    invocation_id = new_invocation_id()
+    with Warehouse(project.warehouse_path, project.config.duckdb, wait_seconds=options.wait_seconds) as warehouse:
+        existing = frozenset(warehouse.relations())
+        compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh)
+        write_compiled(compiled, project.target_dir)
+        write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, invocation_id))
+        chosen = select_nodes(compiled.nodes, compiled.graph, options.select, options.exclude)
+        kinds = KINDS_BY_COMMAND[command]
+        plan = {uid for uid in chosen if compiled.nodes[uid].kind in kinds}
+        runner = Runner(
+            compiled,
+            warehouse,
+            project.dir,
+            project.config.seeds,
+            threads=options.threads,
+            fail_fast=options.fail_fast,
+            full_refresh=options.full_refresh,
+            on_event=options.on_event,
+        )
+        result = runner.run(plan, command, gate_on_tests=(command == "build"))
+    args = {
+        "select": options.select,
+        "exclude": options.exclude,
+        "threads": options.threads,
+        "full_refresh": options.full_refresh,
+        "vars": project.public_vars(),
+    }
+    write_json_atomic(project.target_dir / "run_results.json", run_results(result, invocation_id, args))
+    return result
+
+
+def _fetch(cursor: Any, sql: str) -> QueryResult:
+    from .project import QueryResult
+
+    relation = cursor.execute(sql)
+    columns = [d[0] for d in relation.description] if relation.description else []
+    return QueryResult(columns, relation.fetchall() if columns else [])
+
+
+def show(project: Project, *, model: str | None, inline: str | None, limit: int) -> QueryResult:
+    import duckdb
+
+    from .nodes import Node as NodeClass
+
+    compiled = compile_project(project, check_sql=False)
+    if inline is not None:
+        from .compile import make_renderer
+        from .render import RenderContext
+
+        renderer = make_renderer(project, RenderContext(project.config.name, project.dir, project.vars,
+                                                        project.evaluation_context()))
+        renderer.nodes_by_name.update({n.name: n for n in compiled.nodes.values()})
+        node = NodeClass(kind="model", name="inline_query", path=project.dir.joinpath("<inline>").relative_to(project.dir), raw=inline)
+        renderer.render_node(node)
+        sql = node.sql or ""
+    else:
+        node = compiled.by_name(model or "")
+        if node is None or node.kind == "test":
+            names = [n.name for n in compiled.nodes.values() if n.kind != "test"]
+            raise ProjectError(
+                f"no model or seed named '{model}'",
+                hint=did_you_mean(model or "", names) or "list them with 'evalhouse ls'",
+            )
+        sql = f"select * from {node.relation}" if node.config.materialized != "ephemeral" else node.sql or ""
+    with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True) as warehouse:
+        try:
+            return _fetch(warehouse.cursor(), f"select * from (\n{sql}\n) as preview limit {int(limit)}")
+        except duckdb.Error as exc:
+            raise SqlError(f"the query failed: {str(exc).splitlines()[0]}",
+                           hint="run 'evalhouse build' first if the table does not exist yet") from None
+
+
+def query(project: Project, sql: str) -> QueryResult:
+    import duckdb
+
+    with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True) as warehouse:
+        try:
+            return _fetch(warehouse.cursor(), sql)
+        except duckdb.Error as exc:
+            raise SqlError(f"the query failed: {str(exc).splitlines()[0]}",
+                           hint="check table names with 'evalhouse ls'; the warehouse is opened read-only") from None

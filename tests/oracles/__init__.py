@@ -1,0 +1,30 @@
+"""Trusted reference implementations ("oracles") the SQL metric models are tested against.
+
+``ranking``: ranking metrics of docs/METRICS.md plus ranx / pytrec_eval wrappers;
+``adversarial``: seeded edge-case inputs; ``compare``: frame comparison for tests.
+"""
+
+from .adversarial import ADVERSARIAL_CASES, CaseSettings, case_settings, movielens_like
+from .compare import assert_frames_close
+from .ranking import (
+    RANKING_METRICS,
+    normalize_recs,
+    pytrec_eval_user_metrics,
+    ranx_user_metrics,
+    reference_metrics,
+    reference_user_metrics,
+)
+
+__all__ = [
+    "ADVERSARIAL_CASES",
+    "RANKING_METRICS",
+    "CaseSettings",
+    "assert_frames_close",
+    "case_settings",
+    "movielens_like",
+    "normalize_recs",
+    "pytrec_eval_user_metrics",
+    "ranx_user_metrics",
+    "reference_metrics",
+    "reference_user_metrics",
+]
