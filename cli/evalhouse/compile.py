@@ -174,7 +174,8 @@ def compile_project(
     nodes = {uid: n for uid, n in all_nodes.items() if n.config.enabled}
     for node in nodes.values():
         if node.kind == "test":
-            renderer.render_node(node)
+            state = renderer.render_node(node)
+            apply_settings(node.config, state.config)
     for test in _generic_test_nodes(project, nodes, renderer):
         nodes[test.unique_id] = test
     by_name = {n.name: n for n in nodes.values()}
@@ -190,9 +191,13 @@ def compile_project(
             node.depends_on.add(target_node.unique_id)
     graph = Graph({uid: n.depends_on for uid, n in nodes.items()})
     graph.check_acyclic()
-    for node in nodes.values():
-        if node.kind != "seed":
-            node.sql = _inline_ephemerals(node, by_name, graph)
+    inlined = {
+        uid: _inline_ephemerals(node, by_name, graph)
+        for uid, node in nodes.items()
+        if node.kind != "seed" and not (node.kind == "model" and node.config.materialized == "ephemeral")
+    }
+    for uid, sql in inlined.items():
+        nodes[uid].sql = sql
     if check_sql:
         relations = {n.identifier.lower(): n.name for n in nodes.values() if n.kind in ("model", "seed")}
         for node in nodes.values():

@@ -59,6 +59,22 @@ _current: contextvars.ContextVar[RenderState | None] = contextvars.ContextVar(
 )
 
 
+class ThisRelation:
+    """`{{ this }}`: the relation of the node being rendered, as its config stands now
+    (a config(schema=...) earlier in the same file counts)."""
+
+    def __str__(self) -> str:
+        state = _current.get()
+        if state is None:
+            return ""
+        node = state.node
+        schema = state.config.get("schema", node.config.schema)
+        identifier = state.config.get("alias") or node.config.alias or node.name
+        return f"{quote(schema)}.{quote(identifier)}"
+
+    __html__ = __str__
+
+
 @dataclass
 class RenderContext:
     """Everything outside the node that a template may read."""
@@ -147,7 +163,7 @@ class Renderer:
         name = node.path.as_posix()
         self._sources_by_path.setdefault(name, node.raw)
         template = self._compile(name)
-        return self._render(template, node, name, {"this": node.relation, **(extra or {})})
+        return self._render(template, node, name, dict(extra or {}))
 
     def render_call(
         self, node: Node, macro_name: str, kwargs: dict[str, Any], where: str
@@ -328,6 +344,7 @@ class Renderer:
             "is_incremental": is_incremental,
             "models_tagged": models_tagged,
             "raise_error": raise_error,
+            "this": ThisRelation(),
             "evaluation": evaluation,
             "project_name": ctx.project_name,
             "target": {"name": ctx.target, "type": ctx.target},

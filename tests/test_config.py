@@ -1,0 +1,140 @@
+"""project.yml validation: unknown keys, wrong types, syntax errors, folder config."""
+
+from __future__ import annotations
+
+import pytest
+
+from evalhouse import Project
+from evalhouse.errors import ConfigError, ProjectError
+
+
+def load_error(make_project, project_yml: str, files: dict[str, str] | None = None) -> ConfigError:
+    root = make_project(files or {}, project_yml=project_yml)
+    with pytest.raises(ProjectError) as info:
+        Project.load(root)
+    return info.value
+
+
+def test_defaults_fill_in_what_the_file_leaves_out(make_project):
+    project = Project.load(make_project(project_yml="name: tiny\n"))
+    assert project.config.warehouse == "target/warehouse.duckdb"
+    assert project.config.paths.models == "models"
+    assert project.config.paths.data_tests == "tests/data"
+    assert project.config.mlflow.enabled is False
+    assert project.warehouse_path == project.dir / "target" / "warehouse.duckdb"
+
+
+def test_unknown_top_level_key_suggests_the_nearest(make_project):
+    error = load_error(make_project, "name: tiny\nwarehose: x.duckdb\n")
+    assert "unknown key 'warehose'" in error.message
+    assert error.hint == "did you mean 'warehouse'?"
+    assert error.line == 2
+    assert error.path.endswith("project.yml")
+
+
+def test_unknown_nested_key_names_the_key_path(make_project):
+    error = load_error(make_project, "name: tiny\nmlflow:\n  enabled: true\n  experimnt: demo\n")
+    assert "mlflow.experimnt" in error.message
+    assert error.hint == "did you mean 'experiment'?"
+    assert error.line == 4
+
+
+def test_wrong_type_names_the_key_path_and_line(make_project):
+    error = load_error(make_project, "name: tiny\nmlflow:\n  enabled: maybe\n")
+    assert "mlflow.enabled" in error.message
+    assert error.line == 3
+
+
+def test_wrong_type_in_a_mapping_of_models(make_project):
+    error = load_error(make_project, "name: tiny\nseeds:\n  ratings:\n    header: [1]\n")
+    assert "seeds.ratings.header" in error.message
+    assert error.line == 4
+
+
+def test_missing_name_is_reported(make_project):
+    error = load_error(make_project, "version: '1'\n")
+    assert "missing required key 'name'" in error.message
+
+
+def test_yaml_syntax_error_names_the_line(make_project):
+    error = load_error(make_project, "name: tiny\nvars:\n  a: [1, 2\n  b: 3\n")
+    assert "not valid YAML" in error.message
+    assert error.line is not None and error.line >= 3
+
+
+def test_project_yml_that_is_not_a_mapping(make_project):
+    error = load_error(make_project, "- name\n")
+    assert "must be a mapping" in error.message
+
+
+def test_no_project_file_says_how_to_make_one(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        Project.load(tmp_path)
+    assert "evalhouse init" in info.value.hint
+
+
+def test_missing_models_folder(make_project, tmp_path):
+    root = make_project()
+    (root / "models").rmdir()
+    with pytest.raises(ConfigError) as info:
+        Project.load(root)
+    assert "models folder" in info.value.message
+
+
+def test_folder_config_unknown_setting_suggests_the_setting(make_project):
+    error = load_error(
+        make_project,
+        "name: tiny\nmodels:\n  staging:\n    +materialised: table\n",
+        {"models/staging/a.sql": "select 1 as x"},
+    )
+    assert "models.staging.+materialised" in error.message
+    assert error.hint == "did you mean 'materialized'?"
+    assert error.line == 4
+
+
+def test_folder_config_unknown_materialization(make_project):
+    error = load_error(make_project, "name: tiny\nmodels:\n  +materialized: tabel\n")
+    assert "unknown materialization 'tabel'" in error.message
+    assert error.hint == "did you mean 'table'?"
+
+
+def test_folder_config_applies_deepest_folder_and_adds_tags(make_project):
+    root = make_project(
+        {"models/a/b/deep.sql": "select 1 as x", "models/a/shallow.sql": "select 1 as x"},
+        project_yml=(
+            "name: tiny\nmodels:\n  +materialized: view\n  +tags: [all]\n"
+            "  a:\n    +tags: [a]\n    b:\n      +materialized: table\n      +tags: b\n"
+        ),
+    )
+    project = Project.load(root)
+    deep = project.node_named("deep")
+    shallow = project.node_named("shallow")
+    assert deep.config.materialized == "table"
+    assert deep.config.tags == ["all", "a", "b"]
+    assert shallow.config.materialized == "view"
+    assert shallow.config.tags == ["all", "a"]
+
+
+def test_seed_config_for_a_missing_seed_is_an_error(make_project):
+    error = load_error(make_project, "name: tiny\nseeds:\n  nothere:\n    header: true\n")
+    assert "nothere" in error.message
+
+
+def test_candidate_file_that_does_not_exist_names_the_key(make_project):
+    root = make_project(project_yml="name: tiny\nevaluation:\n  candidates:\n    mine: recs/missing.parquet\n")
+    project = Project.load(root)
+    with pytest.raises(ConfigError) as info:
+        project.evaluation_context()
+    assert "evaluation.candidates.mine" in info.value.message
+    assert info.value.line == 4
+
+
+def test_relative_paths_resolve_inside_the_project(make_project, monkeypatch, tmp_path):
+    root = make_project(project_yml="name: tiny\nwarehouse: data/wh.duckdb\n")
+    monkeypatch.chdir(tmp_path)
+    assert Project.load(root).warehouse_path == root / "data" / "wh.duckdb"
+
+
+def test_cli_vars_override_project_vars(make_project):
+    project = Project.load(make_project(), vars={"threshold": 5, "extra": [1]})
+    assert project.vars == {"threshold": 5, "extra": [1]}
