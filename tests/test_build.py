@@ -293,3 +293,18 @@ def test_lineage_of_tables_and_columns(make_project):
     assert result.upstream == ["raw", "stg"]
     assert result.column_sources == [("raw", "amount")]
     assert project.lineage("stg").downstream == ["final"]
+
+
+def test_post_hooks_and_invocation_id_keep_a_bounded_history(make_project):
+    model = """
+        {{ config(materialized='incremental',
+                  post_hook="delete from " ~ this ~ " where build_id not in (select build_id from "
+                            ~ this ~ " order by built_at desc, build_id limit 2)") }}
+        select '{{ invocation_id }}' as build_id, '{{ run_started_at }}'::timestamp as built_at, now() as loaded
+    """
+    root = make_project({"models/history.sql": model})
+    for _ in range(4):
+        project, result = build(root, "run")
+        assert result.success
+    ids = rows(project, "select distinct build_id from history")
+    assert len(ids) == 2 and all(len(i[0]) == 36 for i in ids)

@@ -157,7 +157,10 @@ def compile_project(
     full_refresh: bool = False,
     check_sql: bool = True,
     target: str = "duckdb",
+    invocation_id: str = "",
 ) -> CompiledProject:
+    from datetime import datetime, timezone
+
     context = RenderContext(
         project_name=project.config.name,
         project_dir=project.dir,
@@ -166,6 +169,8 @@ def compile_project(
         target=target,
         existing_relations=existing_relations,
         full_refresh=full_refresh,
+        invocation_id=invocation_id,
+        run_started_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
     )
     # render into copies: a Project can be compiled again (for another command) unchanged
     all_nodes = copy.deepcopy(project.nodes)

@@ -102,13 +102,18 @@ def build_incremental(
 def materialize(
     cursor: duckdb.DuckDBPyConnection, node: Node, existing_kind: str | None, full_refresh: bool
 ) -> int | None:
-    """Build one model; returns the rows written (None for a view)."""
+    """Build one model, then run its post hooks; returns the rows written (None for a view)."""
     kind = node.config.materialized
+    rows: int | None = None
     if kind == "view":
         build_view(cursor, node, existing_kind)
-        return None
-    if kind == "table":
-        return swap_in_table(cursor, node, node.sql, existing_kind)
-    if kind == "incremental":
-        return build_incremental(cursor, node, existing_kind, full_refresh)
-    return None  # ephemeral models live inside the models that read them
+    elif kind == "table":
+        rows = swap_in_table(cursor, node, node.sql, existing_kind)
+    elif kind == "incremental":
+        rows = build_incremental(cursor, node, existing_kind, full_refresh)
+    else:
+        return None  # ephemeral models live inside the models that read them
+    hooks = node.config.extra.get("post_hook") or []
+    for statement in [hooks] if isinstance(hooks, str) else hooks:
+        cursor.execute(str(statement))
+    return rows

@@ -61,7 +61,8 @@ def execute(project: Project, command: str, options: RunOptions) -> RunResult:
     invocation_id = new_invocation_id()
     with Warehouse(project.warehouse_path, project.config.duckdb, wait_seconds=options.wait_seconds) as warehouse:
         existing = frozenset(warehouse.relations())
-        compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh)
+        compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh,
+                                   invocation_id=invocation_id)
         write_compiled(compiled, project.target_dir)
         write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, invocation_id))
         chosen = select_nodes(compiled.nodes, compiled.graph, options.select, options.exclude)

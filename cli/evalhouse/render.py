@@ -86,6 +86,8 @@ class RenderContext:
     target: str = "duckdb"
     existing_relations: frozenset[str] = frozenset()
     full_refresh: bool = False
+    invocation_id: str = ""
+    run_started_at: str = ""
 
 
 def _template_line(tb: TracebackType | None, filename: str) -> int | None:
@@ -347,5 +349,7 @@ class Renderer:
             "this": ThisRelation(),
             "evaluation": evaluation,
             "project_name": ctx.project_name,
+            "invocation_id": ctx.invocation_id,
+            "run_started_at": ctx.run_started_at,
             "target": {"name": ctx.target, "type": ctx.target},
         }
