@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from .artifacts import manifest, new_invocation_id, run_results, write_json_atomic
 from .compile import CompiledProject, compile_project, write_compiled
 from .errors import ProjectError, SqlError, did_you_mean
+from .materialize import TEMP_PREFIX
 from .nodes import Node
 from .runner import EventCallback, Runner, RunResult
 from .selector import select_nodes
@@ -60,6 +61,7 @@ def list_nodes(project: Project, select: list[str] | None, exclude: list[str] | 
 def execute(project: Project, command: str, options: RunOptions) -> RunResult:
     invocation_id = new_invocation_id()
     with Warehouse(project.warehouse_path, project.config.duckdb, wait_seconds=options.wait_seconds) as warehouse:
+        warehouse.drop_leftovers(TEMP_PREFIX)
         existing = frozenset(warehouse.relations())
         compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh,
                                    invocation_id=invocation_id)
@@ -98,7 +100,8 @@ def _fetch(cursor: Any, sql: str) -> QueryResult:
     return QueryResult(columns, relation.fetchall() if columns else [])
 
 
-def show(project: Project, *, model: str | None, inline: str | None, limit: int) -> QueryResult:
+def show(project: Project, *, model: str | None, inline: str | None, limit: int,
+         wait_seconds: float = 0.0) -> QueryResult:
     import duckdb
 
     from .nodes import Node as NodeClass
@@ -123,7 +126,8 @@ def show(project: Project, *, model: str | None, inline: str | None, limit: int)
                 hint=did_you_mean(model or "", names) or "list them with 'evalhouse ls'",
             )
         sql = f"select * from {node.relation}" if node.config.materialized != "ephemeral" else node.sql or ""
-    with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True) as warehouse:
+    with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True,
+                   wait_seconds=wait_seconds) as warehouse:
         try:
             return _fetch(warehouse.cursor(), f"select * from (\n{sql}\n) as preview limit {int(limit)}")
         except duckdb.Error as exc:
@@ -131,10 +135,11 @@ def show(project: Project, *, model: str | None, inline: str | None, limit: int)
                            hint="run 'evalhouse build' first if the table does not exist yet") from None
 
 
-def query(project: Project, sql: str) -> QueryResult:
+def query(project: Project, sql: str, wait_seconds: float = 0.0) -> QueryResult:
     import duckdb
 
-    with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True) as warehouse:
+    with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True,
+                   wait_seconds=wait_seconds) as warehouse:
         try:
             return _fetch(warehouse.cursor(), sql)
         except duckdb.Error as exc:

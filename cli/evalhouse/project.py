@@ -144,15 +144,17 @@ class Project:
 
         return execute(self, command, options or RunOptions())
 
-    def show(self, model: str | None = None, *, inline: str | None = None, limit: int = 10) -> QueryResult:
+    def show(
+        self, model: str | None = None, *, inline: str | None = None, limit: int = 10, wait_seconds: float = 0.0
+    ) -> QueryResult:
         from .operations import show
 
-        return show(self, model=model, inline=inline, limit=limit)
+        return show(self, model=model, inline=inline, limit=limit, wait_seconds=wait_seconds)
 
-    def query(self, sql: str) -> QueryResult:
+    def query(self, sql: str, *, wait_seconds: float = 0.0) -> QueryResult:
         from .operations import query
 
-        return query(self, sql)
+        return query(self, sql, wait_seconds=wait_seconds)
 
     def lineage(self, target: str) -> LineageResult:
         from .lineage import lineage

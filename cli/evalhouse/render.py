@@ -123,7 +123,11 @@ class Renderer:
         self.macros: dict[str, str] = {}  # macro name -> file that defines it
 
     # -- loading -----------------------------------------------------------------------
-    def _load(self, name: str) -> tuple[str, str, Callable[[], bool]]:
+    def _load(self, name: str) -> tuple[str, str, Callable[[], bool]] | None:
+        # only the project's own templates can be loaded (by {% import %} / {% include %});
+        # nothing else on the machine is reachable by name
+        if name not in self._sources_by_path:
+            return None
         return self._sources_by_path[name], name, lambda: True
 
     def add_source(self, name: str, text: str) -> None:
@@ -148,6 +152,16 @@ class Renderer:
                     )
                 self.macros[macro_name] = name
                 self.env.globals[macro_name] = value
+        # A Jinja module binds the global names its macros use when it is made, so a
+        # macro could only call macros of files loaded before its own. Making the modules
+        # again until every file has seen all the others lets macros call each other in
+        # any file order.
+        for _ in range(len(macro_files) - 1):
+            for name in macro_files:
+                module = self._compile(name).make_module()
+                for macro_name, value in vars(module).items():
+                    if isinstance(value, Macro):
+                        self.env.globals[macro_name] = value
 
     def _compile(self, name: str) -> jinja2.Template:
         try:
@@ -234,6 +248,13 @@ class Renderer:
                 path=name,
                 line=line,
                 hint="check the spelling; macros live in macros/, variables come from var('name')",
+            )
+        if isinstance(exc, jinja2.TemplateNotFound):
+            return TemplateError(
+                f"template '{exc.name}' not found: only the project's own files can be imported or included",
+                path=name,
+                line=line,
+                hint="import macros by their project path, e.g. {% import 'macros/util.sql' as util %}",
             )
         if isinstance(exc, SecurityError):
             return TemplateError(

@@ -36,12 +36,24 @@ class RelationInfo:
 def _lock_error(path: Path, message: str, read_only: bool) -> WarehouseLockedError:
     pid = _PID.search(message)
     holder = f"process {pid.group(1)}" if pid else "another process"
-    verb = "read" if read_only else "write"
+    if read_only:
+        return WarehouseLockedError(
+            f"the warehouse is being written: {holder} holds the write lock on {path.name}, "
+            "so it cannot be read until that build finishes",
+            path=path,
+            hint="query again when the build is done, or pass --wait SECONDS",
+        )
     return WarehouseLockedError(
-        f"cannot {verb} the warehouse: {holder} holds the lock on {path.name}",
+        f"another build is writing the warehouse: {holder} holds the lock on {path.name}",
         path=path,
         hint="wait for that build to finish (or pass --wait SECONDS), or stop it",
     )
+
+
+def _quiet(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    # DuckDB draws a progress bar on stdout for long queries; the output is ours to print
+    connection.execute("set enable_progress_bar = false")
+    return connection
 
 
 class Warehouse:
@@ -81,7 +93,9 @@ class Warehouse:
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
-                return duckdb.connect(str(self.path), read_only=self.read_only, config=config)
+                connection = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
+                _quiet(connection)
+                return connection
             except duckdb.IOException as exc:
                 if not _LOCK.search(str(exc)):
                     raise ProjectError(f"cannot open the warehouse: {exc}", path=self.path) from None
@@ -90,7 +104,7 @@ class Warehouse:
                 time.sleep(0.2)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        return self.connection.cursor()
+        return _quiet(self.connection.cursor())
 
     def close(self) -> None:
         self.connection.close()
@@ -100,6 +114,15 @@ class Warehouse:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    def drop_leftovers(self, prefix: str) -> list[str]:
+        """Drop temporary tables a killed build left behind (their swap never committed)."""
+        dropped = []
+        for relation, info in self.relations().items():
+            if info.name.startswith(prefix) and info.kind == "table":
+                self.connection.execute(f"drop table if exists {relation}")
+                dropped.append(relation)
+        return dropped
 
     def relations(self) -> dict[str, RelationInfo]:
         """Every table and view in the database, keyed by quoted relation name."""

@@ -189,14 +189,15 @@ def ls_command(project_dir, vars_text, vars_file, quiet, log_format, select, exc
 @click.argument("model", required=False)
 @click.option("--inline", default=None, help="A SQL query (Jinja allowed) to preview instead of a model.")
 @click.option("--limit", default=10, type=click.IntRange(min=0), show_default=True)
+@params.wait
 @_exit_on_error
-def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, limit) -> None:
+def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, limit, wait_seconds) -> None:
     """Preview the rows of MODEL (or of --inline SQL)."""
     if not model and inline is None:
         raise click.UsageError("name a MODEL or pass --inline SQL")
     printer = Printer(quiet=quiet, log_format=log_format)
     project = _project(project_dir, vars_text, vars_file)
-    result = project.show(model, inline=inline, limit=limit)
+    result = project.show(model, inline=inline, limit=limit, wait_seconds=wait_seconds)
     printer.table(result.columns, result.rows, title=model or "inline query")
 
 
@@ -204,12 +205,13 @@ def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, li
 @params.common
 @click.argument("sql")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@params.wait
 @_exit_on_error
-def query(project_dir, vars_text, vars_file, quiet, log_format, sql, fmt) -> None:
+def query(project_dir, vars_text, vars_file, quiet, log_format, sql, fmt, wait_seconds) -> None:
     """Run SQL on the warehouse, read-only."""
     printer = Printer(quiet=quiet, log_format=log_format)
     project = _project(project_dir, vars_text, vars_file)
-    result = project.query(sql)
+    result = project.query(sql, wait_seconds=wait_seconds)
     printer.table(result.columns, result.rows, fmt=fmt)
 
 
