@@ -308,3 +308,16 @@ def test_post_hooks_and_invocation_id_keep_a_bounded_history(make_project):
         assert result.success
     ids = rows(project, "select distinct build_id from history")
     assert len(ids) == 2 and all(len(i[0]) == 36 for i in ids)
+
+
+def test_a_sql_syntax_error_fails_that_model_only(make_project):
+    root = make_project({
+        "models/bad.sql": "{{ config(materialized='table') }}\nselect 1 as x\nfrom from\n",
+        "models/bad_child.sql": "select * from {{ ref('bad') }}",
+        "models/good.sql": "select 1 as x",
+    })
+    _, result = build(root, "run")
+    statuses = {r.name: r.status for r in result.results}
+    assert statuses == {"bad": "error", "bad_child": "skipped", "good": "success"}
+    error = by_name(result)["bad"].error
+    assert error.path == "models/bad.sql" and "syntax error" in error.message.lower()

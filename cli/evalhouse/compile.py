@@ -158,6 +158,7 @@ def compile_project(
     check_sql: bool = True,
     target: str = "duckdb",
     invocation_id: str = "",
+    raise_sql_errors: bool = True,
 ) -> CompiledProject:
     from datetime import datetime, timezone
 
@@ -211,7 +212,12 @@ def compile_project(
             allowed = set(node.refs) | _ancestor_names(node, graph, by_name)
             for source_name, table in node.sources:
                 allowed.add(project.properties.sources[(source_name, table)].identifier.lower())
-            check_reads(node, relations, allowed, "duckdb")
+            try:
+                check_reads(node, relations, allowed, "duckdb")
+            except SqlError as exc:
+                if raise_sql_errors:
+                    raise
+                node.compile_error = exc
     return CompiledProject(nodes=nodes, graph=graph)
 
 

@@ -69,6 +69,8 @@ class Node:
     test_kwargs: dict[str, Any] = field(default_factory=dict)
     column_name: str | None = None
     description: str = ""
+    # a SQL error found while compiling: the node fails when run, the others still build
+    compile_error: Exception | None = None
 
     @property
     def unique_id(self) -> str:

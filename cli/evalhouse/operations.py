@@ -63,8 +63,9 @@ def execute(project: Project, command: str, options: RunOptions) -> RunResult:
     with Warehouse(project.warehouse_path, project.config.duckdb, wait_seconds=options.wait_seconds) as warehouse:
         warehouse.drop_leftovers(TEMP_PREFIX)
         existing = frozenset(warehouse.relations())
+        # a model with a SQL syntax error fails on its own; the rest of the graph still builds
         compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh,
-                                   invocation_id=invocation_id)
+                                   invocation_id=invocation_id, raise_sql_errors=False)
         write_compiled(compiled, project.target_dir)
         write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, invocation_id))
         chosen = select_nodes(compiled.nodes, compiled.graph, options.select, options.exclude)

@@ -208,6 +208,9 @@ class Runner:
     def _execute(self, node: Node) -> NodeResult:
         started, t0 = _now(), time.perf_counter()
         result = NodeResult(node.unique_id, node.name, node.kind, node.materialized, "success", started_at=started)
+        if isinstance(node.compile_error, EvalhouseError):
+            result.status, result.message, result.error = "error", node.compile_error.render(), node.compile_error
+            return result
         cursor = self.warehouse.cursor()
         try:
             if node.kind == "seed":
@@ -252,6 +255,9 @@ class Runner:
     def _sql_error(self, node: Node, exc: duckdb.Error) -> NodeError:
         message = str(exc)
         compiled_line = error_line(message)
+        if compiled_line is not None:
+            # every statement we run wraps the compiled SQL after one line of our own
+            compiled_line = max(1, compiled_line - 1)
         line = source_line(node.raw, node.sql or "", compiled_line) if node.raw else None
         compiled_path = Path("target", "compiled", node.path) if not node.test_name else Path(
             "target", "compiled", "tests", f"{node.name}.sql")

@@ -26,9 +26,6 @@ LABEL_COLUMNS = ["user_id", "item_id", "relevance", "ts"]
 class CaseSettings:
     k_values: tuple[int, ...] = (1, 3, 5, 10)
     rel_threshold: float = 1.0
-    # False for half-star relevances: 2^rel - 1 then has no integer equivalent, so the
-    # libraries cannot check ndcg_exp.
-    integer_relevance: bool = True
 
 
 def _recs(rows: list[tuple], with_rank: bool = True, with_score: bool = True) -> pd.DataFrame:
@@ -76,9 +73,7 @@ def _random_lists(
     length: tuple[int, int],
 ) -> dict:
     """{(candidate, user): [item, ...]} in shown order; length drawn in [low, high)."""
-    return {
-        (c, u): _pick(rng, items, int(rng.integers(*length))) for c in candidates for u in users
-    }
+    return {(c, u): _pick(rng, items, int(rng.integers(*length))) for c in candidates for u in users}
 
 
 def _ranked_rows(lists: dict) -> list[tuple]:
@@ -186,9 +181,7 @@ def non_ascii_ids(seed: int) -> Case:
     users = ["usér_ñ", "ユーザー", "用户", "ü", "plain"]
     lists = _random_lists(rng, ["ñ-model", "モデル"], users, items, (3, 9))
     rows = [
-        (c, u, item, None, float(rng.choice([1.0, 2.0])))
-        for (c, u), lst in lists.items()
-        for item in lst
+        (c, u, item, None, float(rng.choice([1.0, 2.0]))) for (c, u), lst in lists.items() for item in lst
     ]
     return _recs(rows, with_rank=False), _labels_overlapping(rng, lists, users, items, [1, 2])
 
@@ -341,11 +334,9 @@ ADVERSARIAL_CASES: dict[str, Callable[[int], Case]] = {
 
 CASE_SETTINGS: dict[str, CaseSettings] = {
     "users_without_relevant": CaseSettings(rel_threshold=3.0),
-    "half_star": CaseSettings(rel_threshold=4.0, integer_relevance=False),
+    "half_star": CaseSettings(rel_threshold=4.0),
     "k_beyond_lists": CaseSettings(k_values=(5, 10, 20)),
-    "movielens_like": CaseSettings(
-        k_values=(1, 5, 10, 20), rel_threshold=4.0, integer_relevance=False
-    ),
+    "movielens_like": CaseSettings(k_values=(1, 5, 10, 20), rel_threshold=4.0),
 }
 
 

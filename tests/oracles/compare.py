@@ -21,7 +21,10 @@ def assert_frames_close(
         duplicated = frame[frame.duplicated(keys, keep=False)]
         assert duplicated.empty, f"{name} has duplicated keys:\n{duplicated.head(10)}"
     merged = expected[[*keys, value]].merge(
-        actual[[*keys, value]], on=keys, how="outer", suffixes=("_expected", "_actual"),
+        actual[[*keys, value]],
+        on=keys,
+        how="outer",
+        suffixes=("_expected", "_actual"),
         indicator=True,
     )
     unmatched = merged[merged["_merge"] != "both"]

@@ -37,8 +37,7 @@ def _rank_from_scores(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         if _is_missing(row["score"]):
             raise ValueError(
-                f"list {row['candidate']!r}/{row['user_id']!r} has neither rank nor "
-                "score on some row"
+                f"list {row['candidate']!r}/{row['user_id']!r} has neither rank nor score on some row"
             )
     rows.sort(key=lambda row: row["item_id"], reverse=True)
     rows.sort(key=lambda row: float(row["score"]), reverse=True)
@@ -97,8 +96,7 @@ def normalize_recs(recs: pd.DataFrame) -> pd.DataFrame:
             _rank_from_scores(rows)
         elif missing_ranks:
             raise ValueError(
-                f"list {rows[0]['candidate']!r}/{rows[0]['user_id']!r} mixes rows "
-                "with and without rank"
+                f"list {rows[0]['candidate']!r}/{rows[0]['user_id']!r} mixes rows with and without rank"
             )
         best: dict[Any, dict[str, Any]] = {}
         for row in rows:
@@ -109,17 +107,14 @@ def normalize_recs(recs: pd.DataFrame) -> pd.DataFrame:
         ranks = [row["rank"] for row in best.values()]
         if len(set(ranks)) != len(ranks):
             raise ValueError(
-                f"list {rows[0]['candidate']!r}/{rows[0]['user_id']!r} gives one rank "
-                "to two different items"
+                f"list {rows[0]['candidate']!r}/{rows[0]['user_id']!r} gives one rank to two different items"
             )
         out_rows.extend(sorted(best.values(), key=lambda row: row["rank"]))
 
     columns = [*RECS_KEY, "rank"] + (["score"] if has_score else [])
     out = pd.DataFrame(out_rows, columns=columns)
     out["rank"] = out["rank"].astype("int64")
-    return out.sort_values(["candidate", "user_id", "rank"], kind="stable").reset_index(
-        drop=True
-    )
+    return out.sort_values(["candidate", "user_id", "rank"], kind="stable").reset_index(drop=True)
 
 
 def label_relevance(labels: pd.DataFrame) -> dict[Hashable, dict[Any, float]]:
@@ -130,9 +125,7 @@ def label_relevance(labels: pd.DataFrame) -> dict[Hashable, dict[Any, float]]:
     as not relevant (NaN compares false with any threshold).
     """
     by_user: dict[Hashable, dict[Any, float]] = {}
-    for user, item, relevance in zip(
-        labels["user_id"], labels["item_id"], labels["relevance"], strict=True
-    ):
+    for user, item, relevance in zip(labels["user_id"], labels["item_id"], labels["relevance"], strict=True):
         items = by_user.setdefault(user, {})
         value = float("nan") if _is_missing(relevance) else float(relevance)
         if item not in items or value > items[item] or math.isnan(items[item]):
@@ -140,9 +133,7 @@ def label_relevance(labels: pd.DataFrame) -> dict[Hashable, dict[Any, float]]:
     return by_user
 
 
-def relevant_items(
-    labels: pd.DataFrame, rel_threshold: float
-) -> dict[Hashable, dict[Any, float]]:
+def relevant_items(labels: pd.DataFrame, rel_threshold: float) -> dict[Hashable, dict[Any, float]]:
     """{user_id: {item_id: relevance}} of relevant items (relevance >= rel_threshold).
 
     Users with no relevant item are left out.

@@ -3,7 +3,7 @@
 The per-user functions are deliberately naive loops that read like the table in
 METRICS.md, section "Ranking". They are the trusted side of every comparison with the
 SQL models, and are themselves checked against ranx and pytrec_eval
-(``tests/test_oracles.py``) through the wrappers re-exported at the bottom.
+(``tests/test_oracles.py``) through the library wrappers re-exported here.
 
 Long shape everywhere: one row per (candidate, user_id, metric, k) with a float value.
 """
@@ -11,7 +11,7 @@ Long shape everywhere: one row per (candidate, user_id, metric, k) with a float 
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -51,9 +51,7 @@ def _dcg(gains_by_rank: Sequence[tuple[int, float]]) -> float:
     return sum(gain / math.log2(rank + 1) for rank, gain in gains_by_rank)
 
 
-def _ndcg(
-    top_k: RankedList, relevant: dict[Any, float], k: int, gain_of: Any
-) -> float:
+def _ndcg(top_k: RankedList, relevant: dict[Any, float], k: int, gain_of: Callable[[float], float]) -> float:
     """NDCG@k with ``gain_of(relevance)``; non-relevant items have gain 0.
 
     The ideal list puts all relevant items in order of decreasing gain at ranks
@@ -85,9 +83,7 @@ def user_ranking_metrics(
     f_beta = (1 + b2) * precision * recall / denominator if denominator > 0 else 0.0
 
     # Average precision: at every hit at rank i, precision@i = hits with rank <= i / i.
-    precision_at_hits = sum(
-        sum(1 for other in hit_ranks if other <= rank) / rank for rank in hit_ranks
-    )
+    precision_at_hits = sum(sum(1 for other in hit_ranks if other <= rank) / rank for rank in hit_ranks)
 
     return {
         "precision": precision,
@@ -171,12 +167,12 @@ def reference_metrics(
             values = groups.get((candidate, metric, k), [])
             if len(values) != n_relevant_users:
                 raise ValueError(
-                    f"{candidate!r} {metric}@{k}: {len(values)} user rows, "
-                    f"expected {n_relevant_users}"
+                    f"{candidate!r} {metric}@{k}: {len(values)} user rows, expected {n_relevant_users}"
                 )
             mean = sum(values) / n_users if n_users else float("nan")
             rows.append((candidate, metric, k, mean, n_users, n_without))
     return pd.DataFrame(rows, columns=METRIC_COLUMNS)
+
 
 __all__ = [
     "METRIC_COLUMNS",

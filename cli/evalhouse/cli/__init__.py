@@ -126,7 +126,14 @@ def _show_after_build(project: Any, printer: Printer) -> None:
     except EvalhouseError as exc:
         printer.warning(f"could not show {name}: {exc.message}")
         return
-    printer.table(table.columns, table.rows, title=name)
+    columns, rows = table.columns, table.rows
+    if len(columns) > 12 and 0 < len(rows) < len(columns):
+        # a wide table (a leaderboard: one column per metric@K) reads better turned:
+        # one row per column, one column per row
+        columns, rows = [columns[0]] + [str(row[0]) for row in rows], [
+            (column, *(row[i] for row in rows)) for i, column in enumerate(columns) if i > 0
+        ]
+    printer.table(columns, rows, title=name)
 
 
 def _register_run_command(name: str, help_text: str) -> None:
