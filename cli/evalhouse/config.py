@@ -60,7 +60,7 @@ class EvaluationConfig(_Strict):
 
     labels: str | None = None
     train: str | None = None
-    candidates: dict[str, Union[str, CandidateFile]] = Field(default_factory=dict)
+    candidates: dict[str, str | CandidateFile] = Field(default_factory=dict)
     predictions: dict[str, str] = Field(default_factory=dict)
     ab_events: str | None = None
     user_attributes: str | None = None

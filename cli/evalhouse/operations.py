@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from .artifacts import manifest, new_invocation_id, run_results, write_json_atomic
 from .compile import CompiledProject, compile_project, write_compiled
+from .duckdb_target import DuckDBTarget
 from .errors import ProjectError, SqlError, did_you_mean
 from .materialize import TEMP_PREFIX
 from .nodes import Node
@@ -73,9 +74,7 @@ def execute(project: Project, command: str, options: RunOptions) -> RunResult:
         plan = {uid for uid in chosen if compiled.nodes[uid].kind in kinds}
         runner = Runner(
             compiled,
-            warehouse,
-            project.dir,
-            project.config.seeds,
+            DuckDBTarget(warehouse, project.dir, project.config.seeds),
             threads=options.threads,
             fail_fast=options.fail_fast,
             full_refresh=options.full_refresh,

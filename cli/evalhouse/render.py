@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import contextvars
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Callable
+from typing import Any
 
 import jinja2
 from jinja2 import nodes as jnodes

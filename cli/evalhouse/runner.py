@@ -1,34 +1,24 @@
-"""Execute a plan of nodes against the warehouse, in graph order, on N threads.
+"""Execute a plan of nodes on a target, in graph order, on N threads.
 
-Independent nodes run concurrently, each on its own DuckDB cursor. A failed node (or a
-failed test with severity `error`) skips everything downstream of it in the plan.
-Nothing here prints: progress goes to the `on_event` callback.
+Independent nodes run concurrently (the DuckDB target gives each its own cursor). A failed
+node (or a failed test with severity `error`) skips everything downstream of it in the
+plan. Nothing here prints: progress goes to the `on_event` callback.
 """
 
 from __future__ import annotations
 
 import graphlib
-import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
-import duckdb
-
 from .compile import CompiledProject
-from .config import SeedConfig
-from .errors import EvalhouseError, NodeError, SqlError
-from .materialize import materialize
+from .errors import EvalhouseError
 from .nodes import Node
-from .seeds import load_seed
-from .sqlcheck import error_line, source_line
-from .warehouse import Warehouse
-
-SAMPLE_ROWS = 5
+from .target import NodeOutcome, Target
 
 
 @dataclass
@@ -94,9 +84,7 @@ class Runner:
     def __init__(
         self,
         compiled: CompiledProject,
-        warehouse: Warehouse,
-        project_dir: Path,
-        seed_configs: dict[str, SeedConfig],
+        target: Target,
         *,
         threads: int = 1,
         fail_fast: bool = False,
@@ -104,15 +92,11 @@ class Runner:
         on_event: EventCallback | None = None,
     ) -> None:
         self.compiled = compiled
-        self.warehouse = warehouse
-        self.project_dir = project_dir
-        self.seed_configs = seed_configs
+        self.target = target
         self.threads = max(1, threads)
         self.fail_fast = fail_fast
         self.full_refresh = full_refresh
         self.on_event = on_event or (lambda *args: None)
-        self._existing = {rel: info.kind for rel, info in warehouse.relations().items()}
-        self._lock = threading.Lock()
 
     # -- planning ----------------------------------------------------------------------
     def _plan_parents(self, plan: set[str], gate_on_tests: bool) -> dict[str, set[str]]:
@@ -208,63 +192,29 @@ class Runner:
     def _execute(self, node: Node) -> NodeResult:
         started, t0 = _now(), time.perf_counter()
         result = NodeResult(node.unique_id, node.name, node.kind, node.materialized, "success", started_at=started)
-        if isinstance(node.compile_error, EvalhouseError):
-            result.status, result.message, result.error = "error", node.compile_error.render(), node.compile_error
-            return result
-        cursor = self.warehouse.cursor()
         try:
-            if node.kind == "seed":
-                result.rows = load_seed(cursor, node, self.project_dir,
-                                        self.seed_configs.get(node.name) or SeedConfig(), self._existing_kind(node))
-                self._record(node, "table")
-            elif node.kind == "model":
-                result.rows = materialize(cursor, node, self._existing_kind(node), self.full_refresh)
-                self._record(node, "view" if node.config.materialized == "view" else "table")
-            else:
-                self._run_test(cursor, node, result)
+            if isinstance(node.compile_error, EvalhouseError):
+                raise node.compile_error
+            outcome = self.target.run_node(node, self.full_refresh)
+            result.rows = outcome.rows
+            if node.kind == "test":
+                self._judge_test(node, outcome, result)
         except EvalhouseError as exc:
             result.status, result.message, result.error = "error", exc.render(), exc
-        except duckdb.Error as exc:
-            error = self._sql_error(node, exc)
+        except Exception as exc:
+            error = self.target.node_error(node, exc)
+            if error is None:
+                raise
             result.status, result.message, result.error = "error", error.render(), error
-        finally:
-            cursor.close()
         result.execution_time = time.perf_counter() - t0
         return result
 
-    def _existing_kind(self, node: Node) -> str | None:
-        with self._lock:
-            return self._existing.get(node.relation)
-
-    def _record(self, node: Node, kind: str) -> None:
-        with self._lock:
-            self._existing[node.relation] = kind
-
-    def _run_test(self, cursor: duckdb.DuckDBPyConnection, node: Node, result: NodeResult) -> None:
-        failures = int(cursor.execute(f"select count(*) from (\n{node.sql}\n) as failures").fetchone()[0])
-        result.failures = failures
-        if failures == 0:
+    @staticmethod
+    def _judge_test(node: Node, outcome: NodeOutcome, result: NodeResult) -> None:
+        result.failures = outcome.failures
+        if not outcome.failures:
             result.status = "pass"
             return
-        relation = cursor.execute(f"select * from (\n{node.sql}\n) as failures limit {SAMPLE_ROWS}")
-        columns = [d[0] for d in relation.description]
-        result.sample = [dict(zip(columns, row)) for row in relation.fetchall()]
+        result.sample = outcome.sample
         result.status = "warn" if node.config.severity == "warn" else "fail"
-        result.message = f"{failures} failing row{'s' if failures != 1 else ''}"
-
-    def _sql_error(self, node: Node, exc: duckdb.Error) -> NodeError:
-        message = str(exc)
-        compiled_line = error_line(message)
-        if compiled_line is not None:
-            # every statement we run wraps the compiled SQL after one line of our own
-            compiled_line = max(1, compiled_line - 1)
-        line = source_line(node.raw, node.sql or "", compiled_line) if node.raw else None
-        compiled_path = Path("target", "compiled", node.path) if not node.test_name else Path(
-            "target", "compiled", "tests", f"{node.name}.sql")
-        return SqlError(
-            f"{node.kind} {node.name} failed: {message.splitlines()[0]}"
-            + (f" (line {compiled_line} of the compiled SQL)" if compiled_line else ""),
-            path=node.path,
-            line=line,
-            hint=f"the compiled SQL is in {compiled_path.as_posix()}",
-        )
+        result.message = f"{outcome.failures} failing row{'s' if outcome.failures != 1 else ''}"

@@ -1,0 +1,78 @@
+"""The DuckDB target: seeds, models and tests on one warehouse file, a cursor per thread."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+
+from .config import SeedConfig
+from .errors import NodeError, SqlError
+from .materialize import materialize
+from .nodes import Node
+from .seeds import load_seed
+from .sqlcheck import error_line, source_line
+from .target import SAMPLE_ROWS, NodeOutcome, compiled_path
+from .warehouse import Warehouse
+
+
+class DuckDBTarget:
+    name = "duckdb"
+
+    def __init__(self, warehouse: Warehouse, project_dir: Path, seed_configs: dict[str, SeedConfig]) -> None:
+        self.warehouse = warehouse
+        self.project_dir = project_dir
+        self.seed_configs = seed_configs
+        self._existing = {rel: info.kind for rel, info in warehouse.relations().items()}
+        self._lock = threading.Lock()
+
+    def _existing_kind(self, node: Node) -> str | None:
+        with self._lock:
+            return self._existing.get(node.relation)
+
+    def _record(self, node: Node, kind: str) -> None:
+        with self._lock:
+            self._existing[node.relation] = kind
+
+    def run_node(self, node: Node, full_refresh: bool) -> NodeOutcome:
+        cursor = self.warehouse.cursor()
+        try:
+            if node.kind == "seed":
+                config = self.seed_configs.get(node.name) or SeedConfig()
+                rows = load_seed(cursor, node, self.project_dir, config, self._existing_kind(node))
+                self._record(node, "table")
+                return NodeOutcome(rows=rows)
+            if node.kind == "model":
+                rows = materialize(cursor, node, self._existing_kind(node), full_refresh)
+                self._record(node, "view" if node.config.materialized == "view" else "table")
+                return NodeOutcome(rows=rows)
+            return self._run_test(cursor, node)
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _run_test(cursor: duckdb.DuckDBPyConnection, node: Node) -> NodeOutcome:
+        failures = int(cursor.execute(f"select count(*) from (\n{node.sql}\n) as failures").fetchone()[0])
+        if failures == 0:
+            return NodeOutcome(failures=0)
+        relation = cursor.execute(f"select * from (\n{node.sql}\n) as failures limit {SAMPLE_ROWS}")
+        columns = [d[0] for d in relation.description]
+        return NodeOutcome(failures=failures, sample=[dict(zip(columns, row, strict=False)) for row in relation.fetchall()])
+
+    def node_error(self, node: Node, exc: Exception) -> NodeError | None:
+        if not isinstance(exc, duckdb.Error):
+            return None
+        message = str(exc)
+        compiled_line = error_line(message)
+        if compiled_line is not None:
+            # every statement we run wraps the compiled SQL after one line of our own
+            compiled_line = max(1, compiled_line - 1)
+        line = source_line(node.raw, node.sql or "", compiled_line) if node.raw else None
+        return SqlError(
+            f"{node.kind} {node.name} failed: {message.splitlines()[0]}"
+            + (f" (line {compiled_line} of the compiled SQL)" if compiled_line else ""),
+            path=node.path,
+            line=line,
+            hint=f"the compiled SQL is in {compiled_path(node)}",
+        )
