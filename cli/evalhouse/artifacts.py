@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import __version__
-from .compile import CompiledProject
 
 if TYPE_CHECKING:
+    from .compile import CompiledProject
     from .project import Project
     from .runner import RunResult
 

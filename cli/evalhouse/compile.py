@@ -14,7 +14,6 @@ from .folder_config import apply_settings
 from .graph import Graph
 from .nodes import Node, NodeConfig, checksum
 from .render import EPHEMERAL_PREFIX, RenderContext, Renderer
-from .sqlcheck import duckdb_syntax_error, parse, source_line
 
 if TYPE_CHECKING:
     from .project import Project
@@ -128,6 +127,8 @@ def _inline_ephemerals(node: Node, nodes_by_name: dict[str, Node], graph: Graph)
 
 def check_reads(node: Node, project_relations: dict[str, str], allowed: set[str], dialect: str = "duckdb") -> None:
     """A model must read the project's tables through ref() or source(), or the graph lies."""
+    from .sqlcheck import duckdb_syntax_error, parse, source_line  # sqlglot loads only when checking
+
     parsed = parse(node.sql or "", dialect)
     if parsed.error is not None:
         duck = duckdb_syntax_error(node.sql or "")
@@ -172,6 +173,7 @@ def compile_project(
         full_refresh=full_refresh,
         invocation_id=invocation_id,
         run_started_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
+        bytecode_dir=project.target_dir / "jinja_bytecode",
     )
     # render into copies: a Project can be compiled again (for another command) unchanged
     all_nodes = copy.deepcopy(project.nodes)

@@ -10,7 +10,6 @@ from .compile import CompiledProject, compile_project, write_compiled
 from .duckdb_target import DuckDBTarget
 from .errors import ProjectError, SqlError, did_you_mean
 from .materialize import TEMP_PREFIX
-from .nodes import Node
 from .runner import EventCallback, Runner, RunResult
 from .selector import select_nodes
 from .warehouse import Warehouse
@@ -51,12 +50,6 @@ def compile_only(project: Project, *, write: bool = True, check_sql: bool = True
         write_compiled(compiled, project.target_dir)
         write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, new_invocation_id()))
     return compiled
-
-
-def list_nodes(project: Project, select: list[str] | None, exclude: list[str] | None) -> list[Node]:
-    compiled = compile_project(project, check_sql=False)
-    chosen = select_nodes(compiled.nodes, compiled.graph, select, exclude)
-    return [compiled.nodes[uid] for uid in compiled.graph.order(chosen)]
 
 
 def execute(project: Project, command: str, options: RunOptions) -> RunResult:
@@ -104,7 +97,7 @@ def show(project: Project, *, model: str | None, inline: str | None, limit: int,
          wait_seconds: float = 0.0) -> QueryResult:
     import duckdb
 
-    from .nodes import Node as NodeClass
+    from .nodes import Node as NodeClass  # noqa: N814
 
     compiled = compile_project(project, check_sql=False)
     if inline is not None:

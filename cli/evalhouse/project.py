@@ -123,9 +123,12 @@ class Project:
         return compile_only(self, write=write, check_sql=check_sql)
 
     def list(self, select: list[str] | None = None, exclude: list[str] | None = None) -> list[Node]:
-        from .operations import list_nodes
+        from .compile import compile_project
+        from .selector import select_nodes
 
-        return list_nodes(self, select, exclude)
+        compiled = compile_project(self, check_sql=False)
+        chosen = select_nodes(compiled.nodes, compiled.graph, select, exclude)
+        return [compiled.nodes[uid] for uid in compiled.graph.order(chosen)]
 
     def seed(self, options: RunOptions | None = None) -> RunResult:
         return self._execute("seed", options)

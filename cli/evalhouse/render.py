@@ -89,6 +89,7 @@ class RenderContext:
     full_refresh: bool = False
     invocation_id: str = ""
     run_started_at: str = ""
+    bytecode_dir: Path | None = None  # where compiled templates are cached between commands
 
 
 def _template_line(tb: TracebackType | None, filename: str) -> int | None:
@@ -113,7 +114,14 @@ class Renderer:
         self._sources_by_path = sources_by_path
         self.nodes_by_name = nodes_by_name
         self.source_tables = source_tables
+        cache = None
+        if context.bytecode_dir is not None:
+            # compiling templates costs more than rendering them; keep the bytecode, keyed
+            # by each template's name and source checksum, so unchanged files skip it
+            context.bytecode_dir.mkdir(parents=True, exist_ok=True)
+            cache = jinja2.FileSystemBytecodeCache(str(context.bytecode_dir))
         self.env = SandboxedEnvironment(
+            bytecode_cache=cache,
             loader=jinja2.FunctionLoader(self._load),
             undefined=jinja2.StrictUndefined,
             extensions=[TestBlockExtension],
