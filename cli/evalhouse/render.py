@@ -367,6 +367,19 @@ class Renderer:
         def raise_error(message: str) -> None:
             raise TemplateError(str(message))
 
+        def dispatch(macro_name: str) -> Macro:
+            """`{{ dispatch('name')(args) }}`: the macro `<target>__name` (spark__name on
+            Spark) when the project defines one, else `default__name`."""
+            for candidate in (f"{ctx.target}__{macro_name}", f"default__{macro_name}"):
+                macro = self.env.globals.get(candidate)
+                if isinstance(macro, Macro):
+                    return macro
+            raise TemplateError(
+                f"dispatch('{macro_name}') found no macro default__{macro_name} or {ctx.target}__{macro_name}",
+                hint=f"define {{% macro default__{macro_name}(...) %}} in macros/ (and {ctx.target}__{macro_name} "
+                f"where {ctx.target} needs other SQL)",
+            )
+
         return {
             "ref": ref,
             "source": source,
@@ -376,6 +389,7 @@ class Renderer:
             "is_incremental": is_incremental,
             "models_tagged": models_tagged,
             "raise_error": raise_error,
+            "dispatch": dispatch,
             "this": ThisRelation(),
             "evaluation": evaluation,
             "project_name": ctx.project_name,

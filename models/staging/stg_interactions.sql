@@ -1,7 +1,7 @@
--- one row per rating: who rated what, how much, and when
+-- one row per rating: who rated what, how much, and when (ts a plain TIMESTAMP, UTC)
 select
     "userId" as user_id,
     "movieId" as item_id,
     rating,
-    make_timestamp("timestamp" * 1000000) as ts
+    {{ epoch_seconds_to_timestamp('"timestamp"') }} as ts
 from {{ ref('ratings') }}

@@ -19,6 +19,7 @@ import click
 from .. import __version__
 from . import params
 from .output import Printer
+from .publish_commands import print_published, publish_commands
 
 
 def _exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -97,32 +98,35 @@ def init(directory: str) -> None:
 
 def _run_command(command: str) -> Callable[..., Any]:
     def body(project_dir, vars_text, vars_file, quiet, log_format, select, exclude,
-             threads, fail_fast, full_refresh, wait_seconds, **extra: Any) -> None:
+             threads, fail_fast, full_refresh, wait_seconds, target="duckdb", **extra: Any) -> None:
         from ..operations import RunOptions
 
         printer = Printer(quiet=quiet, log_format=log_format)
         project = _project(project_dir, vars_text, vars_file)
         options = RunOptions(
             select=list(select), exclude=list(exclude), threads=threads, fail_fast=fail_fast,
-            full_refresh=full_refresh, wait_seconds=wait_seconds, on_event=printer.event,
+            full_refresh=full_refresh, wait_seconds=wait_seconds, on_event=printer.event, target=target,
+            **{key: extra[key] for key in ("report", "mlflow", "mlflow_uri", "run_name") if key in extra},
         )
         result = getattr(project, command)(options)
+        print_published(printer, project, result)
         printer.summary(result)
         if command == "build" and result.success:
-            _show_after_build(project, printer)
+            _show_after_build(project, printer, target)
         sys.exit(0 if result.success else 1)
 
     return body
 
 
-def _show_after_build(project: Any, printer: Printer) -> None:
+def _show_after_build(project: Any, printer: Printer, target: str = "duckdb") -> None:
     name = project.config.evaluation.show_after_build
     if not name or project.node_named(name) is None or printer.quiet:
         return
     from ..errors import EvalhouseError
+    from ..operations import show
 
     try:
-        table = project.show(name, limit=50)
+        table = show(project, model=name, inline=None, limit=50, target=target)
     except EvalhouseError as exc:
         printer.warning(f"could not show {name}: {exc.message}")
         return
@@ -143,6 +147,8 @@ def _register_run_command(name: str, help_text: str) -> None:
     decorated = _exit_on_error(func)
     for decorate in (params.running, params.selection, params.common):
         decorated = decorate(decorated)
+    if name in ("run", "build"):
+        decorated = params.publishing(decorated)
     main.command(name=name, help=help_text)(decorated)
 
 
@@ -155,14 +161,17 @@ _register_run_command("build", "Seeds, models and their tests in graph order; a 
 @main.command(name="compile")
 @params.common
 @params.selection
+@params.target
 @_exit_on_error
-def compile_command(project_dir, vars_text, vars_file, quiet, log_format, select, exclude) -> None:
-    """Render every model to target/compiled/ and check the graph and the SQL."""
+def compile_command(project_dir, vars_text, vars_file, quiet, log_format, select, exclude, target) -> None:
+    """Render every model to target/compiled/ and check the graph and the SQL
+    (with --target spark, also transpile it to target/compiled_spark/)."""
+    from ..operations import compile_only
     from ..selector import select_nodes
 
     printer = Printer(quiet=quiet, log_format=log_format)
     project = _project(project_dir, vars_text, vars_file)
-    compiled = project.compile()
+    compiled = compile_only(project, target=target)
     chosen = select_nodes(compiled.nodes, compiled.graph, list(select), list(exclude))
     printer.info(f"Compiled {len(chosen)} nodes to {project.target_dir / 'compiled'}", nodes=len(chosen))
 
@@ -197,14 +206,17 @@ def ls_command(project_dir, vars_text, vars_file, quiet, log_format, select, exc
 @click.option("--inline", default=None, help="A SQL query (Jinja allowed) to preview instead of a model.")
 @click.option("--limit", default=10, type=click.IntRange(min=0), show_default=True)
 @params.wait
+@params.target
 @_exit_on_error
-def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, limit, wait_seconds) -> None:
+def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, limit, wait_seconds, target) -> None:
     """Preview the rows of MODEL (or of --inline SQL)."""
     if not model and inline is None:
         raise click.UsageError("name a MODEL or pass --inline SQL")
+    from ..operations import show as show_rows
+
     printer = Printer(quiet=quiet, log_format=log_format)
     project = _project(project_dir, vars_text, vars_file)
-    result = project.show(model, inline=inline, limit=limit, wait_seconds=wait_seconds)
+    result = show_rows(project, model=model, inline=inline, limit=limit, wait_seconds=wait_seconds, target=target)
     printer.table(result.columns, result.rows, title=model or "inline query")
 
 
@@ -213,12 +225,15 @@ def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, li
 @click.argument("sql")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @params.wait
+@params.target
 @_exit_on_error
-def query(project_dir, vars_text, vars_file, quiet, log_format, sql, fmt, wait_seconds) -> None:
-    """Run SQL on the warehouse, read-only."""
+def query(project_dir, vars_text, vars_file, quiet, log_format, sql, fmt, wait_seconds, target) -> None:
+    """Run SQL on the warehouse, read-only (DuckDB's dialect; transpiled on Spark)."""
+    from ..operations import query as run_query
+
     printer = Printer(quiet=quiet, log_format=log_format)
     project = _project(project_dir, vars_text, vars_file)
-    result = project.query(sql, wait_seconds=wait_seconds)
+    result = run_query(project, sql, wait_seconds=wait_seconds, target=target)
     printer.table(result.columns, result.rows, fmt=fmt)
 
 
@@ -244,7 +259,7 @@ def lineage(project_dir, vars_text, vars_file, quiet, log_format, target) -> Non
 
 @main.command()
 @params.common
-@click.option("--all", "include_warehouse", is_flag=True, help="Also delete the warehouse file.")
+@click.option("--all", "include_warehouse", is_flag=True, help="Also delete the warehouse file and the local MLflow store.")
 @_exit_on_error
 def clean(project_dir, vars_text, vars_file, quiet, log_format, include_warehouse) -> None:
     """Delete what builds wrote under target/ (the warehouse stays unless --all)."""
@@ -267,6 +282,8 @@ def debug(project_dir, vars_text, vars_file, quiet, log_format) -> None:
         ok = ok and good
     sys.exit(0 if ok else 1)
 
+
+publish_commands(main, _exit_on_error, _project)
 
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name=os.path.basename(sys.argv[0]))

@@ -1,0 +1,49 @@
+{#- Building blocks of the baseline recommenders (models/candidates). -#}
+
+{#- returns how many positions of a global ranking a user needs so that max_k items remain
+    once the user's seen items are removed (only when exclude_seen is on) -#}
+{% macro positions_needed(n_seen_column) -%}
+{%- if boolean_var('exclude_seen', true) == 'true' -%}
+{{ max_k() }} + {{ n_seen_column }}
+{%- else -%}
+{{ max_k() }}
+{%- endif -%}
+{%- endmacro %}
+
+{#- returns rows (user_id, item_id, pool_position, score): for every user to recommend for, the
+    items of a global ranking (`ranking` with columns item_id, `rank_column`,
+    `score_column`) at the first positions_needed positions. An equi-join on generated
+    positions, so the cost is users x positions, not users x catalog. -#}
+{% macro global_ranking_pool(ranking, rank_column, score_column) -%}
+(
+    select p.user_id, r.item_id, p.pool_position, cast(r.{{ score_column }} as double) as score
+    from (
+        select user_id, {{ unnest_list(integer_range(1, positions_needed('n_seen'))) }} as pool_position
+        from {{ ref('candidate_users') }}
+    ) as p
+    inner join {{ ranking }} as r on r.{{ rank_column }} = p.pool_position
+)
+{%- endmacro %}
+
+{#- returns the baseline's lists as one select: the rows of `pool` (a relation or a
+    parenthesized query with user_id, item_id, score) ordered per user by `order_by`,
+    without the items the user had in train when exclude_seen is on, cut at max_k, as
+    (candidate, user_id, item_id, rank, score) -#}
+{% macro top_unseen_items(pool, candidate, order_by) -%}
+select {{ sql_string(candidate) }} as candidate, user_id, item_id, rank, score
+from (
+    select
+        p.user_id,
+        p.item_id,
+        p.score,
+        row_number() over (partition by p.user_id order by {{ order_by }}) as rank
+    from {{ pool }} as p
+    {%- if boolean_var('exclude_seen', true) == 'true' %}
+    where not exists (
+        select 1 from {{ ref('train') }} as t
+        where t.user_id = p.user_id and t.item_id = p.item_id
+    )
+    {%- endif %}
+) as ranked
+where rank <= {{ max_k() }}
+{%- endmacro %}

@@ -1,0 +1,81 @@
+{#- The project vars the models read, each checked once here with a clear build error.
+    Defaults live here only, so a project that leaves a var out gets the same value
+    everywhere. -#}
+
+{#- returns true when a value is a number (and not a boolean) -#}
+{% macro _is_number(value) -%}
+{{ value is number and value is not boolean }}
+{%- endmacro %}
+
+{#- returns the cut-offs K (var k_values) as a comma-separated list: distinct, ascending -#}
+{% macro k_values() -%}
+{%- set ks = var('k_values', [5, 10, 20, 50, 100]) -%}
+{%- if ks is string or ks is not iterable or ks is mapping or ks | length == 0 -%}
+{{ raise_error("var k_values must be a non-empty list of positive integers such as [5, 10, 20], got " ~ ks) }}
+{%- endif -%}
+{%- for k in ks -%}
+{%- if k is not integer or k is boolean or k < 1 -%}
+{{ raise_error("var k_values must be a non-empty list of positive integers such as [5, 10, 20], got " ~ ks) }}
+{%- endif -%}
+{%- endfor -%}
+{{ ks | unique | sort | join(', ') }}
+{%- endmacro %}
+
+{#- returns the largest cut-off, the length of every baseline list -#}
+{% macro max_k() -%}
+{{ k_values().split(', ') | map('int') | max }}
+{%- endmacro %}
+
+{#- returns the relevance threshold (var rel_threshold, default 1) -#}
+{% macro rel_threshold() -%}
+{%- set value = var('rel_threshold', 1) -%}
+{%- if _is_number(value) != 'True' -%}
+{{ raise_error("var rel_threshold must be a number such as 4.0, got " ~ value) }}
+{%- endif -%}
+{{ value }}
+{%- endmacro %}
+
+{#- returns beta of f_beta (var beta, default 1), a positive number -#}
+{% macro beta() -%}
+{%- set value = var('beta', 1) -%}
+{%- if _is_number(value) != 'True' or value <= 0 -%}
+{{ raise_error("var beta must be a positive number, got " ~ value) }}
+{%- endif -%}
+{{ value }}
+{%- endmacro %}
+
+{#- returns the share of interactions held out (var holdout_fraction), strictly between 0 and 1 -#}
+{% macro holdout_fraction() -%}
+{%- set value = var('holdout_fraction', 0.2) -%}
+{%- if _is_number(value) != 'True' or value <= 0 or value >= 1 -%}
+{{ raise_error("var holdout_fraction must be a number between 0 and 1 (exclusive), got " ~ value) }}
+{%- endif -%}
+{{ value }}
+{%- endmacro %}
+
+{#- returns 'keep' or 'drop': what the split does with holdout users unseen in train -#}
+{% macro cold_start_users() -%}
+{%- set value = var('cold_start_users', 'keep') -%}
+{%- if value not in ('keep', 'drop') -%}
+{{ raise_error("var cold_start_users must be 'keep' or 'drop', got " ~ value) }}
+{%- endif -%}
+{{ value }}
+{%- endmacro %}
+
+{#- returns a positive integer var, or a build error naming it -#}
+{% macro positive_integer_var(name, default) -%}
+{%- set value = var(name, default) -%}
+{%- if value is not integer or value is boolean or value < 1 -%}
+{{ raise_error("var " ~ name ~ " must be a positive integer, got " ~ value) }}
+{%- endif -%}
+{{ value }}
+{%- endmacro %}
+
+{#- returns 'true' or 'false' for a boolean var, or a build error naming it -#}
+{% macro boolean_var(name, default) -%}
+{%- set value = var(name, default) -%}
+{%- if value is not boolean -%}
+{{ raise_error("var " ~ name ~ " must be true or false, got " ~ value) }}
+{%- endif -%}
+{{ 'true' if value else 'false' }}
+{%- endmacro %}

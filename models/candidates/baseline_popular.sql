@@ -1,0 +1,9 @@
+-- popular: the items with the most train interactions (ties by item_id), the same list for
+-- every user less what they had in train
+{{ config(tags=['baseline'], enabled=(evaluation.baselines is none or 'popular' in evaluation.baselines)) }}
+
+{{ top_unseen_items(
+    pool=global_ranking_pool(ref('item_popularity'), 'popularity_rank', 'n_interactions'),
+    candidate='popular',
+    order_by='pool_position'
+) }}

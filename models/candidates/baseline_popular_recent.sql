@@ -1,0 +1,9 @@
+-- popular_recent: the items with the most interactions in the last recent_days days of
+-- train (ties by all-time interactions, then item_id), less what each user had in train
+{{ config(tags=['baseline'], enabled=(evaluation.baselines is none or 'popular_recent' in evaluation.baselines)) }}
+
+{{ top_unseen_items(
+    pool=global_ranking_pool(ref('item_popularity'), 'recent_rank', 'n_recent'),
+    candidate='popular_recent',
+    order_by='pool_position'
+) }}

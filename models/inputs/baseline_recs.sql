@@ -1,0 +1,27 @@
+-- the lists of the built-in baselines that evaluation.baselines turns on (all four by
+-- default): every model tagged 'baseline', as candidate, user_id, item_id, rank, score
+{%- set known = ['popular', 'popular_recent', 'item_cooccurrence', 'random'] %}
+{%- for name in evaluation.baselines or [] %}
+{%- if name not in known %}
+{{ raise_error("evaluation.baselines: unknown baseline '" ~ name ~ "'; the built-in ones are " ~ known | join(', ')) }}
+{%- endif %}
+{%- endfor %}
+{%- set baselines = models_tagged('baseline') %}
+{%- if baselines %}
+
+{% for model in baselines %}
+select candidate, user_id, item_id, cast(rank as double) as rank, cast(score as double) as score
+from {{ ref(model) }}
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}
+{%- else %}
+
+-- no baseline is on: an empty relation of the same shape
+select
+    cast(null as varchar) as candidate,
+    null as user_id,
+    null as item_id,
+    cast(null as double) as rank,
+    cast(null as double) as score
+where false
+{%- endif %}

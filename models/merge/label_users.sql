@@ -1,0 +1,14 @@
+-- one row per user in labels: how many labels and how many relevant ones (0 for a user
+-- whose labels are all below rel_threshold)
+{{ config(materialized='table') }}
+
+with labels as (
+    select user_id, relevance from {{ ref('labels') }}
+)
+
+select
+    user_id,
+    count(*) as n_labels,
+    sum(case when relevance >= {{ rel_threshold() }} then 1 else 0 end) as n_relevant
+from labels
+group by user_id

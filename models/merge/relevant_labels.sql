@@ -1,0 +1,16 @@
+-- the relevant labels (relevance >= rel_threshold), each with its position in the user's
+-- ideal list (relevance descending), which the ideal DCG is computed from
+{{ config(materialized='table') }}
+
+with relevant as (
+    select user_id, item_id, relevance
+    from {{ ref('labels') }}
+    where relevance >= {{ rel_threshold() }}
+)
+
+select
+    user_id,
+    item_id,
+    relevance,
+    row_number() over (partition by user_id order by relevance desc, item_id) as ideal_position
+from relevant

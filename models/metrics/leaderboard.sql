@@ -1,0 +1,37 @@
+-- one row per candidate and one column per metric@K (metric by metric, K ascending), best
+-- first by var leaderboard_order ({metric, k}); for people to read
+{{ config(materialized='table') }}
+{%- set order = var('leaderboard_order', {'metric': 'ndcg', 'k': 10}) %}
+
+with metrics as (
+    select candidate, metric, k, value, n_users from {{ ref('metrics') }}
+),
+
+per_candidate as (
+    select
+        candidate,
+        max(n_users) as n_users,
+        max(case when metric = {{ sql_string(order.metric) }} and k = {{ order.k | int }} then value end)
+            as sort_value
+    from metrics
+    group by candidate
+),
+
+placeholder as (
+    -- without any metric row (no user has a relevant label) the board still has a column
+    select candidate, cast(null as bigint) as n_users, cast(null as double) as sort_value,
+        'no_metrics' as metric, 0 as k, cast(null as double) as value
+    from {{ ref('evaluated_candidates') }}
+    where not exists (select 1 from metrics)
+),
+
+long_rows as (
+    select m.candidate, p.n_users, p.sort_value, m.metric, m.k, m.value
+    from metrics as m
+    inner join per_candidate as p on p.candidate = m.candidate
+    union all
+    select candidate, n_users, sort_value, metric, k, value from placeholder
+)
+
+select * exclude (sort_value)
+from ({{ pivot_metric_columns('long_rows', ['candidate', 'n_users', 'sort_value'], 'sort_value desc nulls last, candidate') }}) as board

@@ -1,0 +1,23 @@
+-- every metric of every candidate, one row per (candidate, metric, k): the union of the
+-- models tagged metric, each returning candidate, metric, k, value[, n_users, ...]
+{{ config(materialized='table') }}
+{%- set metric_models = models_tagged('metric') %}
+{%- if not metric_models %}
+{{ raise_error("no model is tagged 'metric': the metrics table has nothing to hold") }}
+{%- endif %}
+
+with unioned as (
+    {%- for model in metric_models %}
+    select * from {{ ref(model) }}
+    {% if not loop.last %}union all by name{% endif %}
+    {%- endfor %}
+)
+
+select
+    candidate,
+    metric,
+    cast(k as integer) as k,
+    cast(value as double) as value,
+    cast(n_users as bigint) as n_users,
+    cast(users_without_relevant as bigint) as users_without_relevant
+from unioned

@@ -1,0 +1,15 @@
+-- every per-user metric (candidate, user_id, metric, k, value): the union of the models
+-- tagged user_metric (models/metrics/ranking/ tags its models so); one row per candidate,
+-- user with a relevant item, metric and K (a user without a list scores 0)
+{{ config(materialized='table') }}
+{%- set metric_models = models_tagged('user_metric') %}
+
+{% for model in metric_models %}
+select candidate, user_id, metric, k, cast(value as double) as value from {{ ref(model) }}
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}
+{%- if not metric_models %}
+select cast(null as varchar) as candidate, null as user_id, cast(null as varchar) as metric,
+    cast(null as integer) as k, cast(null as double) as value
+where false
+{%- endif %}

@@ -1,0 +1,24 @@
+-- one row: the time that splits the interactions (train before it, holdout from it on)
+{%- set cutoff = var('cutoff', none) %}
+{{ config(materialized='table') }}
+
+with interactions as (
+    select ts from {{ ref('stg_interactions') }}
+),
+
+cutoff as (
+    select
+        {% if cutoff is not none -%}
+        cast({{ sql_string(cutoff) }} as timestamp) as cutoff,
+        'var cutoff' as cutoff_from,
+        {%- else -%}
+        {{ discrete_quantile('ts', '1 - ' ~ holdout_fraction()) }} as cutoff,
+        'holdout_fraction {{ holdout_fraction() }}' as cutoff_from,
+        {%- endif %}
+        min(ts) as first_ts,
+        max(ts) as last_ts
+    from interactions
+)
+
+select cutoff, cutoff_from, first_ts, last_ts
+from cutoff
