@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,3 +36,36 @@ def make_project(tmp_path: Path) -> Callable[..., Path]:
         return root
 
     return make
+
+
+# --- the evaluation project (the demo), built once per test session -------------------
+
+
+@pytest.fixture(scope="session")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    """The demo project as `evalhouse init` writes it, built once: (project, run result)."""
+    from evaluation_project import build
+
+    from evalhouse import Project
+    from evalhouse.scaffold import init_project
+
+    root = tmp_path_factory.mktemp("demo")
+    init_project(root)
+    project = Project.load(root)
+    return project, build(project)
+
+
+@pytest.fixture(scope="session")
+def tiny_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo project with tiny seeds (6 users, 8 items), to copy for each small build."""
+    from evaluation_project import make_tiny_template
+
+    return make_tiny_template(tmp_path_factory.mktemp("tiny_template"))
+
+
+@pytest.fixture
+def tiny(tiny_template: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the tiny template for one test."""
+    root = tmp_path / "tiny"
+    shutil.copytree(tiny_template, root)
+    return root

@@ -1,0 +1,100 @@
+"""Build the evaluation project (the demo) in tests: tiny seeds, input files, one call.
+
+Shared by every test of the evaluation project; the session-scoped fixtures that build the
+demo and the tiny template once live in conftest.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import yaml
+
+from evalhouse import Project
+from evalhouse.operations import RunOptions
+from evalhouse.scaffold import init_project
+
+# Seeds small enough that a tiny project builds in well under a second: 6 users, 8 items.
+TINY_RATINGS = "userId,movieId,rating,timestamp\n" + "\n".join(
+    f"{user},{item},{1 + (user * item) % 5}.0,{1_500_000_000 + 86_400 * (user * 8 + item)}"
+    for user in range(1, 7)
+    for item in range(1, 9)
+    if (user + item) % 3
+) + "\n"
+TINY_MOVIES = "movieId,title,genres\n" + "\n".join(
+    f"{item},Movie {item} (20{item:02d}),Drama|Comedy" for item in range(1, 9)
+) + "\n"
+TINY_TAGS = "userId,movieId,tag,timestamp\n1,1,fun,1500000000\n"
+
+
+def build(project: Project) -> Any:
+    """A build without the report and MLflow run a CLI build publishes (not tested here)."""
+    return project.build(RunOptions(report=False, mlflow=False))
+
+
+def frame(project: Project, sql: str) -> pd.DataFrame:
+    with duckdb.connect(str(project.warehouse_path), read_only=True) as con:
+        return con.execute(sql).df()
+
+
+def statuses(result: Any) -> dict[str, Any]:
+    return {r.name: r for r in result.results}
+
+
+def write_project_yml(root: Path, change: Callable[[dict], None]) -> None:
+    path = root / "project.yml"
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(config)
+    path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def write_table(data: pd.DataFrame, path: Path) -> None:
+    """Parquet or CSV by suffix; columns that hold no value at all are left out."""
+    data = data.dropna(axis="columns", how="all")
+    if path.suffix == ".parquet":
+        data.to_parquet(path, index=False)
+    else:
+        data.to_csv(path, index=False, encoding="utf-8")
+
+
+def build_with_files(
+    root: Path,
+    recs: pd.DataFrame,
+    labels: pd.DataFrame,
+    fmt: str,
+    k_values: list[int],
+    rel_threshold: float,
+    extra_vars: dict[str, Any] | None = None,
+) -> tuple[Project, Any]:
+    """Write labels and one file per candidate, point the project at them, build it."""
+    inputs = root / "inputs"
+    inputs.mkdir(exist_ok=True)
+    write_table(labels, inputs / f"labels.{fmt}")
+    candidates = {}
+    for index, name in enumerate(sorted(recs["candidate"].unique())):
+        path = inputs / f"candidate_{index}.{fmt}"
+        rows = recs[recs["candidate"] == name].drop(columns="candidate")
+        write_table(rows, path)
+        candidates[name] = f"inputs/{path.name}"
+
+    def point_at_files(config: dict) -> None:
+        config["evaluation"] = {"labels": f"inputs/labels.{fmt}", "candidates": candidates, "baselines": []}
+        config["vars"].update({"k_values": list(k_values), "rel_threshold": rel_threshold, **(extra_vars or {})})
+
+    write_project_yml(root, point_at_files)
+    project = Project.load(root)
+    return project, build(project)
+
+
+def make_tiny_template(root: Path) -> Path:
+    """The demo project with tiny seeds: copied for every adversarial build."""
+    init_project(root)
+    seeds = root / "seeds" / "movielens"
+    (seeds / "ratings.csv").write_text(TINY_RATINGS, encoding="utf-8")
+    (seeds / "movies.csv").write_text(TINY_MOVIES, encoding="utf-8")
+    (seeds / "tags.csv").write_text(TINY_TAGS, encoding="utf-8")
+    return root
