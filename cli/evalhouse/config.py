@@ -77,6 +77,20 @@ class DuckdbSettings(_Strict):
     temp_directory: str | None = None
 
 
+class SparkSettings(_Strict):
+    """`targets.spark`: where `--target spark` runs (see docs/spark.md)."""
+
+    master: str = "local[*]"
+    app_name: str = "evalhouse"
+    warehouse_dir: str = "target/spark-warehouse"  # table files; a URI (hdfs://, s3a://) on a cluster
+    metastore_dir: str = "target/spark-metastore"  # the local Derby catalog, unless config names a metastore
+    config: dict[str, str | int | float | bool] = Field(default_factory=dict)  # any spark.* setting
+
+
+class Targets(_Strict):
+    spark: SparkSettings = Field(default_factory=SparkSettings)
+
+
 class ProjectConfig(_Strict):
     name: str
     version: str = "0.1.0"
@@ -88,7 +102,7 @@ class ProjectConfig(_Strict):
     mlflow: MlflowConfig = Field(default_factory=MlflowConfig)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     duckdb: DuckdbSettings = Field(default_factory=DuckdbSettings)
-    targets: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    targets: Targets = Field(default_factory=Targets)
     gate: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -94,7 +95,9 @@ class EvaluationTables:
             sql += f" limit {int(limit)}"
         relation = self.cursor.execute(sql)
         columns = [d[0] for d in relation.description]
-        return Table(name, columns, relation.fetchall())
+        # DECIMAL literals (`0.05 as p`) read as Decimal: make every number a plain float
+        rows = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in relation.fetchall()]
+        return Table(name, columns, rows)
 
     def count(self, name: str) -> int:
         return int(self.cursor.execute(f"select count(*) from {self._relations[name]}").fetchone()[0])
@@ -105,3 +108,29 @@ class EvaluationTables:
         options = "format csv, header true" if fmt == "csv" else "format parquet"
         target = str(path).replace("'", "''")
         self.cursor.execute(f"copy (select * from {self._relations[name]}) to '{target}' ({options})")
+
+
+_VERDICT_COLUMNS = ("passed", "pass", "ok", "verdict", "status", "result", "outcome")
+_PASS_WORDS = {"pass", "passed", "ok", "success", "true", "green", "go"}
+_FAIL_WORDS = {"fail", "failed", "error", "false", "red", "no-go", "no_go", "blocked"}
+
+
+def gate_verdict(table: Table | None) -> str | None:
+    """'pass' when every gate row passed, 'fail' when any failed, None when it cannot tell.
+
+    Reads the first column named like a verdict (passed, status, verdict, ...), either a
+    boolean or words such as pass/fail.
+    """
+    if table is None or not table.rows:
+        return None
+    for column in _VERDICT_COLUMNS:
+        if column not in table.columns:
+            continue
+        index = table.columns.index(column)
+        values = [row[index] for row in table.rows]
+        words = {str(v).strip().lower() for v in values if v is not None}
+        if words & _FAIL_WORDS:
+            return "fail"
+        if words and words <= _PASS_WORDS | {"warn", "warning", "skipped"}:
+            return "pass"
+    return None

@@ -167,14 +167,18 @@ class Project:
     def clean(self, *, include_warehouse: bool = False) -> list[Path]:
         """Remove what builds write under target/; the warehouse stays unless asked.
 
-        The warehouse holds history (snapshots, metric trends), so losing it should take
-        a deliberate flag, not a routine clean.
+        The warehouse holds history (snapshots, metric trends), and so do the local MLflow
+        store and the builds not yet sent to MLflow: losing them should take a deliberate
+        flag, not a routine clean.
         """
+        from .tracking.settings import KEPT_BY_CLEAN
+
         removed: list[Path] = []
         if not self.target_dir.is_dir():
             return removed
         warehouse = self.warehouse_path
-        keep = set() if include_warehouse else {warehouse, warehouse.with_name(warehouse.name + ".wal")}
+        keep = set() if include_warehouse else {warehouse, warehouse.with_name(warehouse.name + ".wal"),
+                                                *(self.target_dir / name for name in KEPT_BY_CLEAN)}
         for child in sorted(self.target_dir.iterdir()):
             if child in keep:
                 continue

@@ -17,6 +17,7 @@ import duckdb
 from .config import DuckdbSettings
 from .errors import ProjectError, WarehouseLockedError
 from .nodes import quote
+from .sql_functions import register_functions
 
 _LOCK = re.compile(r"lock", re.IGNORECASE)
 _PID = re.compile(r"PID (\d+)")
@@ -94,7 +95,7 @@ class Warehouse:
         while True:
             try:
                 connection = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
-                _quiet(connection)
+                register_functions(_quiet(connection))  # cursors see the functions too
                 return connection
             except duckdb.IOException as exc:
                 if not _LOCK.search(str(exc)):

@@ -92,7 +92,7 @@ class Printer:
     # -- tables ----------------------------------------------------------------------------
     def table(self, columns: list[str], rows: list[tuple], fmt: str = "table", title: str | None = None) -> None:
         if fmt == "json" or self.json:
-            click.echo(json.dumps([dict(zip(columns, row)) for row in rows], default=str))
+            click.echo(json.dumps([dict(zip(columns, row, strict=False)) for row in rows], default=str))
             return
         if fmt == "csv":
             buffer = io.StringIO()

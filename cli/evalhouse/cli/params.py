@@ -57,10 +57,30 @@ wait = _option(
     "--wait", "wait_seconds", type=click.FloatRange(min=0), default=0.0, envvar="EVALHOUSE_WAIT",
     help="Wait up to this many seconds for another build to release the warehouse.",
 )
+target = _option(
+    "--target", "target", type=click.Choice(["duckdb", "spark"]), default="duckdb", envvar="EVALHOUSE_TARGET",
+    help="The engine: duckdb (one machine), or spark (targets.spark in project.yml; docs/spark.md).",
+)
 quiet = _option("-q", "--quiet", is_flag=True, envvar="EVALHOUSE_QUIET", help="Print only errors and the summary.")
 log_format = _option(
     "--log-format", type=click.Choice(["text", "json"]), default="text", envvar="EVALHOUSE_LOG_FORMAT",
     help="text for people, json (one object a line) for machines.",
+)
+mlflow = _option(
+    "--mlflow/--no-mlflow", "mlflow", default=None, envvar="EVALHOUSE_MLFLOW",
+    help="Log the build to MLflow (default: mlflow.enabled in project.yml).",
+)
+mlflow_uri = _option(
+    "--mlflow-uri", default=None, envvar="EVALHOUSE_MLFLOW_URI",
+    help="MLflow tracking URI; else MLFLOW_TRACKING_URI, project.yml, or the local store target/mlflow.db.",
+)
+run_name = _option(
+    "--run-name", default=None, envvar="EVALHOUSE_RUN_NAME",
+    help="MLflow run name (default: the project name and the time).",
+)
+report = _option(
+    "--report/--no-report", "report", default=True, envvar="EVALHOUSE_REPORT",
+    help="Write target/report.html after the build.",
 )
 
 
@@ -78,6 +98,20 @@ def selection(func: F) -> F:
 
 
 def running(func: F) -> F:
-    for decorate in reversed((threads, fail_fast, full_refresh, wait)):
+    for decorate in reversed((target, threads, fail_fast, full_refresh, wait)):
+        func = decorate(func)
+    return func
+
+
+def publishing(func: F) -> F:
+    """What `run` and `build` publish after the tables are built: the report and MLflow runs."""
+    for decorate in reversed((report, mlflow, mlflow_uri, run_name)):
+        func = decorate(func)
+    return func
+
+
+def tracking(func: F) -> F:
+    """Where `evalhouse log` sends to."""
+    for decorate in reversed((mlflow_uri, run_name)):
         func = decorate(func)
     return func

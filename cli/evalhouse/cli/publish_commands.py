@@ -1,0 +1,84 @@
+"""`evalhouse report` and `evalhouse log`, and how `run`/`build` print what they published."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from . import params
+from .output import Printer
+
+
+def _shown(path: Path, project: Any) -> str:
+    try:
+        return path.resolve().relative_to(project.dir).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def print_published(printer: Printer, project: Any, result: Any) -> None:
+    """The report path, the MLflow run, and at most one warning per failed step."""
+    report = getattr(result, "report", None)
+    if report is not None and report.path is not None:
+        printer.info(f"Report: {_shown(report.path, project)} ({report.size_bytes / 1024:,.0f} KB)",
+                     report=str(report.path))
+    tracking = getattr(result, "tracking", None)
+    if tracking is not None and tracking.ok:
+        _print_logged(printer, tracking)
+    for warning in getattr(result, "warnings", []):
+        printer.warning(warning)
+
+
+def _print_logged(printer: Printer, outcome: Any) -> None:
+    from ..tracking.naming import mask_uri
+
+    uri = mask_uri(outcome.tracking_uri)
+    what = "was already logged as" if outcome.already_logged else "logged as"
+    printer.info(f"MLflow: build {outcome.invocation_id[:8]} {what} run '{outcome.run_name}' "
+                 f"({outcome.run_id}) with {len(outcome.candidate_runs)} candidate runs, "
+                 f"experiment '{outcome.experiment}' at {uri}",
+                 run_id=outcome.run_id, experiment_id=outcome.experiment_id, tracking_uri=uri)
+    if uri.startswith("sqlite:///"):
+        printer.info(f"  view it with: mlflow ui --backend-store-uri {uri}")
+
+
+def publish_commands(main: click.Group, exit_on_error: Callable[..., Any], load_project: Callable[..., Any]) -> None:
+    """Add `report` and `log` to the command group."""
+
+    @main.command(name="report")
+    @params.common
+    @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+                  help="Where to write the page (default: target/report.html).")
+    @exit_on_error
+    def report_command(project_dir, vars_text, vars_file, quiet, log_format, output) -> None:
+        """Write the HTML report (one self-contained file) from the warehouse."""
+        from ..publish import report
+
+        printer = Printer(quiet=quiet, log_format=log_format)
+        project = load_project(project_dir, vars_text, vars_file)
+        written = report(project, Path(output) if output else None)
+        sections = ", ".join(written.sections) or "none: build the project first"
+        printer.info(f"Report: {_shown(written.path, project)} ({written.size_bytes / 1024:,.0f} KB; "
+                     f"sections: {sections})", report=str(written.path), sections=written.sections)
+
+    @main.command(name="log")
+    @params.common
+    @params.tracking
+    @exit_on_error
+    def log_command(project_dir, vars_text, vars_file, quiet, log_format, mlflow_uri, run_name) -> None:
+        """Send to MLflow the builds it has not received yet (else the last build)."""
+        from ..publish import log
+
+        printer = Printer(quiet=quiet, log_format=log_format)
+        project = load_project(project_dir, vars_text, vars_file)
+        outcomes = log(project, tracking_uri=mlflow_uri, run_name=run_name)
+        for outcome in outcomes:
+            if outcome.ok:
+                _print_logged(printer, outcome)
+            else:
+                printer.warning(outcome.warning(project.dir) or "MLflow logging failed")
+        sys.exit(0 if all(o.ok for o in outcomes) else 1)

@@ -1,0 +1,177 @@
+"""The HTML report: sections follow the tables, one self-contained file, and it draws
+every chart in headless Chromium with the network cut off."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from html.parser import HTMLParser
+from pathlib import Path
+
+import duckdb
+import pytest
+import tiny_evaluation as tiny
+from browser import Browser
+from click.testing import CliRunner
+
+from evalhouse import Project
+from evalhouse.cli import main
+from evalhouse.operations import RunOptions
+
+EVERY_SECTION = ["leaderboard", "accuracy", "classification", "coverage", "diversity", "popularity", "slices",
+                 "comparisons", "ab", "gate", "stability", "trend"]
+EVERY_CHART = ["recall_curve", "metrics_by_k", "roc_curve", "pr_curve", "coverage", "diversity", "popularity",
+               "slices", "comparisons", "ab_results", "trend"]
+ARTIFACTS = Path(__file__).resolve().parent.parent / "target" / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def no_tracking(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EVALHOUSE_MLFLOW", "false")
+
+
+def build(root: Path, **options) -> tuple[Project, object]:
+    project = Project.load(root)
+    return project, project.build(RunOptions(**options))
+
+
+class References(HTMLParser):
+    """Every URL an element of the page points at (src, href, ...), and the tags seen."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[str] = []
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append(tag)
+        self.urls += [value or "" for name, value in attrs if name in ("src", "href", "action", "data", "poster")]
+
+
+def test_every_build_writes_the_report_with_a_section_per_table(make_project):
+    root = make_project(tiny.files(), tiny.PROJECT_YML)
+    _, result = build(root)
+    assert result.success and result.warnings == []
+    assert result.report.path == root / "target/report.html"
+    assert result.report.sections == EVERY_SECTION
+    assert list(result.report.charts) == EVERY_CHART
+    page = result.report.path.read_text(encoding="utf-8")
+    assert 'id="gate-verdict">PASS<' in page
+    assert "ndcg@10 within each user segment" in page  # slices follow leaderboard_order
+    assert page.count("<tr class=\"better\">") == 9 and page.count("<tr class=\"worse\">") == 9
+
+
+def test_the_report_is_one_file_that_fetches_nothing(make_project):
+    root = make_project(tiny.files(), tiny.PROJECT_YML)
+    _, result = build(root)
+    page = result.report.path.read_text(encoding="utf-8")
+    parser = References()
+    parser.feed(page)
+    assert [url for url in parser.urls if not url.startswith("#")] == []  # only links within the page
+    assert "link" not in parser.tags and "iframe" not in parser.tags and "@import" not in page
+    assert page.count("* plotly.js v") == 1  # plotly.js inlined once, shared by every chart
+    assert "Content-Security-Policy" in page and "default-src 'none'" in page
+    assert 1_000_000 < result.report.size_bytes < 10_000_000
+
+
+def test_sections_whose_tables_are_absent_are_left_out(make_project):
+    root = make_project(tiny.files(with_extras=False, with_history=False), tiny.PROJECT_YML)
+    _, result = build(root)
+    assert result.report.sections == ["accuracy", "coverage", "diversity", "popularity"]
+    page = result.report.path.read_text(encoding="utf-8")
+    for absent in ("leaderboard", "classification", "slices", "comparisons", "gate", "trend"):
+        assert f'data-section="{absent}"' not in page
+
+
+def test_a_project_without_evaluation_tables_gets_a_report_only_when_asked(make_project):
+    root = make_project({"models/m.sql": "select 1 as x"})
+    _, result = build(root)
+    assert result.success and result.report is None and not (root / "target/report.html").exists()
+    out = CliRunner().invoke(main, ["report", "--project-dir", str(root)])
+    assert out.exit_code == 0, out.output
+    assert "sections: none" in out.output
+    assert "Nothing to show yet" in (root / "target/report.html").read_text(encoding="utf-8")
+
+
+def test_report_command_writes_where_asked(make_project, tmp_path):
+    root = make_project(tiny.files(), tiny.PROJECT_YML)
+    build(root, report=False)
+    assert not (root / "target/report.html").exists()
+    out = CliRunner().invoke(main, ["report", "--project-dir", str(root), "-o", str(tmp_path / "r.html")])
+    assert out.exit_code == 0, out.output
+    assert "sections: leaderboard, accuracy" in out.output and (tmp_path / "r.html").is_file()
+
+
+def test_a_report_that_fails_is_a_warning_not_a_failed_build(make_project, monkeypatch):
+    root = make_project(tiny.files(), tiny.PROJECT_YML)
+
+    def broken(*args, **kwargs):
+        raise ValueError("a chart went wrong")
+
+    monkeypatch.setattr("evalhouse.report.render_report", broken)
+    out = CliRunner().invoke(main, ["build", "--project-dir", str(root)])
+    assert out.exit_code == 0, out.output
+    assert "warning: the report could not be written: ValueError: a chart went wrong" in out.output
+    assert out.output.count("warning:") == 1
+
+
+def test_metrics_history_keeps_one_row_per_build_candidate_metric_and_k(make_project):
+    root = make_project(tiny.files(), tiny.PROJECT_YML)
+    ids = []
+    for _ in range(3):
+        project, result = build(root)
+        assert result.success
+        ids.append(json.loads((root / "target/run_results.json").read_text())["metadata"]["invocation_id"])
+    with duckdb.connect(str(root / "target/warehouse.duckdb"), read_only=True) as con:
+        builds = con.execute("select build_id, count(*), count(distinct (candidate, metric, k)) from metrics_history"
+                             " group by build_id order by min(built_at)").fetchall()
+        assert [b[0] for b in builds] == ids  # the invocation ids of target/run_results.json, in order
+        assert all(count == distinct == 66 for _, count, distinct in builds)
+        trend = con.execute("select value from metrics_history where candidate = 'cooc' and metric = 'ndcg'"
+                            " and k = 10").fetchall()
+        assert len(set(trend)) == 1 and len(trend) == 3
+    assert "3 builds in metrics_history" in result.report.path.read_text(encoding="utf-8")
+    full = build(root, full_refresh=True)[1]  # a full refresh starts the history again
+    assert full.success
+
+
+def test_the_report_draws_every_chart_in_headless_chromium(make_project, tmp_path):
+    root = make_project(tiny.files(), tiny.PROJECT_YML)
+    build(root)
+    build(root)  # two builds: the trend has a line
+    report = root / "target/report.html"
+    control = tmp_path / "control.html"
+    control.write_text('<!DOCTYPE html><img src="http://example.invalid/pixel.png">', encoding="utf-8")
+    with Browser(tmp_path / "chromium-profile") as browser:
+        # the request log sees what a page fetches (here: a request the cut-off network refuses)
+        browser.open(control.as_uri())
+        browser.wait_until("document.readyState === 'complete'")
+        assert "http://example.invalid/pixel.png" in browser.requested_urls()
+        browser.events.clear()
+
+        browser.open(report.as_uri())
+        drawn = browser.wait_until(
+            "Array.from(document.querySelectorAll('.chart')).every(c => c.querySelector('svg.main-svg'))")
+        charts = browser.evaluate("""Array.from(document.querySelectorAll('.chart')).map(c => {
+            const plot = c.querySelector('.js-plotly-plot');
+            return {id: c.dataset.chart, svg: !!plot.querySelector('svg.main-svg'),
+                    traces: (plot.data || []).length,
+                    marks: plot.querySelectorAll('.scatterlayer .trace path, .barlayer .trace path, .point').length,
+                    width: plot.getBoundingClientRect().width};
+        })""")
+        layout = browser.evaluate("[document.documentElement.scrollWidth, window.innerWidth,"
+                                  " document.getElementById('gate-verdict').textContent]")
+        shot = browser.screenshot(tmp_path / "report.png")
+        requests = browser.requested_urls()
+        errors = browser.console_errors()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(shot, ARTIFACTS / "report.png")
+
+    assert drawn
+    assert errors == []
+    assert requests == [report.as_uri()]  # the page itself, nothing else
+    assert [c["id"] for c in charts] == EVERY_CHART
+    for chart in charts:
+        assert chart["svg"] and chart["traces"] > 0 and chart["marks"] > 0 and chart["width"] > 300, chart
+    assert layout[0] <= layout[1] and layout[2] == "PASS"  # nothing wider than the window
+    assert shot.stat().st_size > 50_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
