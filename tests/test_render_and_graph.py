@@ -185,3 +185,16 @@ def test_graph_order_is_deterministic_and_parents_first():
     assert graph.descendants("a") == {"b", "c"}
     assert graph.descendants("a", depth=1) == {"b", "c"}
     assert graph.ancestors("c", depth=1) == {"a", "b"}
+
+
+def test_a_model_that_unions_by_tag_sees_tags_set_by_other_unioning_models(make_project):
+    # `all_user` asks for a tag and carries another, which `a_consumer` (rendered first) asks for
+    _, compiled = compile_tiny(make_project, {
+        "models/u1.sql": "{{ config(tags=['user_metric']) }}select 1 as v",
+        "models/all_user.sql": "{{ config(tags=['per_user']) }}"
+                               "{% for m in models_tagged('user_metric') %}select * from {{ ref(m) }}{% endfor %}",
+        "models/a_consumer.sql": "{% for m in models_tagged('per_user') %}select * from {{ ref(m) }}{% endfor %}"
+                                 "{% if not models_tagged('per_user') %}select 0 as v{% endif %}",
+    })
+    assert compiled.by_name("a_consumer").depends_on == {"model.all_user"}
+    assert compiled.by_name("all_user").depends_on == {"model.u1"}

@@ -57,11 +57,33 @@ def make_renderer(project: Project, context: RenderContext, nodes: dict[str, Nod
 
 def _render_models(nodes: dict[str, Node], renderer: Renderer) -> None:
     models = [n for n in nodes.values() if n.kind == "model"]
-    # models that union other models by tag render last, once every tag is known
-    models.sort(key=lambda n: "models_tagged" in n.raw)
-    for node in models:
+    # Models that union other models by tag render last, once every tag is known. One of
+    # them may itself carry a tag another one asks for (set by config() in its own file),
+    # so a model whose models_tagged() answer changed once all were rendered renders
+    # again, until the answers settle.
+    late = [n for n in models if "models_tagged" in n.raw]
+    queries: dict[str, dict[str, list[str]]] = {}
+    for node in [n for n in models if "models_tagged" not in n.raw] + late:
         state = renderer.render_node(node)
         apply_settings(node.config, state.config)
+        queries[node.name] = state.tag_queries
+    for _ in range(len(late)):
+        stale = [
+            n for n in late
+            if any(renderer.models_with_tag(tag, excluding=n.name) != answer
+                   for tag, answer in queries[n.name].items())
+        ]
+        if not stale:
+            return
+        for node in stale:
+            state = renderer.render_node(node)
+            apply_settings(node.config, state.config)
+            queries[node.name] = state.tag_queries
+    if late:
+        raise GraphError(
+            "models_tagged() answers keep changing: models that ask for a tag also set it on each other",
+            hint="give the models that union others by tag a tag of their own that none of them asks for",
+        )
 
 
 def _generic_test_nodes(project: Project, nodes: dict[str, Node], renderer: Renderer) -> list[Node]:

@@ -53,6 +53,7 @@ class RenderState:
     refs: list[str] = field(default_factory=list)
     sources: list[tuple[str, str]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
+    tag_queries: dict[str, list[str]] = field(default_factory=dict)  # models_tagged() answers given
 
 
 _current: contextvars.ContextVar[RenderState | None] = contextvars.ContextVar(
@@ -274,6 +275,14 @@ class Renderer:
             )
         return TemplateError(f"{type(exc).__name__}: {exc}", path=name, line=line)
 
+    def models_with_tag(self, tag: str, *, excluding: str) -> list[str]:
+        """Enabled models with `tag` as their config stands now, by name."""
+        return sorted(
+            n.name
+            for n in self.nodes_by_name.values()
+            if n.kind == "model" and tag in n.config.tags and n.name != excluding and n.config.enabled
+        )
+
     # -- the functions templates call ---------------------------------------------------
     def _state(self) -> RenderState:
         state = _current.get()
@@ -357,12 +366,9 @@ class Renderer:
 
         def models_tagged(tag: str) -> list[str]:
             state = self._state()
-            return sorted(
-                n.name
-                for n in self.nodes_by_name.values()
-                if n.kind == "model" and tag in n.config.tags and n.name != state.node.name
-                and n.config.enabled
-            )
+            answer = self.models_with_tag(tag, excluding=state.node.name)
+            state.tag_queries[tag] = answer
+            return answer
 
         def raise_error(message: str) -> None:
             raise TemplateError(str(message))
