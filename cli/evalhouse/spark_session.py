@@ -178,8 +178,10 @@ _current: tuple[SparkSpec, SparkSession, _ProcessLock | None] | None = None
 def _quiet_python_loggers() -> None:
     # pyspark logs every SQL error it raises, as JSON with the Java stack trace; evalhouse
     # reports the error itself
-    from pyspark.logger import PySparkLogger
-
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # pyspark before 4.0 has no such logging
+        return
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 
