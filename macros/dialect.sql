@@ -73,19 +73,15 @@ quantile_disc({{ column }}, {{ fraction }})
 make_timestamp(cast({{ expression }} as bigint) * 1000000)
 {%- endmacro %}
 
-{#- returns a table with one column per (metric, k) pair of a long table, named 'metric@k'
-    ('metric' when k is null), metric by metric and k in increasing order (null first); the
-    other columns of `index_columns` come first. The long table has columns metric, k and
-    value. -#}
+{#- returns a table with one column per (metric, k) pair of a long table, named 'metric@k',
+    metric by metric and k in increasing order; the other columns of `index_columns` come
+    first. The long table has columns metric, k and value. -#}
 {% macro pivot_metric_columns(long_relation, index_columns, order_by) -%}
 {%- set index = index_columns | join(', ') -%}
-select {{ index }}, columns('^([^#]+)#(?:(@)0*([0-9]+))?$') as '\1\2\3'
+select {{ index }}, columns('^(.+)#0*([0-9]+)$') as '\1@\2'
 from (
     pivot (
-        select
-            {{ index }},
-            metric || '#' || coalesce('@' || lpad(cast(k as varchar), 12, '0'), '') as metric_at_k,
-            value
+        select {{ index }}, metric || '#' || lpad(cast(k as varchar), 12, '0') as metric_at_k, value
         from {{ long_relation }}
     )
     on metric_at_k
@@ -108,39 +104,4 @@ bit_or({{ expression }})
 {#- returns how many bits of a 64-bit word are set -#}
 {% macro bits_set(expression) -%}
 bit_count({{ expression }})
-{%- endmacro %}
-
-{#- returns a timestamp from an expression of any type: timestamps, dates and text that
-    reads as a time convert, anything else (an integer, say) becomes null -#}
-{% macro try_timestamp(expression) -%}
-try_cast(cast({{ expression }} as varchar) as timestamp)
-{%- endmacro %}
-
-{#- returns a table expression (id_column, name_column, value_column): one row per row of
-    `relation` and column other than id_column, the value as text; nulls are left out -#}
-{% macro unpivot_columns(relation, id_column, name_column, value_column) -%}
-(
-    unpivot (
-        select {{ id_column }}, cast(columns(* exclude ({{ id_column }})) as varchar)
-        from {{ relation }}
-    )
-    on columns(* exclude ({{ id_column }}))
-    into name {{ name_column }} value {{ value_column }}
-)
-{%- endmacro %}
-
-{#- returns the list of an expression's values over a group's rows where `condition`
-    holds (an aggregate; an empty list when none does) -#}
-{% macro list_where(expression, condition) -%}
-coalesce(list({{ expression }}) filter (where {{ condition }}), [])
-{%- endmacro %}
-
-{#- returns twice the Mann-Whitney U of two lists of numbers: for each value of
-    `positives`, 2 x the values of `negatives` below it + 1 x those equal to it. Compares
-    every pair, so for short lists only (a user's list: at most max(k_values) items). -#}
-{% macro twice_mann_whitney_u(positives, negatives) -%}
-list_sum([
-    2 * len(list_filter({{ negatives }}, lambda n: n < p)) + len(list_filter({{ negatives }}, lambda n: n = p))
-    for p in {{ positives }}
-])
 {%- endmacro %}

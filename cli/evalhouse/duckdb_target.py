@@ -12,6 +12,7 @@ from .errors import NodeError, SqlError
 from .materialize import materialize
 from .nodes import Node
 from .seeds import load_seed
+from .sqlcheck import error_line, source_line
 from .target import SAMPLE_ROWS, NodeOutcome, compiled_path
 from .warehouse import Warehouse
 
@@ -62,8 +63,6 @@ class DuckDBTarget:
     def node_error(self, node: Node, exc: Exception) -> NodeError | None:
         if not isinstance(exc, duckdb.Error):
             return None
-        from .sqlcheck import error_line, source_line  # sqlglot loads on this error path only
-
         message = str(exc)
         compiled_line = error_line(message)
         if compiled_line is not None:

@@ -178,10 +178,8 @@ _current: tuple[SparkSpec, SparkSession, _ProcessLock | None] | None = None
 def _quiet_python_loggers() -> None:
     # pyspark logs every SQL error it raises, as JSON with the Java stack trace; evalhouse
     # reports the error itself
-    try:
-        from pyspark.logger import PySparkLogger
-    except ImportError:  # pyspark before 4.0 has no such logging
-        return
+    from pyspark.logger import PySparkLogger
+
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 

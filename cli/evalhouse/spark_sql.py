@@ -13,7 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import sqlglot
 from sqlglot import exp, transforms
@@ -23,7 +23,6 @@ from sqlglot.generators.spark import SparkGenerator
 
 from .errors import SqlError
 from .nodes import Node
-from .spark_union import UnionByNameError, rewrite_unions_by_name
 
 FILE_PREFIX = "__evalhouse_file__"
 FILE_SCHEMA = "main"
@@ -31,14 +30,10 @@ _FILE_FUNCTIONS = {"read_csv": "csv", "read_csv_auto": "csv", "read_parquet": "p
 _SPARK_LINE = re.compile(r"\(line (\d+), pos(?:ition)? \d+\)|line (\d+):?\d*,? pos(?:ition)? \d+")
 
 
-class _SparkGenerator(SparkGenerator):
-    """Spark SQL as sqlglot writes it, with two corrections: percentiles stay exact
-    (`PERCENTILE_DISC(q) WITHIN GROUP (ORDER BY x)`, Spark 3.3+, where sqlglot writes the
-    approximate PERCENTILE_APPROX), and nested WITH clauses stay where they are."""
-
-    # Spark 3+ reads a WITH inside a CTE or subquery; hoisting them (as for Hive) would
-    # clash when an inner CTE has an outer one's name
-    EXPRESSIONS_WITHOUT_NESTED_CTES: set[type[exp.Expression]] = set()
+class _ExactPercentileGenerator(SparkGenerator):
+    """Spark SQL as sqlglot writes it, except that discrete and continuous percentiles stay
+    exact: `PERCENTILE_DISC(q) WITHIN GROUP (ORDER BY x)` (Spark 3.3+), where sqlglot
+    would write the approximate PERCENTILE_APPROX."""
 
     TRANSFORMS = {
         **{k: v for k, v in SparkGenerator.TRANSFORMS.items() if k is not exp.WithinGroup},
@@ -48,7 +43,7 @@ class _SparkGenerator(SparkGenerator):
 
 
 class SparkDialect(Spark):
-    Generator = _SparkGenerator
+    Generator = _ExactPercentileGenerator
 
 
 @dataclass(frozen=True)
@@ -89,15 +84,6 @@ class SparkSql:
 
 class TranspileError(ValueError):
     """sqlglot cannot carry this DuckDB SQL over to Spark."""
-
-
-class SparkCatalog(Protocol):
-    """What transpiling asks of a live session: load the files a statement reads, and
-    name the columns of a query (for `union by name`)."""
-
-    def load_files(self, files: list[FileRead]) -> None: ...
-
-    def columns(self, spark_sql: str) -> list[str]: ...
 
 
 def spark_type(duckdb_type: str) -> str:
@@ -171,47 +157,8 @@ def _replace_file_reads(tree: exp.Expression, files: list[FileRead]) -> exp.Expr
     return tree.transform(swap)
 
 
-def _zip_parallel_unnests(node: exp.Expression) -> exp.Expression:
-    """DuckDB zips several unnest() of one select list (row i of each list together); Spark
-    would multiply them. Side-by-side unnests become one INLINE(ARRAYS_ZIP(...)) AS (...)."""
-    if not isinstance(node, exp.Select):
-        return node
-    projections = node.expressions
-    found = [i for i, p in enumerate(projections) if type(p.unalias()) is exp.Explode]
-    if len(found) < 2:
-        return node
-    if found != list(range(found[0], found[0] + len(found))):
-        raise TranspileError("several unnest() in one select must stand side by side to be zipped on Spark")
-    names = [projections[i].alias for i in found]
-    if not all(names):
-        raise TranspileError("several unnest() in one select need an alias each (unnest(x) as name) on Spark")
-    arrays = [projections[i].unalias().this for i in found]
-    zipped = exp.Aliases(
-        this=exp.Anonymous(this="INLINE", expressions=[exp.Anonymous(this="ARRAYS_ZIP", expressions=arrays)]),
-        expressions=[exp.to_identifier(name) for name in names],
-    )
-    node.set("expressions", projections[: found[0]] + [zipped] + projections[found[-1] + 1 :])
-    return node
-
-
-def _divide_as_double(node: exp.Expression) -> exp.Expression:
-    """DuckDB's `/` divides as DOUBLE whatever the operands (DECIMAL included); Spark
-    divides DECIMALs as DECIMAL, keeping 6 decimal places. Cast the dividend."""
-    if isinstance(node, exp.Div) and not (isinstance(node.this, exp.Cast) and node.this.is_type("double")):
-        node.set("this", exp.cast(node.this, exp.DataType.build("double")))
-    return node
-
-
-def _generate(tree: exp.Expression) -> str:
-    try:
-        return tree.sql(dialect=SparkDialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
-    except UnsupportedError as exc:
-        raise TranspileError(f"sqlglot cannot write this for Spark: {str(exc).splitlines()[0]}") from None
-
-
-def to_spark(sql: str, catalog: SparkCatalog | None = None) -> SparkSql:
-    """Transpile DuckDB SQL (one or more statements) to Spark SQL. With a catalog (a live
-    session), the files it reads are loaded and `union by name` is resolved too."""
+def to_spark(sql: str) -> SparkSql:
+    """Transpile DuckDB SQL (one or more statements) to Spark SQL."""
     try:
         trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
     except ParseError as exc:
@@ -221,46 +168,11 @@ def to_spark(sql: str, catalog: SparkCatalog | None = None) -> SparkSql:
     statements = []
     for tree in trees:
         tree = _replace_file_reads(tree, files)
-        tree = tree.transform(_zip_parallel_unnests).transform(_divide_as_double)
-        if catalog is not None:
-            catalog.load_files(list(dict.fromkeys(files)))
-            try:
-                tree = rewrite_unions_by_name(tree, lambda query: catalog.columns(_generate(query)))
-            except UnionByNameError as exc:
-                raise TranspileError(str(exc)) from None
-        statements.append(_generate(tree))
+        try:
+            statements.append(tree.sql(dialect=SparkDialect, pretty=True, unsupported_level=ErrorLevel.RAISE))
+        except UnsupportedError as exc:
+            raise TranspileError(f"sqlglot cannot write this for Spark: {str(exc).splitlines()[0]}") from None
     return SparkSql(statements, list(dict.fromkeys(files)))
-
-
-@dataclass
-class DeleteAsRewrite:
-    """`delete from t where c` for a table format without delete: the rows to keep, to be
-    written as a new table and swapped in."""
-
-    schema: str | None
-    name: str
-    keep_sql: str  # Spark SQL selecting every row of t for which c is not true
-
-
-def delete_as_rewrite(sql: str) -> DeleteAsRewrite | None:
-    """A plain DuckDB `delete from t [where c]` as the select of the rows it keeps; None for
-    any other statement."""
-    try:
-        tree = sqlglot.parse_one(sql, read="duckdb")
-    except ParseError:
-        return None
-    if not isinstance(tree, exp.Delete) or not isinstance(tree.this, exp.Table) or tree.args.get("using"):
-        return None
-    table = tree.this
-    where = tree.args.get("where")
-    keep = exp.select("*").from_(table.copy())
-    if where is not None:
-        # delete removes the rows where c is true; null counts as not true
-        keep = keep.where(exp.func("coalesce", exp.not_(exp.paren(where.this.copy())), exp.true()))
-    else:
-        keep = keep.where(exp.false())
-    spark_sql = keep.sql(dialect=SparkDialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
-    return DeleteAsRewrite(table.db or None, table.name, spark_sql)
 
 
 def spark_compiled_path(node: Node) -> str:
@@ -277,10 +189,10 @@ def write_spark_sql(target_dir: Path, node: Node, sql: SparkSql) -> None:
     out.write_text(sql.text(), encoding="utf-8")
 
 
-def transpile_node(node: Node, catalog: SparkCatalog | None = None) -> SparkSql:
+def transpile_node(node: Node) -> SparkSql:
     """A node's rendered SQL as Spark SQL; a TranspileError becomes the node's SqlError."""
     try:
-        return to_spark(node.sql or "", catalog)
+        return to_spark(node.sql or "")
     except TranspileError as exc:
         raise SqlError(
             f"{node.kind} {node.name} cannot run on Spark: {exc}",

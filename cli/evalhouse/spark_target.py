@@ -18,7 +18,6 @@ promises as far as a file-based catalog allows:
 from __future__ import annotations
 
 import csv
-import math
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -47,7 +46,6 @@ from .spark_sql import (  # noqa: E402
     FileRead,
     SparkSql,
     TranspileError,
-    delete_as_rewrite,
     spark_compiled_path,
     spark_error_line,
     spark_type,
@@ -210,22 +208,16 @@ class SparkTarget:
         return NodeOutcome(failures=failures, sample=sample)
 
     def prepare(self, node: Node) -> SparkSql:
-        """Transpile (loading the files the SQL reads), write target/compiled_spark/..."""
-        statement = transpile_node(node, self)
+        """Transpile, write target/compiled_spark/..., and load the files the SQL reads."""
+        statement = transpile_node(node)
         write_spark_sql(self.target_dir, node, statement)
         self._header_lines[node.unique_id] = len(statement.files)
+        self.load_files(statement.files)
         return statement
 
-    def columns(self, spark_sql: str) -> list[str]:
-        """The column names of a query (Spark analyses it; nothing runs)."""
-        return list(self.spark.sql(spark_sql).columns)
-
-    @staticmethod
-    def _format(node: Node) -> str:
-        return str(node.config.extra.get("file_format", "parquet"))
-
     def _writer(self, node: Node, sql: str) -> Callable[[str], None]:
-        return lambda relation: self.spark.sql(sql).write.format(self._format(node)).saveAsTable(relation)
+        file_format = str(node.config.extra.get("file_format", "parquet"))
+        return lambda relation: self.spark.sql(sql).write.format(file_format).saveAsTable(relation)
 
     def _materialize(self, node: Node, statement: SparkSql, full_refresh: bool) -> int | None:
         schema, name = node.config.schema, node.identifier
@@ -246,20 +238,9 @@ class SparkTarget:
             return None
         hooks = node.config.extra.get("post_hook") or []
         for hook in [hooks] if isinstance(hooks, str) else hooks:
-            self._run_hook(node, str(hook))
-        return rows
-
-    def _run_hook(self, node: Node, hook: str) -> None:
-        """A post hook; `delete from t where ...` becomes a rewrite of t without those rows,
-        since Parquet tables have no delete."""
-        delete = delete_as_rewrite(hook)
-        if delete is None:
-            for part in to_spark(hook).statements:
+            for part in to_spark(str(hook)).statements:
                 self.spark.sql(part)
-            return
-        schema = delete.schema or node.config.schema
-        self.swap_in(schema, delete.name, lambda relation: self.spark.sql(delete.keep_sql)
-                     .write.format(self._format(node)).saveAsTable(relation))
+        return rows
 
     def _incremental(self, node: Node, sql: str, full_refresh: bool) -> int:
         schema, name = node.config.schema, node.identifier
@@ -284,7 +265,7 @@ class SparkTarget:
             match = reduce(lambda a, b: a & b, [F.col(f"o.{k}").eqNullSafe(F.col(f"n.{k}")) for k in keys])
             kept = old.alias("o").join(aligned.alias("n"), match, "left_anti").select("o.*")
             combined = kept.unionByName(aligned)
-            self.swap_in(schema, name, lambda relation: combined.write.format(self._format(node)).saveAsTable(relation))
+            self.swap_in(schema, name, lambda relation: combined.write.format("parquet").saveAsTable(relation))
             return rows
         finally:
             self.spark.sql(f"drop table if exists {new_relation}")
@@ -395,31 +376,12 @@ class SparkTarget:
         )
 
 
-def register_functions(spark: SparkSession) -> None:
-    """The functions DuckDB gets from sql_functions.py, as Spark Python UDFs (temporary:
-    a table may call them, a view may not; on a cluster the executors need scipy)."""
-    from .sql_functions import FUNCTIONS
-
-    def null_safe(compute: Callable[..., Any]) -> Callable[..., float | None]:
-        def call(*args: float | None) -> float | None:
-            if any(arg is None for arg in args):
-                return None
-            value = float(compute(*(float(a) for a in args)))
-            return None if math.isnan(value) else value
-
-        return call
-
-    for name, compute in FUNCTIONS.items():
-        spark.udf.register(name, null_safe(compute), "double")
-
-
 @contextmanager
 def open_spark_target(project: Project, wait_seconds: float = 0.0) -> Iterator[SparkTarget]:
     """The Spark target for a build; the session outlives it (show and query reuse it)."""
     spark = get_session(spark_spec(project), wait_seconds)
     target = SparkTarget(spark, project.dir, project.target_dir, project.config.seeds)
     target.drop_leftovers()
-    register_functions(spark)
     target.ensure_schema(DEFAULT_SCHEMA)
     spark.catalog.setCurrentDatabase(DEFAULT_SCHEMA)
     yield target
@@ -434,13 +396,13 @@ def spark_query(project: Project, sql: str, wait_seconds: float = 0.0, *, hint: 
     if not spark.catalog.databaseExists(DEFAULT_SCHEMA):
         raise ProjectError("the Spark warehouse has no tables yet", hint="run 'evalhouse build --target spark' first")
     spark.catalog.setCurrentDatabase(DEFAULT_SCHEMA)
-    register_functions(spark)
     try:
-        catalog = SparkTarget(spark, project.dir, project.target_dir, project.config.seeds)
-        try:
-            statement = to_spark(sql, catalog)
-        except TranspileError:
-            statement = SparkSql([sql])
+        statement = to_spark(sql)
+    except TranspileError:
+        statement = SparkSql([sql])
+    try:
+        if statement.files:
+            SparkTarget(spark, project.dir, project.target_dir, project.config.seeds).load_files(statement.files)
         frame: Any = None
         for part in statement.statements:
             frame = spark.sql(part)

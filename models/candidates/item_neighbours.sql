@@ -5,7 +5,7 @@
 
 with user_items as (
     select user_id, item_id, min(ts) as first_ts
-    from {{ baseline_train() }} as learned
+    from {{ ref('train') }}
     group by user_id, item_id
 ),
 

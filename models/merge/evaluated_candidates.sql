@@ -2,4 +2,4 @@
 {{ config(materialized='table') }}
 
 select distinct candidate
-from {{ ref('recs_lists') }}
+from {{ ref('recs') }}
