@@ -43,10 +43,11 @@ def test_init_and_build_through_the_installed_command(wheel, tmp_path):
     subprocess.run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "-q", str(wheel)],
                    check=True)
     command = env_dir / "bin" / "evalhouse"
+    # the installed wheel alone: no PYTHONPATH pointing at a checkout, no EVALHOUSE_* settings
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVALHOUSE_") and k != "PYTHONPATH"}
     where = subprocess.run([str(python), "-c", "import evalhouse; print(evalhouse.__file__)"],
-                           capture_output=True, text=True, check=True).stdout
+                           capture_output=True, text=True, check=True, env=env).stdout
     assert str(env_dir) in where  # the wheel, not the editable checkout
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EVALHOUSE_")}
     demo = tmp_path / "demo"
     init = subprocess.run([str(command), "init", str(demo)], capture_output=True, text=True, env=env)
     assert init.returncode == 0, init.stderr
