@@ -401,8 +401,8 @@ def test_reference_matches_libraries_on_random_inputs(
     assert_frames_close(only(reference, RANX_METRICS), ranx, atol=ATOL)
 
 
-@pytest.mark.skipif(not RATINGS.exists(), reason="MovieLens seed not present")
 def test_reference_matches_libraries_on_movielens_sample() -> None:
+    assert RATINGS.exists(), "the MovieLens seed ships in seeds/movielens/"
     recs, labels = adversarial.movielens_like(3, pd.read_csv(RATINGS), max_users=60)
     k_values, threshold = (1, 5, 10, 20), 4.0
     reference = ranking.reference_user_metrics(recs, labels, k_values, threshold)
