@@ -47,3 +47,22 @@ from (
 ) as ranked
 where rank <= {{ max_k() }}
 {%- endmacro %}
+
+{#- returns the train interactions the baselines learn their statistics from (popularity,
+    co-occurrences, the catalog): train without its last retrain_lag_days days (var, default
+    0: all of it), as a model retrained that long ago would have seen; rows without a ts
+    are kept. What a user had in train (seen items, recent items) always reads all of train. -#}
+{% macro baseline_train() -%}
+{%- set lag = var('retrain_lag_days', 0) -%}
+{%- if lag is not integer or lag is boolean or lag < 0 -%}
+{{ raise_error("var retrain_lag_days must be a whole number of days, 0 or more, got " ~ lag) }}
+{%- endif -%}
+{%- if lag == 0 -%}
+{{ ref('train') }}
+{%- else -%}
+(
+    select * from {{ ref('train') }}
+    where ts is null or ts <= (select {{ days_before('max(ts)', lag) }} from {{ ref('train') }})
+)
+{%- endif -%}
+{%- endmacro %}

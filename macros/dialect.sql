@@ -1,5 +1,6 @@
-{#- Engine-specific SQL behind one name each. DuckDB today; a Spark target adds its
-    branch here (`target.name`) and the models stay as they are. -#}
+{#- Engine-specific SQL behind one name each. The DuckDB form is here; a macro that Spark
+    needs in another form calls dispatch('name'), which picks spark__name from
+    dialect_spark.sql on Spark and default__name here otherwise (docs/spark.md). -#}
 
 {#- returns a SQL string literal for a value (single quotes doubled) -#}
 {% macro sql_string(value) -%}
@@ -48,13 +49,21 @@ unnest({{ expression }})
 generate_series(cast({{ first }} as bigint), cast({{ last }} as bigint))
 {%- endmacro %}
 
-{#- returns a deterministic non-negative 64-bit hash of the arguments -#}
+{#- returns a deterministic non-negative 60-bit hash of the arguments (the first 15 hex
+    digits of the md5 of their text joined by '|'): the same number on every engine and
+    version, where DuckDB's hash() and Spark's hash() differ -#}
 {% macro stable_hash() -%}
-hash({{ varargs | join(', ') }})
+{{ dispatch('stable_hash')(*varargs) }}
+{%- endmacro %}
+{% macro default__stable_hash() -%}
+cast(('0x' || left(md5(concat_ws('|', {% for v in varargs %}cast({{ v }} as varchar){{ ', ' if not loop.last }}{% endfor %})), 15)) as bigint)
 {%- endmacro %}
 
 {#- returns the greatest common divisor of two integers -#}
 {% macro greatest_common_divisor(a, b) -%}
+{{ dispatch('greatest_common_divisor')(a, b) }}
+{%- endmacro %}
+{% macro default__greatest_common_divisor(a, b) -%}
 gcd({{ a }}, {{ b }})
 {%- endmacro %}
 
@@ -63,8 +72,20 @@ gcd({{ a }}, {{ b }})
 quantile_disc({{ column }}, {{ fraction }})
 {%- endmacro %}
 
+{#- returns the discrete quantile of a TIMESTAMP column (Spark's percentiles take numbers
+    only, so there it is the quantile of the microseconds since 1970, turned back) -#}
+{% macro discrete_quantile_of_timestamps(column, fraction) -%}
+{{ dispatch('discrete_quantile_of_timestamps')(column, fraction) }}
+{%- endmacro %}
+{% macro default__discrete_quantile_of_timestamps(column, fraction) -%}
+quantile_disc({{ column }}, {{ fraction }})
+{%- endmacro %}
+
 {#- returns the timestamp `days` days before a timestamp expression -#}
 {% macro days_before(expression, days) -%}
+{{ dispatch('days_before')(expression, days) }}
+{%- endmacro %}
+{% macro default__days_before(expression, days) -%}
 ({{ expression }} - to_days(cast({{ days }} as integer)))
 {%- endmacro %}
 
@@ -73,15 +94,19 @@ quantile_disc({{ column }}, {{ fraction }})
 make_timestamp(cast({{ expression }} as bigint) * 1000000)
 {%- endmacro %}
 
-{#- returns a table with one column per (metric, k) pair of a long table, named 'metric@k',
-    metric by metric and k in increasing order; the other columns of `index_columns` come
-    first. The long table has columns metric, k and value. -#}
+{#- returns a table with one column per (metric, k) pair of a long table, named 'metric@k'
+    ('metric' when k is null), metric by metric and k in increasing order (null first); the
+    other columns of `index_columns` come first. The long table has columns metric, k and
+    value. -#}
 {% macro pivot_metric_columns(long_relation, index_columns, order_by) -%}
 {%- set index = index_columns | join(', ') -%}
-select {{ index }}, columns('^(.+)#0*([0-9]+)$') as '\1@\2'
+select {{ index }}, columns('^([^#]+)#(?:(@)0*([0-9]+))?$') as '\1\2\3'
 from (
     pivot (
-        select {{ index }}, metric || '#' || lpad(cast(k as varchar), 12, '0') as metric_at_k, value
+        select
+            {{ index }},
+            metric || '#' || coalesce('@' || lpad(cast(k as varchar), 12, '0'), '') as metric_at_k,
+            value
         from {{ long_relation }}
     )
     on metric_at_k
@@ -93,6 +118,9 @@ order by {{ order_by }}
 
 {#- returns a 64-bit word with only bit `position` (0..63) set -#}
 {% macro single_bit(position) -%}
+{{ dispatch('single_bit')(position) }}
+{%- endmacro %}
+{% macro default__single_bit(position) -%}
 (cast(1 as ubigint) << cast({{ position }} as integer))
 {%- endmacro %}
 
@@ -104,4 +132,45 @@ bit_or({{ expression }})
 {#- returns how many bits of a 64-bit word are set -#}
 {% macro bits_set(expression) -%}
 bit_count({{ expression }})
+{%- endmacro %}
+
+{#- returns a timestamp from an expression of any type: timestamps, dates and text that
+    reads as a time convert, anything else (an integer, say) becomes null -#}
+{% macro try_timestamp(expression) -%}
+try_cast(cast({{ expression }} as varchar) as timestamp)
+{%- endmacro %}
+
+{#- returns a table expression (id_column, name_column, value_column): one row per row of
+    `relation` and column other than id_column, the value as text; nulls are left out -#}
+{% macro unpivot_columns(relation, id_column, name_column, value_column) -%}
+(
+    unpivot (
+        select {{ id_column }}, cast(columns(* exclude ({{ id_column }})) as varchar)
+        from {{ relation }}
+    )
+    on columns(* exclude ({{ id_column }}))
+    into name {{ name_column }} value {{ value_column }}
+)
+{%- endmacro %}
+
+{#- returns the list of an expression's values over a group's rows where `condition`
+    holds (an aggregate; an empty list when none does) -#}
+{% macro list_where(expression, condition) -%}
+{{ dispatch('list_where')(expression, condition) }}
+{%- endmacro %}
+{% macro default__list_where(expression, condition) -%}
+coalesce(list({{ expression }}) filter (where {{ condition }}), [])
+{%- endmacro %}
+
+{#- returns twice the Mann-Whitney U of two lists of numbers: for each value of
+    `positives`, 2 x the values of `negatives` below it + 1 x those equal to it. Compares
+    every pair, so for short lists only (a user's list: at most max(k_values) items). -#}
+{% macro twice_mann_whitney_u(positives, negatives) -%}
+{{ dispatch('twice_mann_whitney_u')(positives, negatives) }}
+{%- endmacro %}
+{% macro default__twice_mann_whitney_u(positives, negatives) -%}
+list_sum([
+    2 * len(list_filter({{ negatives }}, lambda n: n < p)) + len(list_filter({{ negatives }}, lambda n: n = p))
+    for p in {{ positives }}
+])
 {%- endmacro %}

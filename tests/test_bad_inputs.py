@@ -1,6 +1,10 @@
 """The bad-input suite: each case breaks a built project one way, and must get the exact
 exit code, a message that names the file/line/key and the fix, and leave every table the
-previous build wrote unchanged."""
+previous build wrote unchanged.
+
+Two built projects are broken: a small engine project (project.yml, models, seeds, tests)
+and the evaluation project (the demo with tiny seeds, one candidate file and a labels file)
+for the evaluation inputs: recs, labels and the K values."""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from click.testing import CliRunner
 
 from conftest import write_files
 from evalhouse.cli import main
+from evaluation_project import write_project_yml
 
 BASE_FILES = {
     "project.yml": "name: base\nvars:\n  factor: 2\nseeds:\n  people:\n    column_types: {id: INTEGER, age: INTEGER}\n",
@@ -35,6 +40,32 @@ class Case:
     exit_code: int = 2
     expect: tuple[str, ...] = ()
     command: str = "build"
+    base: str = "engine"  # or "evaluation": which built project the case breaks
+    replace: tuple[str, str, str] | None = None  # (file, old, new): one edit of a file's text
+
+
+# the evaluation project's inputs (written by the evaluation_base fixture)
+LABELS = "user_id,item_id,relevance\n1,1,5\n1,2,3\n2,3,4\n3,4,5\n"
+RECS = "user_id,item_id,rank,score\n1,1,1,0.9\n1,3,2,0.5\n2,3,1,0.8\n2,4,2,0.1\n3,5,1,0.7\n3,4,2,0.6\n"
+RECS_FIX = "evaluation.candidates in project.yml names it"
+# the tables that record every successful build (they grow by design)
+HISTORY_TABLES = {"metrics_history", "recs_history", "stability"}
+# the evaluation inputs and what their tests read: as in dbt's build, a relation is built
+# before its tests judge it, and the views over the files show the files as they are now;
+# every table computed from them must keep its previous version
+INPUT_RELATIONS = {"candidate_files", "recs", "recs_duplicates", "recs_lists", "labels"}
+
+
+def evaluation_case(recs: str | None = None, labels: str | None = None, files: dict | None = None,
+                    **kwargs) -> Case:
+    inputs = {"inputs/mine.csv": recs, "inputs/labels.csv": labels}
+    inputs = {k: v for k, v in inputs.items() if v is not None}
+    return Case({**inputs, **(files or {})}, base="evaluation", **kwargs)
+
+
+def k_values_case(value: str) -> Case:
+    return Case(args=("--vars", f"{{k_values: {value}}}"), base="evaluation",
+                expect=("var k_values must be a non-empty list of positive integers such as [5, 10, 20]", value))
 
 
 CASES: dict[str, Case] = {
@@ -122,6 +153,43 @@ CASES: dict[str, Case] = {
     "selector_matches_nothing": Case(args=("-s", "summmary"), expect=("matches no node", "did you mean 'summary'?")),
     "selector_unknown_method": Case(args=("-s", "tags:nightly"), expect=("unknown selector method 'tags'", "did you mean 'tag'?")),
     "threads_zero": Case(args=("--threads", "0"), expect=("--threads", "0")),
+    # evaluation inputs: recs (a candidate file), labels, K values
+    "recs_null_user_id": evaluation_case(RECS + ",9,3,0.2\n", exit_code=1,
+                                         expect=("FAIL test not_null_recs_user_id", "'user_id': None", RECS_FIX)),
+    "recs_null_item_id": evaluation_case(RECS + "4,,1,0.2\n", exit_code=1,
+                                         expect=("FAIL test not_null_recs_item_id", "'item_id': None", RECS_FIX)),
+    "recs_rank_zero": evaluation_case(RECS.replace("1,1,1,0.9", "1,1,0,0.9"), exit_code=1,
+                                      expect=("FAIL test recs_rank_is_positive", "'rank': 0", "ranks start at 1")),
+    "recs_rank_negative": evaluation_case(RECS.replace("3,5,1,0.7", "3,5,-2,0.7"), exit_code=1,
+                                          expect=("FAIL test recs_rank_is_positive", "'rank': -2", "renumber")),
+    "recs_rank_not_whole": evaluation_case(RECS.replace("1,3,2,0.5", "1,3,1.5,0.5"), exit_code=1,
+                                           expect=("FAIL test not_null_recs_rank", "not a whole number")),
+    "recs_rank_shared": evaluation_case(RECS.replace("1,3,2,0.5", "1,3,1,0.5"), exit_code=1,
+                                        expect=("FAIL test recs_rank_unique_per_list", "share a rank")),
+    "recs_missing_item_id_column": evaluation_case("user_id,rank\n1,1\n", expect=(
+        "project.yml:", "evaluation.candidates.mine: file 'inputs/mine.csv' has no column item_id",
+        "its columns: user_id, rank", "rename the file's columns")),
+    "recs_without_rank_or_score": evaluation_case("user_id,item_id\n1,1\n", expect=(
+        "project.yml:", "has no column rank or score")),
+    "recs_unreadable_file": evaluation_case(replace=("project.yml", "inputs/mine.csv", "inputs/mine.parquet"),
+                                            files={"inputs/mine.parquet": b"PAR1 not really"},
+                                            expect=("evaluation.candidates.mine", "cannot be read", "Parquet")),
+    "unknown_candidate_path": evaluation_case(replace=("project.yml", "inputs/mine.csv", "inputs/mine2.csv"), expect=(
+        "project.yml:", "evaluation.candidates.mine: file 'inputs/mine2.csv' does not exist", "fix the path")),
+    "unknown_labels_path": evaluation_case(replace=("project.yml", "inputs/labels.csv", "inputs/label.csv"), expect=(
+        "project.yml:", "evaluation.labels: file 'inputs/label.csv' does not exist")),
+    "labels_missing_relevance_column": evaluation_case(labels="user_id,item_id,rating\n1,1,5\n", expect=(
+        "evaluation.labels: file 'inputs/labels.csv' has no column relevance", "its columns: user_id, item_id, rating")),
+    "labels_null_relevance": evaluation_case(labels=LABELS + "4,4,\n", exit_code=1, expect=(
+        "FAIL test not_null_labels_relevance", "0 for not relevant")),
+    "labels_without_relevant_rows": evaluation_case(labels="user_id,item_id,relevance\n1,1,1\n2,3,2\n", exit_code=1,
+                                                    expect=("FAIL test labels_hold_a_relevant_item", "'max_relevance': 2.0",
+                                                            "lower var rel_threshold")),
+    "k_values_empty": k_values_case("[]"),
+    "k_values_zero": k_values_case("[0, 10]"),
+    "k_values_negative": k_values_case("[-5]"),
+    "k_values_not_integer": k_values_case("[2.5]"),
+    "k_values_not_a_list": k_values_case("ten"),
 }
 
 
@@ -135,17 +203,42 @@ def built_base(tmp_path_factory) -> Path:
     return root
 
 
-def snapshot(warehouse: Path) -> dict[str, list]:
+def snapshot(warehouse: Path, tables_only: bool = False) -> dict[str, list]:
+    """Every relation's rows; with tables_only, the stored tables only (a view shows its
+    inputs as they are now)."""
+    where = "where table_type = 'BASE TABLE'" if tables_only else ""
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [r[0] for r in con.execute("select table_name from information_schema.tables order by 1").fetchall()]
+        tables = [r[0] for r in con.execute(f"select table_name from information_schema.tables {where} order by 1").fetchall()]
         return {t: con.execute(f'select * from "{t}" order by all').fetchall() for t in tables}
 
 
+@pytest.fixture(scope="module")
+def evaluation_base(tiny_template, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("evaluation_base") / "project"
+    shutil.copytree(tiny_template, root)
+    write_files(root, {"inputs/labels.csv": LABELS, "inputs/mine.csv": RECS})
+
+    def point_at_files(config: dict) -> None:
+        config["evaluation"] = {"labels": "inputs/labels.csv", "candidates": {"mine": "inputs/mine.csv"},
+                                "baselines": []}
+        config["vars"]["k_values"] = [1, 2]
+
+    write_project_yml(root, point_at_files)
+    result = CliRunner().invoke(main, ["build", "--project-dir", str(root), "-q", "--no-mlflow"])
+    assert result.exit_code == 0, result.output
+    return root
+
+
 @pytest.mark.parametrize("case", CASES.values(), ids=CASES.keys())
-def test_bad_input(built_base, tmp_path, case):
+def test_bad_input(request, tmp_path, case):
     root = tmp_path / "project"
-    shutil.copytree(built_base, root)
-    before = snapshot(root / "target/warehouse.duckdb")
+    shutil.copytree(request.getfixturevalue("built_base" if case.base == "engine" else "evaluation_base"), root)
+    before = snapshot(root / "target/warehouse.duckdb", tables_only=case.base == "evaluation")
+    if case.replace:
+        relative, old, new = case.replace
+        text = (root / relative).read_text(encoding="utf-8")
+        assert old in text
+        (root / relative).write_text(text.replace(old, new), encoding="utf-8")
     for relative, content in case.files.items():
         path = root / relative
         if content is None:
@@ -155,14 +248,45 @@ def test_bad_input(built_base, tmp_path, case):
         else:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(content, encoding="utf-8")
-    result = CliRunner().invoke(main, [case.command, "--project-dir", str(root), *case.args])
+    extra = ("--no-mlflow",) if case.base == "evaluation" and case.command == "build" else ()
+    result = CliRunner().invoke(main, [case.command, "--project-dir", str(root), *extra, *case.args])
     output = result.output
     assert result.exit_code == case.exit_code, output
     for fragment in case.expect:
         assert fragment in output, f"{fragment!r} not in:\n{output}"
     assert "Traceback" not in output and "internal error" not in output
-    assert snapshot(root / "target/warehouse.duckdb") == before
+    after = snapshot(root / "target/warehouse.duckdb", tables_only=case.base == "evaluation")
+    if case.base == "evaluation":
+        assert set(after) == set(before)
+        # with bad labels the lists are still good: recs_history (and stability) may take
+        # this build's snapshot of them, which is what they are for
+        rebuilt = INPUT_RELATIONS | (HISTORY_TABLES if case.files.keys() == {"inputs/labels.csv"} else set())
+        after = {t: v for t, v in after.items() if t not in rebuilt}
+        before = {t: v for t, v in before.items() if t not in rebuilt}
+    assert after == before
 
 
 def test_the_suite_has_at_least_forty_cases():
     assert len(CASES) >= 40
+    assert sum(case.base == "evaluation" for case in CASES.values()) >= 15
+
+
+def test_duplicated_recs_warn_and_keep_the_best_rank(evaluation_base, tmp_path):
+    """Not an error: the copy is reported with its count and the metrics are those of the
+    file without it (recs keeps each key's best rank)."""
+    root = tmp_path / "project"
+    shutil.copytree(evaluation_base, root)
+    before = snapshot(root / "target/warehouse.duckdb")
+    (root / "inputs/mine.csv").write_text(RECS + "1,1,2,0.4\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["build", "--project-dir", str(root), "--no-mlflow"])
+    assert result.exit_code == 0, result.output
+    assert "WARN test recs_duplicated_rows" in result.output and "'n_rows': 2, 'best_rank': 1" in result.output
+    after = snapshot(root / "target/warehouse.duckdb")
+
+    def comparable(tables: dict[str, list]) -> dict[str, list]:
+        # sums over other row orders may differ in the last bits (1e-16); compare to 1e-12
+        return {t: [tuple(round(v, 12) if isinstance(v, float) else v for v in row) for row in rows]
+                for t, rows in tables.items() if t not in HISTORY_TABLES | {"recs_duplicates", "candidate_files"}}
+
+    assert comparable(after) == comparable(before)
+    assert after["recs_duplicates"] == [("mine", 1, 1, 2, 1.0, 0.9)]  # the copy, at its best rank

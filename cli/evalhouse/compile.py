@@ -13,6 +13,7 @@ from .errors import GraphError, SqlError, TemplateError
 from .folder_config import apply_settings
 from .graph import Graph
 from .nodes import Node, NodeConfig, checksum
+from .readscache import ReadsCache
 from .render import EPHEMERAL_PREFIX, RenderContext, Renderer
 
 if TYPE_CHECKING:
@@ -114,6 +115,7 @@ def _generic_test_nodes(project: Project, nodes: dict[str, Node], renderer: Rend
             test_name=spec.test_name,
             test_kwargs=dict(spec.kwargs),
             column_name=spec.column_name,
+            description=spec.description,
         )
         kwargs: dict[str, Any] = {"model": f"ref('{owner.name}')", **spec.kwargs}
         if spec.column_name:
@@ -147,23 +149,29 @@ def _inline_ephemerals(node: Node, nodes_by_name: dict[str, Node], graph: Graph)
     return prefix + "\n" + sql
 
 
-def check_reads(node: Node, project_relations: dict[str, str], allowed: set[str], dialect: str = "duckdb") -> None:
+def check_reads(node: Node, project_relations: dict[str, str], allowed: set[str], dialect: str = "duckdb",
+                cache: ReadsCache | None = None) -> None:
     """A model must read the project's tables through ref() or source(), or the graph lies."""
-    from .sqlcheck import duckdb_syntax_error, parse, source_line  # sqlglot loads only when checking
+    tables = cache.get(node.sql or "", dialect) if cache is not None else None
+    if tables is None:
+        from .sqlcheck import duckdb_syntax_error, parse, source_line  # sqlglot loads only when checking
 
-    parsed = parse(node.sql or "", dialect)
-    if parsed.error is not None:
-        duck = duckdb_syntax_error(node.sql or "")
-        if duck is None:
-            return  # DuckDB reads it even though sqlglot cannot; trust the engine
-        message, line = duck
-        raise SqlError(
-            f"SQL syntax error in {node.kind} {node.name}: {message.splitlines()[0]}",
-            path=node.path,
-            line=source_line(node.raw, node.sql or "", line) if node.raw else None,
-            hint=f"see the compiled SQL in target/compiled/{node.path.as_posix()}",
-        )
-    for table in sorted(parsed.tables):
+        parsed = parse(node.sql or "", dialect)
+        if parsed.error is not None:
+            duck = duckdb_syntax_error(node.sql or "")
+            if duck is None:
+                return  # DuckDB reads it even though sqlglot cannot; trust the engine
+            message, line = duck
+            raise SqlError(
+                f"SQL syntax error in {node.kind} {node.name}: {message.splitlines()[0]}",
+                path=node.path,
+                line=source_line(node.raw, node.sql or "", line) if node.raw else None,
+                hint=f"see the compiled SQL in target/compiled/{node.path.as_posix()}",
+            )
+        tables = parsed.tables
+        if cache is not None:
+            cache.put(node.sql or "", dialect, tables)
+    for table in sorted(tables):
         owner = project_relations.get(table)
         if owner is not None and owner not in allowed and owner != node.name:
             raise GraphError(
@@ -230,6 +238,7 @@ def compile_project(
         nodes[uid].sql = sql
     if check_sql:
         relations = {n.identifier.lower(): n.name for n in nodes.values() if n.kind in ("model", "seed")}
+        reads_cache = ReadsCache(project.target_dir / "sql_reads.json")
         for node in nodes.values():
             if node.kind == "seed" or (node.kind == "model" and node.config.materialized == "ephemeral"):
                 continue
@@ -237,11 +246,12 @@ def compile_project(
             for source_name, table in node.sources:
                 allowed.add(project.properties.sources[(source_name, table)].identifier.lower())
             try:
-                check_reads(node, relations, allowed, "duckdb")
+                check_reads(node, relations, allowed, "duckdb", reads_cache)
             except SqlError as exc:
                 if raise_sql_errors:
                     raise
                 node.compile_error = exc
+        reads_cache.save()
     return CompiledProject(nodes=nodes, graph=graph)
 
 

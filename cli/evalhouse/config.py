@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import types
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from .errors import ConfigError, did_you_mean
 from .yamlfile import YamlDocument, read_yaml
@@ -91,6 +91,71 @@ class Targets(_Strict):
     spark: SparkSettings = Field(default_factory=SparkSettings)
 
 
+# -- the deployment gate (`evalhouse gate CANDIDATE`; gate.py, docs/evaluation.md) ----------
+MetricAtK = Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(@[0-9]+)?$")]  # ndcg@10
+
+
+class Bounds(_Strict):
+    """The allowed range of a value: `{min: 0.2}`, `{max: 0.5}` or both."""
+
+    min: float | None = None
+    max: float | None = None
+
+
+class BaselineRule(_Strict):
+    """A metric@k of the candidate against the baseline, from the comparisons table."""
+
+    metric: MetricAtK
+    max_regression: float | None = Field(default=0.0, ge=0)  # largest drop of the mean allowed; null: any
+    require: Literal["none", "not_worse", "better"] = "not_worse"  # ...significantly (p below alpha)
+    lower_is_better: bool = False
+    p_value: Literal["p_adjusted", "p_ttest", "p_randomization"] = "p_adjusted"
+
+
+class SliceRule(_Strict):
+    """No slice of metrics_by_slice worse than the baseline's same slice by more than margin."""
+
+    metrics: list[MetricAtK] = Field(default_factory=lambda: ["ndcg@10"])
+    margin: float = Field(default=0.0, ge=0)
+    min_users: int = Field(default=0, ge=0)  # slices with fewer users are left out
+    lower_is_better: bool = False
+
+
+class ServingRule(_Strict):
+    """Latency percentiles (ms) and cost per 1,000 requests, from evaluation.inference_log."""
+
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    p99_ms: float | None = None
+    cost_per_1k: float | None = None
+
+
+class HealthWeights(_Strict):
+    accuracy: float = Field(default=0.5, ge=0)
+    coverage: float = Field(default=0.25, ge=0)
+    stability: float = Field(default=0.25, ge=0)
+
+
+class HealthIndex(_Strict):
+    """A diagnostic: the weighted mean of three metric@k values in [0, 1], higher better."""
+
+    accuracy: MetricAtK = "ndcg@10"
+    coverage: MetricAtK = "catalog_coverage@10"
+    stability: MetricAtK = "jaccard@10"
+    weights: HealthWeights = Field(default_factory=HealthWeights)
+
+
+class GateConfig(_Strict):
+    alpha: float = Field(default=0.05, gt=0, lt=1)
+    thresholds: dict[MetricAtK, Bounds] = Field(default_factory=dict)
+    versus_baseline: list[BaselineRule] = Field(default_factory=list)
+    slices: SliceRule | None = None
+    serving: ServingRule | None = None
+    guardrails: dict[MetricAtK, Bounds] = Field(default_factory=dict)
+    when_missing: Literal["fail", "skip"] = "fail"  # a check whose table or row is absent
+    health: HealthIndex = Field(default_factory=HealthIndex)
+
+
 class ProjectConfig(_Strict):
     name: str
     version: str = "0.1.0"
@@ -103,7 +168,7 @@ class ProjectConfig(_Strict):
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
     duckdb: DuckdbSettings = Field(default_factory=DuckdbSettings)
     targets: Targets = Field(default_factory=Targets)
-    gate: dict[str, Any] = Field(default_factory=dict)
+    gate: GateConfig = Field(default_factory=GateConfig)
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:

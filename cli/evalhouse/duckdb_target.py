@@ -12,7 +12,7 @@ from .errors import NodeError, SqlError
 from .materialize import materialize
 from .nodes import Node
 from .seeds import load_seed
-from .sqlcheck import error_line, source_line
+from .sql_functions import calls_functions
 from .target import SAMPLE_ROWS, NodeOutcome, compiled_path
 from .warehouse import Warehouse
 
@@ -36,6 +36,18 @@ class DuckDBTarget:
             self._existing[node.relation] = kind
 
     def run_node(self, node: Node, full_refresh: bool) -> NodeOutcome:
+        # the scipy-backed functions are added when a node calls one; a node that reads a
+        # view calling one (built by an earlier command) finds out from DuckDB, and retries
+        self.warehouse.add_functions(node.sql or "")
+        try:
+            return self._run_node(node, full_refresh)
+        except duckdb.CatalogException as exc:
+            if not calls_functions(str(exc)) or self.warehouse.functions_added:
+                raise
+            self.warehouse.add_functions()
+            return self._run_node(node, full_refresh)
+
+    def _run_node(self, node: Node, full_refresh: bool) -> NodeOutcome:
         cursor = self.warehouse.cursor()
         try:
             if node.kind == "seed":
@@ -63,6 +75,8 @@ class DuckDBTarget:
     def node_error(self, node: Node, exc: Exception) -> NodeError | None:
         if not isinstance(exc, duckdb.Error):
             return None
+        from .sqlcheck import error_line, source_line  # sqlglot loads on this error path only
+
         message = str(exc)
         compiled_line = error_line(message)
         if compiled_line is not None:

@@ -24,8 +24,18 @@ def _execute_in_transaction(cursor: duckdb.DuckDBPyConnection, statements: list[
             cursor.execute(statement)
         cursor.execute("commit")
     except BaseException:
-        cursor.execute("rollback")
+        _cleanup(cursor, "rollback")
         raise
+
+
+def _cleanup(cursor: duckdb.DuckDBPyConnection, statement: str) -> None:
+    """Run a clean-up statement after a failure without hiding the failure: when the first
+    error left the database unusable, the clean-up fails too, and the first error is the
+    one that says what went wrong."""
+    try:
+        cursor.execute(statement)
+    except duckdb.Error:
+        pass
 
 
 def _drop_statement(existing_kind: str | None, relation: str) -> list[str]:
@@ -65,8 +75,10 @@ def swap_in_table(
             _drop_statement(existing_kind, node.relation)
             + [f"alter table {temp} rename to {quote(node.identifier)}"],
         )
-    finally:
-        cursor.execute(f"drop table if exists {temp}")
+    except BaseException:
+        _cleanup(cursor, f"drop table if exists {temp}")
+        raise
+    cursor.execute(f"drop table if exists {temp}")
     return rows
 
 
@@ -94,9 +106,12 @@ def build_incremental(
             statements.append(f"delete from {node.relation} using {new_rows} where {match}")
         statements.append(f"insert into {node.relation} by name select * from {new_rows}")
         _execute_in_transaction(cursor, statements)
-        return _count(cursor, new_rows)
-    finally:
-        cursor.execute(f"drop table if exists {new_rows}")
+        rows = _count(cursor, new_rows)
+    except BaseException:
+        _cleanup(cursor, f"drop table if exists {new_rows}")
+        raise
+    cursor.execute(f"drop table if exists {new_rows}")
+    return rows
 
 
 def materialize(

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from .artifacts import manifest, new_invocation_id, run_results, write_json_atomic
 from .compile import CompiledProject, compile_project, write_compiled
 from .duckdb_target import DuckDBTarget
+from .evaluation_inputs import check_input_files
 from .errors import ProjectError, SqlError, did_you_mean
 from .materialize import TEMP_PREFIX
 from .runner import EventCallback, Runner, RunResult
@@ -92,6 +93,9 @@ def open_target(project: Project, options: RunOptions) -> Iterator[tuple[Target,
 
 def execute(project: Project, command: str, options: RunOptions) -> RunResult:
     invocation_id = new_invocation_id()
+    if command in ("run", "build"):
+        # a required column missing from an input file is the user's to fix, before any table
+        check_input_files(project)
     with open_target(project, options) as (target, existing):
         # a model with a SQL syntax error fails on its own; the rest of the graph still builds
         compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh,

@@ -19,6 +19,7 @@ from .yamlfile import YamlDocument
 
 if TYPE_CHECKING:
     from .compile import CompiledProject
+    from .gate import GateResult
     from .lineage import LineageResult
     from .operations import RunOptions
     from .runner import RunResult
@@ -163,6 +164,13 @@ class Project:
         from .lineage import lineage
 
         return lineage(self, target)
+
+    def gate(self, candidate: str, *, write: bool = True, wait_seconds: float = 0.0) -> GateResult:
+        """The deployment gate's checks for a candidate (project.yml `gate:`), recorded in
+        gate_results unless write is False; `.passed` is the verdict."""
+        from .gate import run_gate
+
+        return run_gate(self, candidate, write=write, wait_seconds=wait_seconds)
 
     def clean(self, *, include_warehouse: bool = False) -> list[Path]:
         """Remove what builds write under target/; the warehouse stays unless asked.

@@ -48,6 +48,7 @@ class TestSpec:
     path: Path
     line: int | None
     name: str | None = None
+    description: str = ""  # what a failure means and what to do; printed under a failing test
 
 
 @dataclass
@@ -96,7 +97,8 @@ def _parse_test(
                 line=line,
             )
         name = args.pop("name", None)
-        return TestSpec(str(test_name), owner, column, args, severity, doc.path, line, name)
+        description = str(args.pop("description", None) or "")
+        return TestSpec(str(test_name), owner, column, args, severity, doc.path, line, name, description)
     raise ConfigError(
         "a data test is a name ('not_null') or a one-key mapping ({accepted_values: {values: [...]}})",
         path=doc.path,

@@ -33,6 +33,7 @@ class NodeResult:
     rows: int | None = None
     failures: int | None = None
     sample: list[dict[str, Any]] = field(default_factory=list)
+    hint: str = ""  # a failing test's description: what the failure means and what to do
     started_at: str = ""
     error: EvalhouseError | None = None
 
@@ -51,6 +52,7 @@ class NodeResult:
             "execution_time": round(self.execution_time, 4),
             "rows": self.rows,
             "failures": self.failures,
+            **({"hint": self.hint} if self.hint else {}),
             "started_at": self.started_at,
         }
 
@@ -103,17 +105,27 @@ class Runner:
         graph = self.compiled.graph
         parents = {uid: graph.parents[uid] & plan for uid in plan}
         if gate_on_tests:
-            # in `build`, a model's children wait for (and are skipped by) the model's tests
+            # in `build`, a model's children wait for (and are skipped by) the model's tests;
+            # a singular test gates the children of every relation it reads, as in dbt, when
+            # this run builds all of them (selected eagerly through one of them, it judges
+            # relations the run did not build, so its verdict is not about this run's)
             for uid in plan:
                 node = self.compiled.nodes[uid]
-                if node.kind != "test" or node.attached_to is None:
+                if node.kind != "test":
                     continue
-                for child in graph.children.get(node.attached_to, ()):
-                    if child == uid or child not in plan or self.compiled.nodes[child].kind == "test":
+                if node.attached_to:
+                    subjects = [node.attached_to]
+                else:
+                    subjects = [p for p in graph.parents[uid] if self.compiled.nodes[p].kind in ("model", "seed")]
+                    if not all(p in plan for p in subjects):
                         continue
-                    if child in graph.ancestors(uid):
-                        continue  # the test reads a descendant of the child: no cycle
-                    parents[child].add(uid)
+                for subject in subjects:
+                    for child in graph.children.get(subject, ()):
+                        if child == uid or child not in plan or self.compiled.nodes[child].kind == "test":
+                            continue
+                        if child in graph.ancestors(uid):
+                            continue  # the test reads a descendant of the child: no cycle
+                        parents[child].add(uid)
         return parents
 
     # -- running -------------------------------------------------------------------------
@@ -216,5 +228,6 @@ class Runner:
             result.status = "pass"
             return
         result.sample = outcome.sample
+        result.hint = node.description
         result.status = "warn" if node.config.severity == "warn" else "fail"
         result.message = f"{outcome.failures} failing row{'s' if outcome.failures != 1 else ''}"

@@ -81,6 +81,9 @@ class SparkSpec:
             "spark.sql.session.timeZone": "UTC",  # DuckDB's TIMESTAMP has no time zone
             "spark.ui.showConsoleProgress": "false",  # the progress lines are evalhouse's
             "spark.sql.legacy.createHiveTableByDefault": "false",
+            # DECIMAL products keep their scale, as DuckDB's do: by default Spark would cut
+            # decimal(38, 22) x bigint to 6 decimal places (the exact sums of the comparisons)
+            "spark.sql.decimalOperations.allowPrecisionLoss": "false",
         }
         if local:
             settings["spark.ui.enabled"] = "false"
@@ -178,8 +181,10 @@ _current: tuple[SparkSpec, SparkSession, _ProcessLock | None] | None = None
 def _quiet_python_loggers() -> None:
     # pyspark logs every SQL error it raises, as JSON with the Java stack trace; evalhouse
     # reports the error itself
-    from pyspark.logger import PySparkLogger
-
+    try:
+        from pyspark.logger import PySparkLogger
+    except ImportError:  # pyspark before 4.0 has no such logging
+        return
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
         PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 

@@ -13,7 +13,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlglot
 from sqlglot import exp, transforms
@@ -23,6 +23,8 @@ from sqlglot.generators.spark import SparkGenerator
 
 from .errors import SqlError
 from .nodes import Node
+from .spark_pivot import PivotError, rewrite_pivots_and_columns
+from .spark_union import UnionByNameError, rewrite_unions_by_name
 
 FILE_PREFIX = "__evalhouse_file__"
 FILE_SCHEMA = "main"
@@ -30,10 +32,14 @@ _FILE_FUNCTIONS = {"read_csv": "csv", "read_csv_auto": "csv", "read_parquet": "p
 _SPARK_LINE = re.compile(r"\(line (\d+), pos(?:ition)? \d+\)|line (\d+):?\d*,? pos(?:ition)? \d+")
 
 
-class _ExactPercentileGenerator(SparkGenerator):
-    """Spark SQL as sqlglot writes it, except that discrete and continuous percentiles stay
-    exact: `PERCENTILE_DISC(q) WITHIN GROUP (ORDER BY x)` (Spark 3.3+), where sqlglot
-    would write the approximate PERCENTILE_APPROX."""
+class _SparkGenerator(SparkGenerator):
+    """Spark SQL as sqlglot writes it, with two corrections: percentiles stay exact
+    (`PERCENTILE_DISC(q) WITHIN GROUP (ORDER BY x)`, Spark 3.3+, where sqlglot writes the
+    approximate PERCENTILE_APPROX), and nested WITH clauses stay where they are."""
+
+    # Spark 3+ reads a WITH inside a CTE or subquery; hoisting them (as for Hive) would
+    # clash when an inner CTE has an outer one's name
+    EXPRESSIONS_WITHOUT_NESTED_CTES: set[type[exp.Expression]] = set()
 
     TRANSFORMS = {
         **{k: v for k, v in SparkGenerator.TRANSFORMS.items() if k is not exp.WithinGroup},
@@ -43,7 +49,7 @@ class _ExactPercentileGenerator(SparkGenerator):
 
 
 class SparkDialect(Spark):
-    Generator = _ExactPercentileGenerator
+    Generator = _SparkGenerator
 
 
 @dataclass(frozen=True)
@@ -84,6 +90,18 @@ class SparkSql:
 
 class TranspileError(ValueError):
     """sqlglot cannot carry this DuckDB SQL over to Spark."""
+
+
+class SparkCatalog(Protocol):
+    """What transpiling asks of a live session: load the files a statement reads, name
+    the columns of a query (for `union by name` and `columns(...)`), and give the values
+    of a one-column query (for `pivot`)."""
+
+    def load_files(self, files: list[FileRead]) -> None: ...
+
+    def columns(self, spark_sql: str) -> list[str]: ...
+
+    def values(self, spark_sql: str) -> list[Any]: ...
 
 
 def spark_type(duckdb_type: str) -> str:
@@ -157,8 +175,67 @@ def _replace_file_reads(tree: exp.Expression, files: list[FileRead]) -> exp.Expr
     return tree.transform(swap)
 
 
-def to_spark(sql: str) -> SparkSql:
-    """Transpile DuckDB SQL (one or more statements) to Spark SQL."""
+def _zip_parallel_unnests(node: exp.Expression) -> exp.Expression:
+    """DuckDB zips several unnest() of one select list (row i of each list together); Spark
+    would multiply them. Side-by-side unnests become one INLINE(ARRAYS_ZIP(...)) AS (...)."""
+    if not isinstance(node, exp.Select):
+        return node
+    projections = node.expressions
+    found = [i for i, p in enumerate(projections) if type(p.unalias()) is exp.Explode]
+    if len(found) < 2:
+        return node
+    if found != list(range(found[0], found[0] + len(found))):
+        raise TranspileError("several unnest() in one select must stand side by side to be zipped on Spark")
+    names = [projections[i].alias for i in found]
+    if not all(names):
+        raise TranspileError("several unnest() in one select need an alias each (unnest(x) as name) on Spark")
+    arrays = [projections[i].unalias().this for i in found]
+    zipped = exp.Aliases(
+        this=exp.Anonymous(this="INLINE", expressions=[exp.Anonymous(this="ARRAYS_ZIP", expressions=arrays)]),
+        expressions=[exp.to_identifier(name) for name in names],
+    )
+    node.set("expressions", projections[: found[0]] + [zipped] + projections[found[-1] + 1 :])
+    return node
+
+
+def _divide_as_double(node: exp.Expression) -> exp.Expression:
+    """DuckDB's `/` divides as DOUBLE whatever the operands (DECIMAL included); Spark
+    divides DECIMALs as DECIMAL, keeping 6 decimal places. Cast the dividend."""
+    if isinstance(node, exp.Div) and not (isinstance(node.this, exp.Cast) and node.this.is_type("double")):
+        node.set("this", exp.cast(node.this, exp.DataType.build("double")))
+    return node
+
+
+def _average_as_double(node: exp.Expression) -> exp.Expression:
+    """DuckDB's avg() is a DOUBLE whatever the operand; Spark averages a DECIMAL (say
+    avg(case when c then 1.0 else 0.0 end)) as a DECIMAL with 4 more decimal places,
+    rounded. Average the operand as a DOUBLE."""
+    if not isinstance(node, exp.Avg):
+        return node
+    operand = node.this.expressions[0] if isinstance(node.this, exp.Distinct) else node.this
+    if not (isinstance(operand, exp.Cast) and operand.is_type("double")):
+        operand.replace(exp.cast(operand.copy(), exp.DataType.build("double")))
+    return node
+
+
+def _drop_materialized_hint(node: exp.Expression) -> exp.Expression:
+    """`with x as [not] materialized (...)` tells DuckDB whether to compute a CTE once;
+    Spark SQL has no such clause (it plans CTEs itself), and the result is the same."""
+    if isinstance(node, exp.CTE) and node.args.get("materialized") is not None:
+        node.set("materialized", None)
+    return node
+
+
+def _generate(tree: exp.Expression) -> str:
+    try:
+        return tree.sql(dialect=SparkDialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
+    except UnsupportedError as exc:
+        raise TranspileError(f"sqlglot cannot write this for Spark: {str(exc).splitlines()[0]}") from None
+
+
+def to_spark(sql: str, catalog: SparkCatalog | None = None) -> SparkSql:
+    """Transpile DuckDB SQL (one or more statements) to Spark SQL. With a catalog (a live
+    session), the files it reads are loaded and `union by name`, `pivot` and `columns(...)` are resolved too."""
     try:
         trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
     except ParseError as exc:
@@ -168,11 +245,49 @@ def to_spark(sql: str) -> SparkSql:
     statements = []
     for tree in trees:
         tree = _replace_file_reads(tree, files)
-        try:
-            statements.append(tree.sql(dialect=SparkDialect, pretty=True, unsupported_level=ErrorLevel.RAISE))
-        except UnsupportedError as exc:
-            raise TranspileError(f"sqlglot cannot write this for Spark: {str(exc).splitlines()[0]}") from None
+        tree = tree.transform(_zip_parallel_unnests).transform(_divide_as_double).transform(_average_as_double)
+        tree = tree.transform(_drop_materialized_hint)
+        if catalog is not None:
+            catalog.load_files(list(dict.fromkeys(files)))
+            try:
+                tree = rewrite_unions_by_name(tree, lambda query: catalog.columns(_generate(query)))
+                tree = rewrite_pivots_and_columns(tree, lambda query: catalog.columns(_generate(query)),
+                                                  lambda query: catalog.values(_generate(query)))
+            except (UnionByNameError, PivotError) as exc:
+                raise TranspileError(str(exc)) from None
+        statements.append(_generate(tree))
     return SparkSql(statements, list(dict.fromkeys(files)))
+
+
+@dataclass
+class DeleteAsRewrite:
+    """`delete from t where c` for a table format without delete: the rows to keep, to be
+    written as a new table and swapped in."""
+
+    schema: str | None
+    name: str
+    keep_sql: str  # Spark SQL selecting every row of t for which c is not true
+
+
+def delete_as_rewrite(sql: str) -> DeleteAsRewrite | None:
+    """A plain DuckDB `delete from t [where c]` as the select of the rows it keeps; None for
+    any other statement."""
+    try:
+        tree = sqlglot.parse_one(sql, read="duckdb")
+    except ParseError:
+        return None
+    if not isinstance(tree, exp.Delete) or not isinstance(tree.this, exp.Table) or tree.args.get("using"):
+        return None
+    table = tree.this
+    where = tree.args.get("where")
+    keep = exp.select("*").from_(table.copy())
+    if where is not None:
+        # delete removes the rows where c is true; null counts as not true
+        keep = keep.where(exp.func("coalesce", exp.not_(exp.paren(where.this.copy())), exp.true()))
+    else:
+        keep = keep.where(exp.false())
+    spark_sql = keep.sql(dialect=SparkDialect, pretty=True, unsupported_level=ErrorLevel.RAISE)
+    return DeleteAsRewrite(table.db or None, table.name, spark_sql)
 
 
 def spark_compiled_path(node: Node) -> str:
@@ -189,10 +304,10 @@ def write_spark_sql(target_dir: Path, node: Node, sql: SparkSql) -> None:
     out.write_text(sql.text(), encoding="utf-8")
 
 
-def transpile_node(node: Node) -> SparkSql:
+def transpile_node(node: Node, catalog: SparkCatalog | None = None) -> SparkSql:
     """A node's rendered SQL as Spark SQL; a TranspileError becomes the node's SqlError."""
     try:
-        return to_spark(node.sql or "")
+        return to_spark(node.sql or "", catalog)
     except TranspileError as exc:
         raise SqlError(
             f"{node.kind} {node.name} cannot run on Spark: {exc}",

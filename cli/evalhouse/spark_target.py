@@ -13,11 +13,13 @@ promises as far as a file-based catalog allows:
   they are appended. With unique_key, plain Parquet tables have no delete, so the table
   is rebuilt as (old rows whose key is not among the new rows) + new rows, and swapped in.
 - ephemeral: inlined by the compiler, as on DuckDB.
+- post hooks: transpiled too; `delete from t where c` becomes a rewrite of t without
+  those rows (spark_sql.delete_as_rewrite), swapped in like a table.
 """
 
 from __future__ import annotations
 
-import csv
+import math
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -34,21 +36,20 @@ from py4j.protocol import Py4JError  # noqa: E402 - after the check that pyspark
 from pyspark.errors import PySparkException  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
-from pyspark.sql import types as T  # noqa: E402
 
 from .config import SeedConfig  # noqa: E402
-from .errors import NodeError, ProjectError, SeedError, SqlError  # noqa: E402
+from .errors import NodeError, ProjectError, SqlError  # noqa: E402
 from .materialize import TEMP_PREFIX  # noqa: E402
 from .nodes import Node, quote  # noqa: E402
-from .seeds import first_ragged_line  # noqa: E402
+from .spark_files import read_csv, seed_error, seed_frame  # noqa: E402
 from .spark_sql import (  # noqa: E402
     FILE_SCHEMA,
     FileRead,
     SparkSql,
     TranspileError,
+    delete_as_rewrite,
     spark_compiled_path,
     spark_error_line,
-    spark_type,
     to_spark,
     transpile_node,
     write_spark_sql,
@@ -208,16 +209,26 @@ class SparkTarget:
         return NodeOutcome(failures=failures, sample=sample)
 
     def prepare(self, node: Node) -> SparkSql:
-        """Transpile, write target/compiled_spark/..., and load the files the SQL reads."""
-        statement = transpile_node(node)
+        """Transpile (loading the files the SQL reads), write target/compiled_spark/..."""
+        statement = transpile_node(node, self)
         write_spark_sql(self.target_dir, node, statement)
         self._header_lines[node.unique_id] = len(statement.files)
-        self.load_files(statement.files)
         return statement
 
+    def columns(self, spark_sql: str) -> list[str]:
+        """The column names of a query (Spark analyses it; nothing runs)."""
+        return list(self.spark.sql(spark_sql).columns)
+
+    def values(self, spark_sql: str) -> list[Any]:
+        """The first column of a query's rows (for a pivot's values: a small query)."""
+        return [row[0] for row in self.spark.sql(spark_sql).collect()]
+
+    @staticmethod
+    def _format(node: Node) -> str:
+        return str(node.config.extra.get("file_format", "parquet"))
+
     def _writer(self, node: Node, sql: str) -> Callable[[str], None]:
-        file_format = str(node.config.extra.get("file_format", "parquet"))
-        return lambda relation: self.spark.sql(sql).write.format(file_format).saveAsTable(relation)
+        return lambda relation: self.spark.sql(sql).write.format(self._format(node)).saveAsTable(relation)
 
     def _materialize(self, node: Node, statement: SparkSql, full_refresh: bool) -> int | None:
         schema, name = node.config.schema, node.identifier
@@ -238,9 +249,20 @@ class SparkTarget:
             return None
         hooks = node.config.extra.get("post_hook") or []
         for hook in [hooks] if isinstance(hooks, str) else hooks:
-            for part in to_spark(str(hook)).statements:
-                self.spark.sql(part)
+            self._run_hook(node, str(hook))
         return rows
+
+    def _run_hook(self, node: Node, hook: str) -> None:
+        """A post hook; `delete from t where ...` becomes a rewrite of t without those rows,
+        since Parquet tables have no delete."""
+        delete = delete_as_rewrite(hook)
+        if delete is None:
+            for part in to_spark(hook).statements:
+                self.spark.sql(part)
+            return
+        schema = delete.schema or node.config.schema
+        self.swap_in(schema, delete.name, lambda relation: self.spark.sql(delete.keep_sql)
+                     .write.format(self._format(node)).saveAsTable(relation))
 
     def _incremental(self, node: Node, sql: str, full_refresh: bool) -> int:
         schema, name = node.config.schema, node.identifier
@@ -265,7 +287,7 @@ class SparkTarget:
             match = reduce(lambda a, b: a & b, [F.col(f"o.{k}").eqNullSafe(F.col(f"n.{k}")) for k in keys])
             kept = old.alias("o").join(aligned.alias("n"), match, "left_anti").select("o.*")
             combined = kept.unionByName(aligned)
-            self.swap_in(schema, name, lambda relation: combined.write.format("parquet").saveAsTable(relation))
+            self.swap_in(schema, name, lambda relation: combined.write.format(self._format(node)).saveAsTable(relation))
             return rows
         finally:
             self.spark.sql(f"drop table if exists {new_relation}")
@@ -289,56 +311,13 @@ class SparkTarget:
         ])
 
     # -- files: seeds and read_csv()/read_parquet() in models -------------------------------
-    def _read_csv(self, path: Path, header: bool, delimiter: str, quote_char: str | None,
-                  column_types: dict[str, str]) -> DataFrame:
-        """A CSV file through Spark's reader, with the declared column types and the other
-        columns' types inferred (integers as BIGINT, as DuckDB's sniffer has them)."""
-        with path.open(newline="", encoding="utf-8", errors="replace") as handle:
-            first = next(csv.reader(handle, delimiter=delimiter, quotechar=quote_char or '"'), [])
-        names = first if header else [f"column{i}" for i in range(len(first))]
-        # a quote inside a quoted value is doubled (RFC 4180, and DuckDB's default), not backslashed
-        quote_char = quote_char or '"'
-        reader = (self.spark.read.option("header", header).option("sep", delimiter).option("mode", "FAILFAST")
-                  .option("quote", quote_char).option("escape", quote_char))
-        declared = {k.lower(): spark_type(v) for k, v in column_types.items()}
-        inferred: dict[str, str] = {}
-        if any(n.lower() not in declared for n in names):
-            sniffed = reader.option("inferSchema", True).csv(path.as_posix())
-            for name, field in zip(names, sniffed.schema.fields, strict=False):
-                kind = field.dataType
-                inferred[name] = "BIGINT" if isinstance(kind, T.IntegerType) else kind.simpleString()
-        ddl = ", ".join(f"{q(n)} {declared.get(n.lower()) or inferred.get(n, 'STRING')}" for n in names)
-        return reader.schema(ddl).csv(path.as_posix())
-
     def _load_seed(self, node: Node, config: SeedConfig) -> int:
-        path = self.project_dir / node.path
-        if path.stat().st_size == 0:
-            raise SeedError(f"seed {node.name} is an empty file", path=node.path, line=1,
-                            hint="add a header row and data, or delete the file")
+        frame = seed_frame(self.spark, self.project_dir, node, config)
         try:
-            if path.suffix.lower() == ".parquet":
-                frame = self.spark.read.parquet(path.as_posix())
-            else:
-                delimiter = config.delimiter or ("\t" if path.suffix.lower() == ".tsv" else ",")
-                frame = self._read_csv(path, config.header, delimiter, config.quote, config.column_types)
             return self.swap_in(node.config.schema, node.identifier,
                                 lambda relation: frame.write.format("parquet").saveAsTable(relation))
         except (PySparkException, Py4JError) as exc:
-            raise self._seed_error(node, path, config, exc) from None
-
-    @staticmethod
-    def _seed_error(node: Node, path: Path, config: SeedConfig, exc: BaseException) -> SeedError:
-        if path.suffix.lower() != ".parquet":
-            ragged = first_ragged_line(path, config)
-            if ragged is not None:
-                line, fields, expected = ragged
-                return SeedError(
-                    f"seed {node.name} has a row with {fields} fields where the header has {expected}",
-                    path=node.path, line=line,
-                    hint="make every row have as many fields as the header (quote values that contain the delimiter)",
-                )
-        return SeedError(f"seed {node.name} could not be loaded on Spark: {engine_message(exc)}", path=node.path,
-                         hint="fix that row, or set its column types under seeds: in project.yml")
+            raise seed_error(node, self.project_dir / node.path, config, engine_message(exc)) from None
 
     def load_files(self, files: list[FileRead]) -> None:
         """Load each data file a statement reads into its hidden table, once per process
@@ -356,7 +335,8 @@ class SparkTarget:
                     self._record(FILE_SCHEMA, read.table, "table")
                 else:
                     path = Path(read.path)
-                    frame = self._read_csv(path, read.header, read.delimiter or ",", read.quote, dict(read.column_types))
+                    frame = read_csv(self.spark, path, read.header, read.delimiter or ",", read.quote,
+                                     dict(read.column_types))
                     self.swap_in(FILE_SCHEMA, read.table,
                                  lambda rel, frame=frame: frame.write.format("parquet").saveAsTable(rel))
                 self._files_loaded.add(read.table)
@@ -376,12 +356,31 @@ class SparkTarget:
         )
 
 
+def register_functions(spark: SparkSession) -> None:
+    """The functions DuckDB gets from sql_functions.py, as Spark Python UDFs (temporary:
+    a table may call them, a view may not; on a cluster the executors need scipy)."""
+    from .sql_functions import FUNCTIONS
+
+    def null_safe(compute: Callable[..., Any]) -> Callable[..., float | None]:
+        def call(*args: float | None) -> float | None:
+            if any(arg is None for arg in args):
+                return None
+            value = float(compute(*(float(a) for a in args)))
+            return None if math.isnan(value) else value
+
+        return call
+
+    for name, compute in FUNCTIONS.items():
+        spark.udf.register(name, null_safe(compute), "double")
+
+
 @contextmanager
 def open_spark_target(project: Project, wait_seconds: float = 0.0) -> Iterator[SparkTarget]:
     """The Spark target for a build; the session outlives it (show and query reuse it)."""
     spark = get_session(spark_spec(project), wait_seconds)
     target = SparkTarget(spark, project.dir, project.target_dir, project.config.seeds)
     target.drop_leftovers()
+    register_functions(spark)
     target.ensure_schema(DEFAULT_SCHEMA)
     spark.catalog.setCurrentDatabase(DEFAULT_SCHEMA)
     yield target
@@ -396,13 +395,13 @@ def spark_query(project: Project, sql: str, wait_seconds: float = 0.0, *, hint: 
     if not spark.catalog.databaseExists(DEFAULT_SCHEMA):
         raise ProjectError("the Spark warehouse has no tables yet", hint="run 'evalhouse build --target spark' first")
     spark.catalog.setCurrentDatabase(DEFAULT_SCHEMA)
+    register_functions(spark)
     try:
-        statement = to_spark(sql)
-    except TranspileError:
-        statement = SparkSql([sql])
-    try:
-        if statement.files:
-            SparkTarget(spark, project.dir, project.target_dir, project.config.seeds).load_files(statement.files)
+        catalog = SparkTarget(spark, project.dir, project.target_dir, project.config.seeds)
+        try:
+            statement = to_spark(sql, catalog)
+        except TranspileError:
+            statement = SparkSql([sql])
         frame: Any = None
         for part in statement.statements:
             frame = spark.sql(part)

@@ -11,15 +11,16 @@ p-values and quantiles of a few summary rows:
 | `normal_ppf(p)` | the p quantile of the standard normal | `stats.norm.ppf(p)` |
 | `chi2_sf(x, df)` | P(X > x), X ~ chi-square with df degrees of freedom | `stats.chi2.sf(x, df)` |
 
-Every argument and result is a DOUBLE; a null or undefined argument gives null. The
-functions are vectorized (a batch of rows per call, through Arrow) when pyarrow is
-installed, else called row by row. Registering one on a connection makes it visible to
-the connection's cursors too. scipy loads on the first call, not at connect time.
+Every argument and result is a DOUBLE; a null argument or an undefined result is null.
+They are scalar (row-by-row) functions: the models call them on summary rows only, and an
+Arrow-vectorized registration would import pyarrow (a fifth of a second) on every
+connection, `evalhouse query` included. scipy loads on the first call, not at connect time
+(DuckDB itself imports numpy when a function is registered).
+Registering a function on a connection makes it visible to the connection's cursors.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Callable
 from typing import Any
 
@@ -32,32 +33,21 @@ def _special() -> Any:
     return special
 
 
-# name -> (number of arguments, the function on numpy arrays); the scipy.special forms
-# are the ones scipy.stats itself evaluates for these distributions
-FUNCTIONS: dict[str, tuple[int, Callable[..., Any]]] = {
-    "student_t_sf": (2, lambda t, df: _special().stdtr(df, -t)),
-    "student_t_ppf": (2, lambda p, df: _special().stdtrit(df, p)),
-    "normal_sf": (1, lambda z: _special().ndtr(-z)),
-    "normal_ppf": (1, lambda p: _special().ndtri(p)),
-    "chi2_sf": (2, lambda x, df: _special().chdtrc(df, x)),
+# name -> the function; the scipy.special forms are the ones scipy.stats evaluates for
+# these distributions
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "student_t_sf": lambda t, df: _special().stdtr(df, -t),
+    "student_t_ppf": lambda p, df: _special().stdtrit(df, p),
+    "normal_sf": lambda z: _special().ndtr(-z),
+    "normal_ppf": lambda p: _special().ndtri(p),
+    "chi2_sf": lambda x, df: _special().chdtrc(df, x),
 }
 
 
-def _vectorized(compute: Callable[..., Any]) -> Callable[..., Any]:
-    def call(*arrays: Any) -> Any:
-        import numpy as np
-        import pyarrow as pa
-
-        args = [np.asarray(a.to_numpy(zero_copy_only=False), dtype=float) for a in arrays]
-        with np.errstate(all="ignore"):
-            values = np.asarray(compute(*args), dtype=float)
-        return pa.array(values, mask=np.isnan(values))
-
-    return call
-
-
-def _row_by_row(compute: Callable[..., Any]) -> Callable[..., Any]:
-    def call(*args: float) -> float | None:
+def _as_sql_value(compute: Callable[..., Any]) -> Callable[..., Any]:
+    def call(*args: float | None) -> float | None:
+        if any(arg is None for arg in args):
+            return None
         value = float(compute(*args))
         return None if value != value else value  # NaN (undefined) as null
 
@@ -71,12 +61,16 @@ def _with_arity(call: Callable[..., Any], arity: int) -> Callable[..., Any]:
     return lambda a, b: call(a, b)
 
 
+def calls_functions(sql: str) -> bool:
+    """True when the SQL text names one of the functions (a cheap test before registering)."""
+    lowered = sql.lower()
+    return any(name in lowered for name in FUNCTIONS)
+
+
 def register_functions(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     """Add the functions of FUNCTIONS to a DuckDB connection (and so to its cursors)."""
-    if importlib.util.find_spec("pyarrow") is not None:  # found without importing it
-        wrap, kind = _vectorized, "arrow"
-    else:  # pragma: no cover - pyarrow comes with mlflow
-        wrap, kind = _row_by_row, "native"
-    for name, (arity, compute) in FUNCTIONS.items():
-        connection.create_function(name, _with_arity(wrap(compute), arity), ["DOUBLE"] * arity, "DOUBLE", type=kind)
+    for name, compute in FUNCTIONS.items():
+        arity = compute.__code__.co_argcount
+        connection.create_function(name, _with_arity(_as_sql_value(compute), arity), ["DOUBLE"] * arity, "DOUBLE",
+                                   type="native", null_handling="special")
     return connection

@@ -7,6 +7,7 @@ which we turn into a message that names the lock and what to do.
 from __future__ import annotations
 
 import re
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,7 @@ import duckdb
 from .config import DuckdbSettings
 from .errors import ProjectError, WarehouseLockedError
 from .nodes import quote
-from .sql_functions import register_functions
+from .sql_functions import calls_functions, register_functions
 
 _LOCK = re.compile(r"lock", re.IGNORECASE)
 _PID = re.compile(r"PID (\d+)")
@@ -71,6 +72,8 @@ class Warehouse:
         self.path = path
         self.settings = settings or DuckdbSettings()
         self.read_only = read_only
+        self._functions_added = False
+        self._functions_lock = threading.Lock()
         self.connection = self._connect(wait_seconds)
 
     def _connect(self, wait_seconds: float) -> duckdb.DuckDBPyConnection:
@@ -95,8 +98,7 @@ class Warehouse:
         while True:
             try:
                 connection = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
-                register_functions(_quiet(connection))  # cursors see the functions too
-                return connection
+                return _quiet(connection)
             except duckdb.IOException as exc:
                 if not _LOCK.search(str(exc)):
                     raise ProjectError(f"cannot open the warehouse: {exc}", path=self.path) from None
@@ -105,7 +107,24 @@ class Warehouse:
                 time.sleep(0.2)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
+        if self.read_only:
+            self.add_functions()  # ad-hoc SQL (query, show) may call them
         return _quiet(self.connection.cursor())
+
+    @property
+    def functions_added(self) -> bool:
+        return self._functions_added
+
+    def add_functions(self, sql: str | None = None) -> None:
+        """Register the functions of sql_functions.py, once, when `sql` calls one (or when no
+        SQL is given). Registering imports numpy, a fifth of a second, so a build only pays
+        it when a model uses them; every cursor sees them, also one opened before."""
+        if self._functions_added or (sql is not None and not calls_functions(sql)):
+            return
+        with self._functions_lock:
+            if not self._functions_added:
+                register_functions(self.connection)
+                self._functions_added = True
 
     def close(self) -> None:
         self.connection.close()

@@ -5,7 +5,7 @@
 
 with user_items as (
     select user_id, item_id, min(ts) as first_ts
-    from {{ ref('train') }}
+    from {{ baseline_train() }} as learned
     group by user_id, item_id
 ),
 

@@ -3,7 +3,7 @@
 {{ config(materialized='table', enabled=(evaluation.baselines is none or evaluation.baselines | length > 0)) }}
 
 with train as (
-    select item_id, ts from {{ ref('train') }}
+    select item_id, ts from {{ baseline_train() }} as learned
 ),
 
 recent_window as (

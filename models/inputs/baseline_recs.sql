@@ -1,6 +1,7 @@
 -- the lists of the built-in baselines that evaluation.baselines turns on (all four by
--- default): every model tagged 'baseline', as candidate, user_id, item_id, rank, score
-{%- set known = ['popular', 'popular_recent', 'item_cooccurrence', 'random'] %}
+-- default): every model tagged 'baseline', as candidate, user_id, item_id, rank, score;
+-- 'bias' is a known name too: the rating baseline (models/regression/bias_baseline.sql)
+{%- set known = ['popular', 'popular_recent', 'item_cooccurrence', 'random', 'bias'] %}
 {%- for name in evaluation.baselines or [] %}
 {%- if name not in known %}
 {{ raise_error("evaluation.baselines: unknown baseline '" ~ name ~ "'; the built-in ones are " ~ known | join(', ')) }}

@@ -1,46 +1,44 @@
 -- every row of the candidate files listed under evaluation.candidates (duplicates included):
 -- candidate, user_id, item_id, rank, score; a file with scores and no rank is ranked by
--- score descending, then item_id descending, per user
+-- score descending, then item_id descending, per user. A view that reads each file where
+-- it is: no common table expression is referenced twice, so none is materialized.
 {%- set files = evaluation.candidates or {} %}
-{%- if files %}
 
-with
-{%- for name, spec in files.items() %}
-{%- set file = 'file_' ~ loop.index %}
-
-{{ file }}_rows as (
+{%- macro file_rows(name, path) -%}
+(
     select
         {{ sql_string(name) }} as candidate,
         user_id,
         item_id,
         {{ number_or_null('rank') }} as rank,
         {{ number_or_null('score') }} as score
-    from {{ read_with_columns(spec.path, ['user_id', 'item_id', 'rank', 'score']) }} as candidate_file
-),
+    from {{ read_with_columns(path, ['user_id', 'item_id', 'rank', 'score']) }} as candidate_file
+)
+{%- endmacro %}
 
-{{ file }}_has_rank as (
-    select count(rank) > 0 as has_rank from {{ file }}_rows
-),
+{#- true when the file has ranks: one ranked row tells (a file ranks every row or none) -#}
+{%- macro has_rank(name, path) -%}
+(select count(*) > 0 from (select 1 from {{ file_rows(name, path) }} as f where f.rank is not null limit 1) as first_ranked)
+{%- endmacro %}
 
-{{ file }}_ranked as (
-    select r.candidate, r.user_id, r.item_id, r.rank, r.score
-    from {{ file }}_rows as r
-    where (select has_rank from {{ file }}_has_rank)
-    union all
-    select
-        r.candidate,
-        r.user_id,
-        r.item_id,
-        cast(row_number() over (partition by r.user_id order by r.score desc, r.item_id desc) as double) as rank,
-        r.score
-    from {{ file }}_rows as r
-    where not (select has_rank from {{ file }}_has_rank)
-){{ "," if not loop.last }}
-{%- endfor %}
+{%- if files %}
+{%- for name, spec in files.items() %}
 
-{% for name in files %}
-select candidate, user_id, item_id, rank, score from file_{{ loop.index }}_ranked
-{% if not loop.last %}union all{% endif %}
+select r.candidate, r.user_id, r.item_id, r.rank, r.score
+from {{ file_rows(name, spec.path) }} as r
+where {{ has_rank(name, spec.path) }}
+union all
+select
+    r.candidate,
+    r.user_id,
+    r.item_id,
+    cast(row_number() over (partition by r.user_id order by r.score desc, r.item_id desc) as double) as rank,
+    r.score
+from {{ file_rows(name, spec.path) }} as r
+where not {{ has_rank(name, spec.path) }}
+{%- if not loop.last %}
+union all
+{%- endif %}
 {%- endfor %}
 {%- else %}
 

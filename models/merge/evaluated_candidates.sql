@@ -2,4 +2,4 @@
 {{ config(materialized='table') }}
 
 select distinct candidate
-from {{ ref('recs') }}
+from {{ ref('recs_lists') }}

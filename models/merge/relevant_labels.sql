@@ -1,6 +1,7 @@
 -- the relevant labels (relevance >= rel_threshold), each with its position in the user's
--- ideal list (relevance descending), which the ideal DCG is computed from
-{{ config(materialized='table') }}
+-- ideal list (relevance descending), which the ideal DCG is computed from. A view: hits
+-- reads the labels only (the position is not computed for it), user_ranking_stats the
+-- positions, once; storing every relevant label would cost more than either
 
 with relevant as (
     select user_id, item_id, relevance

@@ -10,7 +10,12 @@ with metrics as (
 per_candidate as (
     select
         candidate,
-        max(n_users) as n_users,
+        -- the users behind the metric the board is ordered by; metrics of other families
+        -- (calibration, gauc) may count fewer users
+        coalesce(
+            max(case when metric = {{ sql_string(order.metric) }} and k = {{ order.k | int }} then n_users end),
+            max(n_users)
+        ) as n_users,
         max(case when metric = {{ sql_string(order.metric) }} and k = {{ order.k | int }} then value end)
             as sort_value
     from metrics

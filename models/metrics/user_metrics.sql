@@ -1,7 +1,8 @@
 -- every per-user metric (candidate, user_id, metric, k, value): the union of the models
 -- tagged user_metric (models/metrics/ranking/ tags its models so); one row per candidate,
--- user with a relevant item, metric and K (a user without a list scores 0)
-{{ config(materialized='table', tags=['per_user']) }}
+-- user with a relevant item, metric and K (a user without a list scores 0). A view: each
+-- metric is one expression over user_ranking_stats, cheaper to compute than to store
+{{ config(materialized='view', tags=['per_user']) }}
 {%- set metric_models = models_tagged('user_metric') %}
 
 {% for model in metric_models %}

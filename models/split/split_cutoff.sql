@@ -12,7 +12,7 @@ cutoff as (
         cast({{ sql_string(cutoff) }} as timestamp) as cutoff,
         'var cutoff' as cutoff_from,
         {%- else -%}
-        {{ discrete_quantile('ts', '1 - ' ~ holdout_fraction()) }} as cutoff,
+        {{ discrete_quantile_of_timestamps('ts', '1 - ' ~ holdout_fraction()) }} as cutoff,
         'holdout_fraction {{ holdout_fraction() }}' as cutoff_from,
         {%- endif %}
         min(ts) as first_ts,

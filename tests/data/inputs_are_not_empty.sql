@@ -1,11 +1,8 @@
 -- fails with a row naming each input relation that holds no row at all (an empty holdout,
--- a cutoff after the last interaction, no candidate list): nothing could be evaluated
-with counts as (
-    select 'labels' as relation, (select count(*) from {{ ref('labels') }}) as n_rows
-    union all
-    select 'recs' as relation, (select count(*) from {{ ref('recs') }}) as n_rows
-)
-
-select relation, n_rows
-from counts
-where n_rows = 0
+-- a cutoff after the last interaction, no candidate list): nothing could be evaluated.
+-- Looks for one row of each, not a count of every row.
+select 'labels' as relation, 0 as n_rows
+where not exists (select 1 from {{ ref('labels') }})
+union all
+select 'recs' as relation, 0 as n_rows
+where not exists (select 1 from {{ ref('recs') }})

@@ -3,5 +3,4 @@
 {{ config(severity='warn') }}
 
 select candidate, user_id, item_id, n_rows, rank as best_rank
-from {{ ref('recs_best_rank') }}
-where n_rows > 1
+from {{ ref('recs_duplicates') }}

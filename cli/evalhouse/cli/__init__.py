@@ -18,6 +18,7 @@ import click
 
 from .. import __version__
 from . import params
+from .gate_command import gate as gate_command
 from .output import Printer
 from .publish_commands import print_published, publish_commands
 
@@ -173,7 +174,10 @@ def compile_command(project_dir, vars_text, vars_file, quiet, log_format, select
     project = _project(project_dir, vars_text, vars_file)
     compiled = compile_only(project, target=target)
     chosen = select_nodes(compiled.nodes, compiled.graph, list(select), list(exclude))
-    printer.info(f"Compiled {len(chosen)} nodes to {project.target_dir / 'compiled'}", nodes=len(chosen))
+    where = project.target_dir / "compiled"
+    if target == "spark":
+        where = f"{where} (Spark SQL: {project.target_dir / 'compiled_spark'})"
+    printer.info(f"Compiled {len(chosen)} nodes to {where}", nodes=len(chosen))
 
 
 @main.command(name="ls")
@@ -284,6 +288,7 @@ def debug(project_dir, vars_text, vars_file, quiet, log_format) -> None:
 
 
 publish_commands(main, _exit_on_error, _project)
+main.add_command(gate_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name=os.path.basename(sys.argv[0]))

@@ -77,6 +77,8 @@ class Printer:
             click.echo(f"  {result.message}; sample:")
             for row in result.sample:
                 click.echo(f"    {row}")
+            if result.hint:
+                click.echo(f"  what to do: {result.hint}")
 
     def summary(self, result: Any) -> None:
         counts = result.counts()

@@ -129,6 +129,8 @@ def comparisons(ctx: Context) -> Section | None:
     if table is None or not table.has_columns("candidate", "baseline", "metric", "k", "delta"):
         return None
     rows = sorted(table.dicts(), key=lambda r: (str(r["candidate"]), str(r["metric"]), r["k"] or 0))
+    if not rows:  # no baseline among the candidates (a project of files only): nothing compared
+        return None
     columns = ["candidate", "baseline", "metric", "baseline_value", "value", "delta", "rel_delta", "95% CI",
                "p_ttest", "p_randomization", "p_adjusted", "wins / ties / losses"]
     out_rows, classes = [], []
@@ -162,7 +164,7 @@ def ab_testing(ctx: Context) -> Section | None:
         if table is None:
             continue
         section.html.append(_whole(table, caption))
-        rates = [c for c in ("ctr", "conversion_rate") if c in table.columns]
+        rates = [c for c in ("ctr", "cvr") if c in table.columns]
         if "variant" in table.columns and rates and table.rows:
             section.charts.append(Chart(name, figures.grouped_bars(table.dicts(), "variant", rates, caption)))
     return section if section.html else None

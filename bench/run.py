@@ -1,0 +1,355 @@
+"""The benchmark: evalhouse against ranx, pytrec_eval, pandas and one hand-written DuckDB query.
+
+    python bench/run.py --scales 10k,100k,300k
+
+For each scale: generate the workload once (bench/generate.py, kept under --data), then run
+every contender in its own process on the same Parquet files, each with a memory cap and a
+time limit, check that all agree to 1e-9 on the shared metric set (precision, recall,
+ndcg, map, mrr, hit_rate at every K), and print a table: wall time, the contender's own
+split (building its inputs / computing), peak memory and the ratio to evalhouse. Results
+go to --out as JSON, one file per scale. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import yaml
+
+BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+
+from generate import generate, n_items_for, parse_count  # noqa: E402
+
+K_VALUES = [5, 10, 20, 50, 100]
+SHARED_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate")
+TOLERANCE = 1e-9
+LIBRARIES = ("ranx", "pytrec_eval")
+CONTENDERS = ("evalhouse", "floor", "pandas", *LIBRARIES)
+RANKING_SUITE = "+leaderboard +recall_curve +user_metrics"
+# the demo project's folders the ranking suite is built from (the others need inputs the
+# benchmark does not have: predictions, A/B events, ...); models/metrics keeps ranking/
+RANKING_FOLDERS = {"inputs", "merge", "metrics", "split", "staging", "labels", "candidates"}
+EXTRA_METRIC_FOLDERS = {"ranking": "ranking", "beyond": "beyond_accuracy"}
+
+
+@dataclass
+class Outcome:
+    contender: str
+    status: str  # ok | killed (memory) | timeout | failed | skipped
+    wall_s: float | None = None
+    peak_gb: float | None = None
+    inputs_s: float | None = None
+    compute_s: float | None = None
+    detail: str = ""
+    means: dict[str, float] = field(default_factory=dict)
+    max_diff: float | None = None
+    walls: list[float] = field(default_factory=list)  # every run's wall time (--repeat)
+
+
+# --- running one process, measured from outside ---------------------------------------
+
+
+def _tree_rss_bytes(root: int) -> int:
+    """Resident memory of a process and its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid = int(entry)
+        children.setdefault(int(fields[1]), []).append(pid)
+        rss[pid] = int(fields[21]) * page
+    total, stack = 0, [root]
+    while stack:
+        pid = stack.pop()
+        total += rss.get(pid, 0)
+        stack.extend(children.get(pid, []))
+    return total
+
+
+def run_measured(command: list[str], *, cap_gb: float, timeout_s: float, env: dict[str, str],
+                 cwd: Path | None = None) -> tuple[str, float, float, str, str]:
+    """(status, wall seconds, peak GB, stdout, stderr). Peak memory is the kernel's maximum
+    resident size of the process (wait4), or the largest sampled size of its process tree
+    when that is larger; above cap_gb the tree is killed, as it is after timeout_s."""
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=cwd, start_new_session=True)
+        status, sampled_peak = "ok", 0
+        while True:
+            pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
+            if pid:
+                break
+            rss = _tree_rss_bytes(proc.pid)
+            sampled_peak = max(sampled_peak, rss)
+            if rss > cap_gb * 1e9 or time.perf_counter() - started > timeout_s:
+                status = "killed" if rss > cap_gb * 1e9 else "timeout"
+                os.killpg(proc.pid, signal.SIGKILL)
+                pid, wait_status, usage = os.wait4(proc.pid, 0)
+                break
+            time.sleep(0.05)
+        wall = time.perf_counter() - started
+        proc.returncode = os.waitstatus_to_exitcode(wait_status)
+        if status == "ok" and proc.returncode != 0:
+            status = "failed"
+        stdout.seek(0)
+        stderr.seek(0)
+        out, err = stdout.read().decode(errors="replace"), stderr.read().decode(errors="replace")
+    peak = max(usage.ru_maxrss * 1024, sampled_peak) / 1e9
+    return status, wall, peak, out, err
+
+
+def child_env(threads: int) -> dict[str, str]:
+    env = dict(os.environ)
+    # run every contender as a normal install would: with Python's bytecode caches
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env["NUMBA_NUM_THREADS"] = str(threads)
+    return env
+
+
+# --- the evalhouse project --------------------------------------------------------------
+
+
+def make_project(root: Path, data: Path, *, threads: int, memory_limit: str | None, spill: Path,
+                 suite: str = "ranking") -> Path:
+    """The demo project as `evalhouse init` writes it, pointed at the benchmark's files."""
+    from evalhouse.scaffold import init_project
+
+    if root.exists():
+        shutil.rmtree(root)
+    init_project(root)
+    for folder in (root / "models").iterdir():
+        if folder.is_dir() and folder.name not in RANKING_FOLDERS:
+            shutil.rmtree(folder)
+    keep = {"ranking"} | ({EXTRA_METRIC_FOLDERS[suite]} if suite != "ranking" else set())
+    for folder in (root / "models" / "metrics").iterdir():
+        if folder.is_dir() and folder.name not in keep:
+            shutil.rmtree(folder)
+    config = yaml.safe_load((root / "project.yml").read_text(encoding="utf-8"))
+    config["evaluation"] = {
+        "labels": str(data / "labels.parquet"),
+        "candidates": {"model": str(data / "recs.parquet")},
+        "baselines": [],
+        "show_after_build": None,
+    }
+    if suite == "beyond":
+        config["evaluation"]["train"] = str(data / "train.parquet")
+    config["vars"].update({"k_values": K_VALUES, "rel_threshold": 1})
+    config["mlflow"] = {"enabled": False}
+    duckdb = {"threads": threads, "preserve_insertion_order": False}
+    if memory_limit:
+        duckdb.update({"memory_limit": memory_limit, "temp_directory": str(spill)})
+    config["duckdb"] = duckdb
+    (root / "project.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    return root
+
+
+def evalhouse_means(project: Path) -> dict[str, float]:
+    import duckdb
+
+    with duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True) as con:
+        rows = con.execute(
+            "select metric, k, value from metrics where candidate = 'model' and metric in "
+            f"({', '.join(repr(m) for m in SHARED_METRICS)})"
+        ).fetchall()
+    return {f"{metric}@{k}": float(value) for metric, k, value in rows}
+
+
+def slowest_nodes(project: Path, n: int = 6) -> str:
+    results = json.loads((project / "target" / "run_results.json").read_text(encoding="utf-8"))
+    timed = sorted(results.get("results", []), key=lambda r: -(r.get("execution_time") or 0))[:n]
+    return ", ".join(f"{r['name']} {r['execution_time']:.2f}s" for r in timed)
+
+
+def run_evalhouse(data: Path, work: Path, args: argparse.Namespace, suite: str = "ranking") -> Outcome:
+    name = "evalhouse" if suite == "ranking" else f"evalhouse+{suite}"
+    project = make_project(work / f"project_{suite}", data, threads=args.threads,
+                           memory_limit=args.memory_limit, spill=work / "spill", suite=suite)
+    select = RANKING_SUITE if suite == "ranking" else RANKING_SUITE + " +metrics"
+    command = ["evalhouse", "build", "--project-dir", str(project), "--no-mlflow", "--no-report", "-q",
+               "-s", select]
+    # warm the code path once (bytecode and template caches, as on any machine that ran it
+    # before); the measured build then starts from an empty warehouse
+    subprocess.run(["evalhouse", "compile", "--project-dir", str(project), "-q"], check=True,
+                   env=child_env(args.threads), stdout=subprocess.DEVNULL)
+    (project / "target" / "warehouse.duckdb").unlink(missing_ok=True)
+    status, wall, peak, out, err = run_measured(command, cap_gb=args.cap_gb, timeout_s=args.timeout,
+                                                env=child_env(args.threads))
+    outcome = Outcome(name, status, wall, peak)
+    if status == "ok":
+        outcome.means = evalhouse_means(project)
+        outcome.detail = "slowest: " + slowest_nodes(project)
+    else:
+        text = (err or out).strip()
+        outcome.detail = text.splitlines()[-1] if text else status
+    return outcome
+
+
+def run_contender(name: str, data: Path, args: argparse.Namespace) -> Outcome:
+    command = [sys.executable, str(BENCH / "contenders.py"), name, str(data), "--k",
+               ",".join(map(str, K_VALUES)), "--threads", str(args.threads)]
+    status, wall, peak, out, err = run_measured(command, cap_gb=args.cap_gb, timeout_s=args.timeout,
+                                                env=child_env(args.threads))
+    outcome = Outcome(name, status, wall, peak)
+    if status == "ok":
+        result = json.loads(out.strip().splitlines()[-1])
+        outcome.inputs_s, outcome.compute_s, outcome.means = result["inputs_s"], result["compute_s"], result["means"]
+    elif status == "killed":
+        outcome.detail = f"killed above {args.cap_gb:g} GB after {wall:.0f}s"
+    elif status == "timeout":
+        outcome.detail = f"stopped after {args.timeout:g}s"
+    else:
+        outcome.detail = (err or out).strip().splitlines()[-1] if (err or out).strip() else "failed"
+    return outcome
+
+
+def warm_ranx(args: argparse.Namespace) -> None:
+    """Compile ranx's numba kernels into their on-disk cache once (ranx caches them), so the
+    timed run measures ranx as it runs on any machine that used it before."""
+    tiny = Path(args.data) / "warmup"
+    if not (tiny / "recs.parquet").exists():
+        generate(300, tiny, seed=1)
+    subprocess.run([sys.executable, str(BENCH / "contenders.py"), "ranx", str(tiny)], check=True,
+                   env=child_env(args.threads), stdout=subprocess.DEVNULL)
+
+
+# --- agreement and the table -----------------------------------------------------------
+
+
+def check_agreement(outcomes: list[Outcome]) -> bool:
+    reference = next((o for o in outcomes if o.contender == "evalhouse" and o.means), None)
+    if reference is None:
+        return False
+    expected = {f"{m}@{k}" for m in SHARED_METRICS for k in K_VALUES}
+    agree = set(reference.means) == expected
+    for outcome in outcomes:
+        if not outcome.means:
+            continue
+        shared = [key for key in expected if key in outcome.means and key in reference.means]
+        missing = expected - set(outcome.means)
+        outcome.max_diff = max((abs(outcome.means[key] - reference.means[key]) for key in shared), default=None)
+        if missing or outcome.max_diff is None or outcome.max_diff > TOLERANCE:
+            agree = False
+            if missing:
+                outcome.detail = (outcome.detail + f"; missing {sorted(missing)[:3]}").strip("; ")
+    return agree
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "" if value is None else format(value, spec)
+
+
+def table(scale: int, outcomes: list[Outcome]) -> str:
+    base = next((o.wall_s for o in outcomes if o.contender == "evalhouse" and o.status == "ok"), None)
+    lines = [
+        f"### {scale:,} users ({scale * 100:,} recommendations)",
+        "",
+        "| contender | status | wall s | inputs s | compute s | peak GB | wall / evalhouse | max diff | runs (wall s) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for o in outcomes:
+        ratio = f"{o.wall_s / base:.1f}x" if base and o.wall_s and o.status == "ok" else ""
+        status = o.status if o.status == "ok" else f"{o.status}: {o.detail}"
+        lines.append(f"| {o.contender} | {status} | {_fmt(o.wall_s, '.2f')} | {_fmt(o.inputs_s, '.2f')} | "
+                     f"{_fmt(o.compute_s, '.2f')} | {_fmt(o.peak_gb, '.2f')} | {ratio} | {_fmt(o.max_diff, '.1e')} | "
+                     f"{', '.join(f'{w:.2f}' for w in o.walls)} |")
+    notes = [f"- {o.contender}: {o.detail}" for o in outcomes if o.status == "ok" and o.detail]
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def machine() -> dict[str, str]:
+    import duckdb
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    memory = next((line.split(":", 1)[1].strip() for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), "")
+    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": memory, "python": platform.python_version(),
+            "duckdb": duckdb.__version__, "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg())}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", default="10k,100k,300k", help="users per scale: 10k,100k,300k,1M,10M")
+    parser.add_argument("--contenders", default=",".join(CONTENDERS),
+                        help="any of evalhouse, floor, pandas, ranx, pytrec_eval, beyond (ranking + beyond-accuracy)")
+    parser.add_argument("--data", default=str(BENCH / "data"), help="where the generated files are kept")
+    parser.add_argument("--out", default=str(BENCH / "results"), help="JSON results, one file per scale")
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--memory-limit", default=None, help="DuckDB memory_limit for evalhouse, e.g. 6GB")
+    parser.add_argument("--cap-gb", type=float, default=16.0, help="kill a contender above this resident memory")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="stop a contender after this many seconds")
+    parser.add_argument("--libraries-up-to", type=parse_count, default=parse_count("1M"),
+                        help="run ranx and pytrec_eval up to this many users (above, they are not started)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="run each contender this many times and keep its fastest run (all walls are kept)")
+    args = parser.parse_args()
+
+    contenders = [c.strip() for c in args.contenders.split(",") if c.strip()]
+    out_dir = Path(args.out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    print(json.dumps(machine()))
+    warmed = False
+    for scale in [parse_count(s) for s in args.scales.split(",")]:
+        data = Path(args.data) / f"{scale}"
+        if not (data / "recs.parquet").exists() or ("beyond" in contenders and not (data / "train.parquet").exists()):
+            started = time.perf_counter()
+            summary = generate(scale, data, with_train="beyond" in contenders)
+            print(f"generated {summary['recs_rows']:,} recommendations for {scale:,} users "
+                  f"({n_items_for(scale):,} items) in {time.perf_counter() - started:.0f}s", flush=True)
+        work = data / "work"
+        work.mkdir(exist_ok=True)
+        outcomes: list[Outcome] = []
+        for name in contenders:
+            if name in LIBRARIES and scale > args.libraries_up_to:
+                outcomes.append(Outcome(name, "skipped", detail=f"not started above {args.libraries_up_to:,} users"))
+                continue
+            if name == "ranx" and not warmed:
+                warm_ranx(args)
+                warmed = True
+            runs = []
+            for _ in range(max(1, args.repeat)):
+                if name == "evalhouse":
+                    runs.append(run_evalhouse(data, work, args))
+                elif name == "beyond":
+                    runs.append(run_evalhouse(data, work, args, suite="beyond"))
+                else:
+                    runs.append(run_contender(name, data, args))
+                if runs[-1].status != "ok":
+                    break
+            outcome = min(runs, key=lambda o: (o.status != "ok", o.wall_s or 0.0))
+            outcome.walls = [round(o.wall_s, 3) for o in runs if o.wall_s is not None]
+            outcomes.append(outcome)
+            print(f"  {name}: {outcome.status} {_fmt(outcome.wall_s, '.2f')}s peak {_fmt(outcome.peak_gb, '.2f')} GB "
+                  f"{outcome.detail}", flush=True)
+        agree = check_agreement(outcomes)
+        print()
+        print(table(scale, outcomes))
+        print(f"\nall contenders agree to {TOLERANCE:g}: {'yes' if agree else 'NO'}\n", flush=True)
+        record = {"scale": scale, "machine": machine(), "agree": agree, "threads": args.threads,
+                  "memory_limit": args.memory_limit, "cap_gb": args.cap_gb,
+                  "outcomes": [asdict(o) for o in outcomes]}
+        stamp = time.strftime("%Y%m%dT%H%M%S")
+        (out_dir / f"{scale}-{stamp}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+-- every candidate against the baseline (var baseline), per metric and K, on the paired
+-- per-user values of comparison_pairs: the two means, delta = value - baseline_value and
+-- rel_delta = delta / baseline_value, the seeded bootstrap 95% interval of the delta
+-- (ci_low, ci_high), the paired t-test (p_ttest), the randomization test (p_randomization),
+-- p_ttest Holm-adjusted across the metric and K rows of each candidate (p_adjusted), and the
+-- users the candidate beats, ties and loses to the baseline (wins, ties, losses)
+{{ config(materialized='table') }}
+
+with pairs as (
+    select comparison_id, candidate, baseline, metric, k, baseline_value, value, delta
+    from {{ ref('comparison_pairs') }}
+),
+
+summary as (
+    select
+        comparison_id,
+        any_value(candidate) as candidate,
+        any_value(baseline) as baseline,
+        any_value(metric) as metric,
+        any_value(k) as k,
+        count(*) as n_users,
+        cast(sum({{ exact_number('baseline_value') }}) as double) / count(*) as baseline_value,
+        cast(sum({{ exact_number('value') }}) as double) / count(*) as value,
+        cast(sum({{ exact_number('delta') }}) as double) / count(*) as delta,
+        var_samp(delta) as delta_variance,
+        count(*) filter (where delta > 0) as wins,
+        count(*) filter (where delta = 0) as ties,
+        count(*) filter (where delta < 0) as losses
+    from pairs
+    group by comparison_id
+),
+
+tested as (
+    select
+        s.*,
+        {{ t_test_p_value('s.delta', 'sqrt(s.delta_variance / s.n_users)', 's.n_users - 1') }} as p_ttest
+    from summary as s
+),
+
+holm_ranked as (
+    -- Holm's step-down: the j-th smallest of a candidate's m p-values times (m - j + 1)
+    select
+        *,
+        count(p_ttest) over (partition by candidate) as n_tests,
+        row_number() over (partition by candidate order by p_ttest nulls last, metric, k) as p_rank
+    from tested
+),
+
+holm as (
+    select
+        *,
+        case when p_ttest is not null then least(1.0, max((n_tests - p_rank + 1) * p_ttest) over (
+            partition by candidate order by p_ttest nulls last, metric, k rows between unbounded preceding and current row
+        )) end as p_adjusted
+    from holm_ranked
+)
+
+select
+    h.candidate,
+    h.baseline,
+    h.metric,
+    h.k,
+    h.baseline_value,
+    h.value,
+    h.delta,
+    case when h.baseline_value <> 0 then h.delta / h.baseline_value end as rel_delta,
+    b.ci_low,
+    b.ci_high,
+    h.p_ttest,
+    r.p_randomization,
+    h.p_adjusted,
+    h.wins,
+    h.ties,
+    h.losses
+from holm as h
+left join {{ ref('comparison_bootstrap') }} as b on b.comparison_id = h.comparison_id
+left join {{ ref('comparison_randomization') }} as r on r.comparison_id = h.comparison_id
+order by h.candidate, h.metric, h.k

@@ -1,0 +1,25 @@
+-- A snapshot of every candidate's lists per build (rank <= max(k_values)), so the next
+-- build can measure how much they moved (stability). position is the item's place in its
+-- list in rank order (1, 2, ...; the rank itself when ranks have no gaps). build_id is the
+-- build's invocation id (as in target/run_results.json), built_at its start time (UTC).
+-- Ids are kept as text so builds over differently typed inputs still append. A post hook
+-- keeps the last history_keep builds (default 5); `--full-refresh` starts the history again.
+{%- set keep = positive_integer_var('history_keep', 5) %}
+{{ config(
+    materialized='incremental',
+    post_hook="delete from " ~ this ~ " where build_id not in (select build_id from (select build_id, "
+              ~ "max(built_at) as built_at from " ~ this ~ " group by build_id) as builds "
+              ~ "order by built_at desc, build_id desc limit " ~ keep ~ ")"
+) }}
+
+select
+    '{{ invocation_id }}' as build_id,
+    cast('{{ run_started_at }}' as timestamp) as built_at,
+    cast(candidate as varchar) as candidate,
+    cast(user_id as varchar) as user_id,
+    cast(item_id as varchar) as item_id,
+    cast(rank as bigint) as rank,
+    row_number() over (partition by candidate, user_id order by rank) as position,
+    cast(score as double) as score
+from {{ ref('recs') }}
+where rank <= {{ max_k() }}

@@ -1,0 +1,15 @@
+-- beyond_top_rows with what the per-list sums need of each row: the item's train
+-- interactions (n_train, 0 when unseen) and whether the user had it in train (is_seen).
+-- A view: only beyond_list_stats reads every column, in its one pass.
+{{ config(materialized='view') }}
+
+select
+    r.candidate,
+    r.user_id,
+    r.item_id,
+    r.rank,
+    i.n_train,
+    s.item_id is not null as is_seen
+from {{ ref('beyond_top_rows') }} as r
+inner join {{ ref('beyond_items') }} as i on i.item_id = r.item_id
+left join {{ ref('beyond_seen') }} as s on s.user_id = r.user_id and s.item_id = r.item_id

@@ -1,0 +1,452 @@
+"""The beyond-accuracy metrics equal their oracles to 1e-9.
+
+Each oracle is written here as its source defines it (docs/METRICS.md, "Beyond
+accuracy"): Microsoft Recommenders' catalog_coverage, distributional_coverage and
+novelty in their pandas form, RecBole's get_gini, recmetrics' personalization as a plain
+loop over every pair of users (the O(n^2) reference for the per-item sum in SQL), ILD
+with scikit-learn's cosine_similarity on genre vectors, calibration_kl with scipy's
+entropy. Checked on (a) the demo project and (b) the adversarial cases of
+tests/oracles, written as label, train and candidate files beside a movies.csv with
+random genres (items without genres, items missing from it, items unseen in train,
+users without train items), plus a one-user case.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import shutil
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from evaluation_project import frame, write_project_yml
+from scipy.stats import entropy
+from sklearn.metrics.pairwise import cosine_similarity
+
+from evalhouse import Project
+from evalhouse.errors import EvalhouseError
+from evalhouse.operations import RunOptions
+
+try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
+    from tests.oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, normalize_recs
+except ModuleNotFoundError:
+    from oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, normalize_recs
+
+SEED = 11
+DEMO_K = [5, 10, 20, 50, 100]
+ALPHA = 0.01  # calibration_kl's a (Steck 2018)
+GLOBAL_METRICS = ("catalog_coverage", "distributional_coverage", "user_coverage", "gini", "personalization",
+                  "novelty")
+USER_METRICS = ("ild", "category_diversity", "avg_popularity", "seen_rate", "calibration_kl", "novelty")
+MEAN_METRICS = tuple(m for m in USER_METRICS if m != "novelty")
+BEYOND_MODELS = ("catalog_coverage_at_k", "distributional_coverage_at_k", "user_coverage_at_k", "gini_at_k",
+                 "personalization_at_k", "novelty_at_k", "beyond_user_means")
+SELECT_BEYOND = ["+path:models/metrics/beyond_accuracy"]
+GENRE_POOL = ["Action", "Comedy", "Drama", "Horror", "Romance"]
+
+Genres = dict[str, set[str]]  # item id as text -> its genres (items with at least one)
+
+
+# --- the oracles, one per source ------------------------------------------------------
+
+
+def recommenders_catalog_coverage(train_df: pd.DataFrame, reco_df: pd.DataFrame) -> float:
+    """Microsoft Recommenders: distinct recommended items / distinct train items."""
+    return reco_df["item"].nunique() / train_df["item"].nunique()
+
+
+def recommenders_distributional_coverage(reco_df: pd.DataFrame) -> float:
+    """Microsoft Recommenders: entropy (log2) of the items' share of the recommendations."""
+    p = reco_df.groupby("item").size() / len(reco_df)
+    return float(-(p * np.log2(p)).sum())
+
+
+def recommenders_novelty(train_df: pd.DataFrame, reco_df: pd.DataFrame) -> float:
+    """Microsoft Recommenders: sum over recommended items of count x -log2(train share) / all rows;
+    items unseen in train drop out of the sum (inner merge) but stay in the denominator."""
+    n_records = len(train_df)
+    item_novelty = (-np.log2(train_df.groupby("item").size() / n_records)).rename("item_novelty")
+    reco_count = reco_df.groupby("item").size().rename("count")
+    merged = pd.concat([reco_count, item_novelty], axis=1, join="inner")
+    return float((merged["count"] * merged["item_novelty"]).sum() / len(reco_df))
+
+
+def recbole_gini(item_matrix: list[str], num_items: int) -> float:
+    """RecBole's GiniIndex.get_gini on the flat list of recommended items."""
+    sorted_count = np.array(sorted(Counter(item_matrix).values()))
+    num_recommended_items = sorted_count.shape[0]
+    total_num = len(item_matrix)
+    idx = np.arange(num_items - num_recommended_items + 1, num_items + 1)
+    gini_index = np.sum((2 * idx - num_items - 1) * sorted_count) / total_num
+    return float(gini_index / num_items)
+
+
+def recmetrics_personalization(lists: list[list[str]]) -> float:
+    """recmetrics: 1 - mean cosine similarity of the binary item vectors, every pair of users."""
+    similarities = [
+        len(set(a) & set(b)) / math.sqrt(len(set(a)) * len(set(b))) for a, b in itertools.combinations(lists, 2)
+    ]
+    return 1.0 - sum(similarities) / len(similarities)
+
+
+def genre_vectors(items: list[str], genres: Genres) -> np.ndarray:
+    return np.array([[1.0 if g in genres[i] else 0.0 for g in GENRE_UNIVERSE] for i in items])
+
+
+def intra_list_diversity(items: list[str], genres: Genres) -> float | None:
+    """Recommenders' diversity with item features: 1 - mean cosine over the list's item pairs."""
+    with_genres = [i for i in items if i in genres]
+    if len(with_genres) < 2:
+        return None
+    similarity = cosine_similarity(genre_vectors(with_genres, genres))
+    upper = similarity[np.triu_indices(len(with_genres), k=1)]
+    return float(1.0 - upper.mean())
+
+
+def genre_distribution(items: list[str], genres: Genres) -> dict[str, float] | None:
+    """Steck 2018's p(g|.) with uniform item weights: each item spreads 1 over its genres."""
+    with_genres = [i for i in items if i in genres]
+    if not with_genres:
+        return None
+    weights: dict[str, float] = {}
+    for item in with_genres:
+        for genre in genres[item]:
+            weights[genre] = weights.get(genre, 0.0) + 1.0 / len(genres[item])
+    return {g: w / len(with_genres) for g, w in weights.items()}
+
+
+def calibration_kl(history: list[str], recommended: list[str], genres: Genres) -> float | None:
+    """KL(p || (1 - a) q + a p) with scipy.stats.entropy (natural log)."""
+    p, q = genre_distribution(history, genres), genre_distribution(recommended, genres)
+    if p is None or q is None:
+        return None
+    support = sorted(set(p) | set(q))
+    p_vec = np.array([p.get(g, 0.0) for g in support])
+    q_vec = np.array([q.get(g, 0.0) for g in support])
+    return float(entropy(p_vec, (1 - ALPHA) * q_vec + ALPHA * p_vec))
+
+
+GENRE_UNIVERSE: list[str] = []
+
+
+def reference(
+    recs: pd.DataFrame, labels: pd.DataFrame, train: pd.DataFrame, genres: Genres, k_values: list[int]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(metrics rows: candidate, metric, k, value, n_users; user rows: candidate, user_id, metric, k, value)."""
+    GENRE_UNIVERSE[:] = sorted({g for gs in genres.values() for g in gs})
+    normalized = normalize_recs(recs)
+    label_users = set(labels["user_id"])
+    train_df = pd.DataFrame({"user": train["user_id"].map(str), "item": train["item_id"].map(str)})
+    train_counts = train_df.groupby("item").size().to_dict()
+    seen = set(zip(train_df["user"], train_df["item"], strict=True))
+    history = train_df.drop_duplicates().groupby("user")["item"].apply(list).to_dict()
+    n_train = len(train_df)
+    metric_rows, user_rows = [], []
+    for candidate in sorted(normalized["candidate"].unique()):
+        rows = normalized[(normalized["candidate"] == candidate) & normalized["user_id"].isin(label_users)]
+        for k in k_values:
+            top = rows[rows["rank"] <= k].sort_values(["user_id", "rank"])
+            lists = {u: [str(i) for i in g["item_id"]] for u, g in top.groupby("user_id", sort=False)}
+            reco_df = pd.DataFrame([(str(u), i) for u, items in lists.items() for i in items],
+                                   columns=["user", "item"])
+
+            def add(metric: str, value: float, n_users: int, candidate: str = candidate, k: int = k) -> None:
+                metric_rows.append((candidate, metric, k, value, n_users))
+
+            add("catalog_coverage", recommenders_catalog_coverage(train_df, reco_df) if len(reco_df) else 0.0,
+                len(lists))
+            add("user_coverage", len(lists) / len(label_users), len(label_users))
+            if len(reco_df):
+                add("distributional_coverage", recommenders_distributional_coverage(reco_df), len(lists))
+                add("novelty", recommenders_novelty(train_df, reco_df), len(lists))
+                catalog = set(train_df["item"]) | set(reco_df["item"])
+                add("gini", recbole_gini(list(reco_df["item"]), len(catalog)), len(lists))
+            if len(lists) >= 2:
+                add("personalization", recmetrics_personalization(list(lists.values())), len(lists))
+
+            per_user: dict[str, list[float]] = {m: [] for m in MEAN_METRICS}
+            for user, items in lists.items():
+                values = {
+                    "avg_popularity": sum(train_counts.get(i, 0) for i in items) / len(items),
+                    "seen_rate": sum((str(user), i) in seen for i in items) / len(items),
+                    "novelty": sum(-math.log2(train_counts[i] / n_train) if i in train_counts else 0.0
+                                   for i in items) / len(items),
+                    "category_diversity": float(len(set().union(*(genres[i] for i in items if i in genres))))
+                    if any(i in genres for i in items) else None,
+                    "ild": intra_list_diversity(items, genres),
+                    "calibration_kl": calibration_kl(history.get(str(user), []), items, genres),
+                }
+                for metric, value in values.items():
+                    if value is not None:
+                        user_rows.append((candidate, user, metric, k, value))
+                        if metric in per_user:
+                            per_user[metric].append(value)
+            for metric, values in per_user.items():
+                if values:
+                    add(metric, sum(values) / len(values), len(values))
+    metrics = pd.DataFrame(metric_rows, columns=["candidate", "metric", "k", "value", "n_users"])
+    users = pd.DataFrame(user_rows, columns=["candidate", "user_id", "metric", "k", "value"])
+    return metrics, users
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def build(project: Project, select: list[str] | None = None) -> Any:
+    """Build seeds and models; with a selection, no data tests (the inputs' tests are the
+    ranking tests' business and may read models outside the selection)."""
+    exclude = ["resource_type:test"] if select else []
+    return project.build(RunOptions(select=select or [], exclude=exclude, report=False, mlflow=False))
+
+
+def beyond_metrics(project: Project) -> pd.DataFrame:
+    parts = " union all by name ".join(f"select * from {name}" for name in BEYOND_MODELS)
+    return frame(project, f"select candidate, metric, k, value, n_users from ({parts}) as m")
+
+
+def assert_equal_to_reference(project: Project, expected: tuple[pd.DataFrame, pd.DataFrame]) -> None:
+    expected_metrics, expected_users = expected
+    actual = beyond_metrics(project)
+    for column in ("value", "n_users"):
+        assert_frames_close(expected_metrics, actual, keys=["candidate", "metric", "k"], value=column)
+    assert_frames_close(expected_users, frame(project, "select * from user_beyond_metrics"))
+
+
+def movie_genres(movies_csv: Path) -> Genres:
+    movies = pd.read_csv(movies_csv, dtype=str, keep_default_na=False)
+    genres = {}
+    for item, listed in zip(movies["movieId"], movies["genres"], strict=True):
+        names = {g for g in listed.split("|") if g} if listed != "(no genres listed)" else set()
+        if names:
+            genres[str(item)] = names
+    return genres
+
+
+# --- (a) the demo ---------------------------------------------------------------------
+
+
+def test_demo_beyond_accuracy_equals_the_oracles(demo: tuple[Project, Any]) -> None:
+    project, result = demo
+    statuses = {r.name: r.status for r in result.results}
+    assert all(statuses[name] == "success" for name in (*BEYOND_MODELS, "user_beyond_metrics"))
+    recs = frame(project, "select candidate, user_id, item_id, rank, score from recs")
+    labels = frame(project, "select user_id, item_id, relevance from labels")
+    train = frame(project, "select user_id, item_id from train")
+    genres = movie_genres(project.dir / "seeds" / "movielens" / "movies.csv")
+    expected = reference(recs, labels, train, genres, DEMO_K)
+    assert set(expected[0]["metric"]) == {*GLOBAL_METRICS, *MEAN_METRICS}
+    assert_equal_to_reference(project, expected)
+
+
+def test_demo_metrics_and_leaderboard_carry_the_beyond_metrics(demo: tuple[Project, Any]) -> None:
+    project, _ = demo
+    metrics = frame(project, "select candidate, metric, k, value, n_users from metrics")
+    ours = beyond_metrics(project)
+    merged = ours.merge(metrics, on=["candidate", "metric", "k"], suffixes=("", "_metrics"))
+    assert len(merged) == len(ours) > 0 and (merged["value"] == merged["value_metrics"]).all()
+    board = frame(project, "select * from leaderboard")
+    for name in ("catalog_coverage@10", "gini@10", "personalization@10", "ild@10", "novelty@10",
+                 "calibration_kl@10", "user_coverage@100"):
+        assert name in board.columns, name
+    per_user = {node.name for node in project.list(select=["tag:per_user"])}
+    metric_models = {node.name for node in project.list(select=["tag:metric"])}
+    assert "user_beyond_metrics" in per_user and "user_beyond_metrics" not in metric_models
+    assert set(BEYOND_MODELS) <= metric_models
+
+
+def test_demo_values_are_plausible(demo: tuple[Project, Any]) -> None:
+    # random spreads over the catalog, the popularity baselines concentrate on a few items
+    project, _ = demo
+    at_10 = beyond_metrics(project).query("k == 10").pivot(index="candidate", columns="metric", values="value")
+    assert at_10.loc["random", "catalog_coverage"] > 5 * at_10.loc["popular", "catalog_coverage"]
+    assert at_10.loc["random", "gini"] < at_10.loc["popular", "gini"] < 1
+    assert at_10.loc["random", "personalization"] > at_10.loc["popular", "personalization"] > 0
+    assert at_10.loc["random", "novelty"] > at_10.loc["popular", "novelty"]
+    assert (at_10["seen_rate"] == 0).all()  # exclude_seen is on
+    assert ((at_10["ild"] > 0) & (at_10["ild"] < 1)).all()
+
+
+# --- (b) adversarial inputs -------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def beyond_template(tiny_template: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny template with its templates compiled once (the cache every copy reuses)."""
+    root = tmp_path_factory.mktemp("beyond_template") / "project"
+    shutil.copytree(tiny_template, root)
+    Project.load(root).compile(write=False, check_sql=False)
+    return root
+
+
+def _new_id(example: Any, name: str, offset: int) -> Any:
+    """An id of the same type as `example` that no case uses."""
+    return int(1_000_000 + offset) if isinstance(example, (int, np.integer)) else f"{name}_{offset}"
+
+
+def side_data(recs: pd.DataFrame, labels: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, Genres]:
+    """A train file and a movies.csv for a case: ~70% of its items in train plus items
+    only in train, repeated interactions, users in labels without train rows; genres
+    drawn from a small pool, some items with none listed, some missing from movies.csv."""
+    rng = np.random.default_rng(seed)
+    items = sorted({*recs["item_id"], *labels["item_id"]}, key=str)
+    items += [_new_id(items[0], "train_only_item", n) for n in range(3)]
+    train_items = [i for i in items if rng.random() < 0.7] or items[:1]
+    users = sorted(set(labels["user_id"]), key=str)
+    train_users = [u for u in users if rng.random() < 0.8] + [_new_id(users[0], "train_only_user", 0)]
+    rows = []
+    for user in train_users:
+        picked = [train_items[int(i)] for i in rng.integers(0, len(train_items), size=int(rng.integers(1, 9)))]
+        rows += [(user, item, pd.Timestamp("2020-01-01") + pd.Timedelta(days=len(rows))) for item in picked]
+    train = pd.DataFrame(rows, columns=["user_id", "item_id", "ts"])
+
+    movies, genres = [], {}
+    for index, item in enumerate(items):
+        draw = rng.random()
+        if draw < 0.1:
+            movies.append((str(item), f"Movie {index} (2001)", "(no genres listed)"))
+        elif draw >= 0.2:
+            chosen = sorted(rng.choice(GENRE_POOL, size=int(rng.integers(1, 4)), replace=False).tolist())
+            listed = "Drama|Drama" if index == 1 else "|".join(chosen)  # a repeated genre counts once
+            movies.append((str(item), f"Movie {index} (2001)", listed))
+            genres[str(item)] = set(listed.split("|"))
+    return train, pd.DataFrame(movies, columns=["movieId", "title", "genres"]), genres
+
+
+def build_case(root: Path, recs: pd.DataFrame, labels: pd.DataFrame, k_values: list[int], fmt: str = "parquet",
+               seed: int = SEED) -> tuple[Project, Any, tuple[pd.DataFrame, pd.DataFrame]]:
+    train, movies, genres = side_data(recs, labels, seed)
+    inputs = root / "inputs"
+    inputs.mkdir(exist_ok=True)
+
+    def write(data: pd.DataFrame, name: str) -> str:
+        path = inputs / f"{name}.{fmt}"
+        data = data.dropna(axis="columns", how="all")
+        data.to_parquet(path, index=False) if fmt == "parquet" else data.to_csv(path, index=False)
+        return f"inputs/{path.name}"
+
+    candidates = {name: write(recs[recs["candidate"] == name].drop(columns="candidate"), f"candidate_{i}")
+                  for i, name in enumerate(sorted(recs["candidate"].unique()))}
+    movies.to_csv(root / "seeds" / "movielens" / "movies.csv", index=False)
+    files = {"labels": write(labels, "labels"), "train": write(train, "train")}
+
+    def point_at_files(config: dict) -> None:
+        config["evaluation"] = {**files, "candidates": candidates, "baselines": []}
+        config["vars"].update({"k_values": k_values, "rel_threshold": 1})
+        config["seeds"]["movies"]["column_types"]["movieId"] = "VARCHAR"  # ids as the files have them
+
+    write_project_yml(root, point_at_files)
+    project = Project.load(root)
+    result = build(project, SELECT_BEYOND)
+    return project, result, reference(recs, labels, train, genres, k_values)
+
+
+def one_user(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One user in labels; lists of 1 and 6 items, a list for a user not in labels."""
+    recs = pd.DataFrame({
+        "candidate": ["solo"] * 6 + ["single"] + ["solo"] * 2,
+        "user_id": ["only"] * 7 + ["stranger"] * 2,
+        "item_id": ["a", "b", "c", "d", "e", "f", "a", "a", "z"],
+        "rank": [1, 2, 3, 4, 5, 6, 1, 1, 2],
+    })
+    labels = pd.DataFrame({"user_id": ["only"], "item_id": ["b"], "relevance": [1.0], "ts": [1]})
+    return recs, labels
+
+
+def combined_cases(seed: int) -> tuple[pd.DataFrame, pd.DataFrame, list[int]]:
+    """Every adversarial case in one population: users and items prefixed by the case's
+    name (ids become text), K the union of the cases' K. A case's candidates become the
+    candidates "<position in the case>_<ranked|scored>", so a handful of files carry every
+    list unchanged (users never overlap between cases). One build checks them all; the
+    demo covers integer ids, the tests below the cases that need a population of their own."""
+    recs_parts, label_parts, k_values = [], [], set()
+    for name, make in sorted(ADVERSARIAL_CASES.items()):
+        recs, labels = make(seed)
+        prefix = name + "|"
+        has_rank = recs.groupby("candidate")["rank"].apply(lambda r: bool(r.notna().any())) \
+            if "rank" in recs.columns else recs.groupby("candidate")["item_id"].apply(lambda _: False)
+        position = {c: i for i, c in enumerate(sorted(recs["candidate"].unique()))}
+        recs = recs.assign(
+            candidate=[f"{position[c]}_{'ranked' if has_rank[c] else 'scored'}" for c in recs["candidate"]],
+            user_id=prefix + recs["user_id"].astype(str), item_id=prefix + recs["item_id"].astype(str))
+        labels = labels.assign(user_id=prefix + labels["user_id"].astype(str),
+                               item_id=prefix + labels["item_id"].astype(str))
+        recs_parts.append(recs)
+        label_parts.append(labels)
+        k_values |= set(case_settings(name).k_values)
+    return pd.concat(recs_parts, ignore_index=True), pd.concat(label_parts, ignore_index=True), sorted(k_values)
+
+
+@pytest.fixture
+def beyond_tiny(beyond_template: Path, tmp_path: Path) -> Path:
+    root = tmp_path / "tiny"
+    shutil.copytree(beyond_template, root)
+    return root
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_adversarial_cases_equal_the_oracles(beyond_tiny: Path, fmt: str) -> None:
+    recs, labels, k_values = combined_cases(SEED)
+    project, result, expected = build_case(beyond_tiny, recs, labels, k_values, fmt)
+    failed = [(r.name, r.message) for r in result.results if r.status not in ("success", "pass", "warn")]
+    assert not failed
+    expected_metrics, expected_users = expected
+    assert set(expected_users["metric"]) == set(USER_METRICS)  # genres, train and lists met
+    assert set(expected_metrics["metric"]) == {*GLOBAL_METRICS, *MEAN_METRICS}
+    assert_equal_to_reference(project, expected)
+
+
+def test_one_user_has_no_personalization_and_single_items_no_ild(beyond_tiny: Path) -> None:
+    recs, labels = one_user(SEED)
+    project, result, expected = build_case(beyond_tiny, recs, labels, [1, 5, 10])
+    assert_equal_to_reference(project, expected)
+    metrics = beyond_metrics(project)
+    assert "personalization" not in set(metrics["metric"])
+    user_rows = frame(project, "select * from user_beyond_metrics where metric = 'ild'")
+    assert not ((user_rows["candidate"] == "single") | (user_rows["k"] == 1)).any()
+    coverage = metrics.query("metric == 'user_coverage'").set_index(["candidate", "k"])["value"]
+    assert (coverage == 1.0).all()  # the stranger is not a label user
+
+
+def test_lists_only_for_users_outside_labels_cover_nothing(beyond_tiny: Path) -> None:
+    recs = pd.DataFrame({"candidate": ["ghost", "ghost", "real"], "user_id": ["x", "y", "u"],
+                         "item_id": ["a", "b", "a"], "rank": [1, 1, 1]})
+    labels = pd.DataFrame({"user_id": ["u", "v"], "item_id": ["a", "b"], "relevance": [1.0, 1.0], "ts": [1, 2]})
+    project, result, expected = build_case(beyond_tiny, recs, labels, [1, 3])
+    assert_equal_to_reference(project, expected)
+    ghost = beyond_metrics(project).query("candidate == 'ghost'")
+    assert set(ghost["metric"]) == {"catalog_coverage", "user_coverage"} and (ghost["value"] == 0).all()
+    real = beyond_metrics(project).query("candidate == 'real' and metric == 'user_coverage'")
+    assert (real["value"] == 0.5).all()
+
+
+def test_genre_metrics_are_left_out_when_no_item_has_genres(beyond_tiny: Path) -> None:
+    recs, labels = ADVERSARIAL_CASES["integer_ids"](SEED)
+    project, _, _ = build_case(beyond_tiny, recs, labels, [1, 5])
+    (beyond_tiny / "seeds" / "movielens" / "movies.csv").write_text("movieId,title,genres\n", encoding="utf-8")
+    assert build(project, SELECT_BEYOND).success
+    metrics = set(beyond_metrics(project)["metric"])
+    assert metrics == {*GLOBAL_METRICS, "avg_popularity", "seen_rate"}
+
+
+# --- the personalization identity, on its own -------------------------------------------
+
+
+def test_personalization_per_item_sum_equals_the_pairwise_sum() -> None:
+    # sum over pairs of |A n B| / sqrt(|A||B|) = (sum_i (sum_{u has i} 1/sqrt(l_u))^2 - n) / 2
+    rng = np.random.default_rng(SEED)
+    lists = [list(rng.choice(30, size=int(rng.integers(1, 12)), replace=False)) for _ in range(40)]
+    pairwise = sum(len(set(a) & set(b)) / math.sqrt(len(a) * len(b)) for a, b in itertools.combinations(lists, 2))
+    weights: dict[int, float] = {}
+    for items in lists:
+        for item in items:
+            weights[item] = weights.get(item, 0.0) + 1 / math.sqrt(len(items))
+    assert abs(pairwise - (sum(w * w for w in weights.values()) - len(lists)) / 2) < 1e-9
+
+
+def test_a_bad_retrain_lag_stops_the_build(tiny_template: Path) -> None:
+    with pytest.raises(EvalhouseError, match="retrain_lag_days must be a whole number of days"):
+        Project.load(tiny_template, vars={"retrain_lag_days": -3}).compile(write=False)

@@ -1,0 +1,340 @@
+"""comparisons equals its oracles to 1e-9: scipy's ttest_rel, statsmodels' Holm, and a plain
+Python randomization test and bootstrap that follow the documented seed logic (SplitMix64).
+
+(a) The demo: every row of `comparisons`, paired from the per-user tables in pandas.
+(b) Tiny projects (models/compare and the macros, plus one literal per-user table):
+identical candidates, all ties, one user, zero variance, missing users, null values,
+discrete metrics, text ids, resampling off, and the same numbers for the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from evaluation_project import frame
+from scipy import stats
+from statsmodels.stats.multitest import multipletests
+
+from evalhouse import Project
+from evalhouse.operations import RunOptions
+
+REPO = Path(__file__).resolve().parents[1]
+B = 1000
+SEED = 42
+M64 = (1 << 64) - 1
+KEY = ["candidate", "metric", "k"]
+
+
+# --- the reference: the seed logic of docs/evaluation.md, in plain Python ------------------
+
+
+def splitmix64(x: int) -> int:
+    z = (x + 0x9E3779B97F4A7C15) & M64
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M64
+    return z ^ (z >> 31)
+
+
+def replicate_key(seed: int, stream: int, b: int) -> int:
+    return splitmix64(splitmix64(splitmix64(seed) ^ stream) ^ b)
+
+
+@lru_cache(maxsize=64)
+def words(seed: int, stream: int, resamples: int, n: int) -> np.ndarray:
+    """word(seed, stream, b, i) for b = 1..B (rows) and i = 0..n-1 (columns)."""
+    keys = [replicate_key(seed, stream, b) for b in range(1, resamples + 1)]
+    return np.array([[splitmix64(key ^ i) for i in range(n)] for key in keys], dtype=np.uint64)
+
+
+def randomization_p(deltas: np.ndarray, seed: int, resamples: int) -> float:
+    flipped = (words(seed, 1, resamples, len(deltas)) >> np.uint64(63)) == 1
+    sums = np.where(flipped, -deltas, deltas).sum(axis=1)
+    observed = math.fsum(deltas)
+    tolerance = math.fsum(abs(d) for d in deltas) * 1e-9
+    as_extreme = int((np.abs(sums) >= abs(observed) - tolerance).sum())
+    return (as_extreme + 1) / (resamples + 1)
+
+
+def bootstrap_interval(deltas: np.ndarray, seed: int, resamples: int) -> tuple[float, float]:
+    n = len(deltas)
+    picks = ((words(seed, 2, resamples, n) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32)
+    means = deltas[picks.astype(np.int64)].sum(axis=1) / n
+    low, high = np.quantile(means, [0.025, 0.975])
+    return float(low), float(high)
+
+
+def paired_t_p(values: np.ndarray, baseline: np.ndarray) -> float | None:
+    deltas = values - baseline
+    if len(deltas) < 2:
+        return None
+    if np.all(deltas == deltas[0]):  # scipy: NaN (0/0) or infinite t; the documented values
+        return 1.0 if deltas[0] == 0 else 0.0
+    return float(stats.ttest_rel(values, baseline).pvalue)
+
+
+def reference_comparisons(per_user: pd.DataFrame, baseline: str, seed: int = SEED,
+                          resamples: int = B) -> pd.DataFrame:
+    """comparisons from the per-user rows (candidate, user_id, metric, k, value)."""
+    rows = per_user.dropna(subset=["value"]).assign(k=lambda d: d["k"].astype(float))
+    base = rows[rows["candidate"] == baseline].drop(columns="candidate")
+    others = rows[rows["candidate"] != baseline]
+    pairs = others.merge(base, on=["user_id", "metric", "k"], suffixes=("", "_baseline"))
+    out = []
+    for (candidate, metric, k), group in pairs.groupby(KEY, dropna=False, sort=True):
+        group = group.sort_values("user_id")
+        values, base_values = group["value"].to_numpy(float), group["value_baseline"].to_numpy(float)
+        deltas = values - base_values
+        low, high = bootstrap_interval(deltas, seed, resamples) if resamples else (None, None)
+        out.append({
+            "candidate": candidate, "baseline": baseline, "metric": metric, "k": k,
+            "baseline_value": base_values.mean(), "value": values.mean(), "delta": deltas.mean(),
+            "rel_delta": deltas.mean() / base_values.mean() if base_values.mean() != 0 else None,
+            "ci_low": low, "ci_high": high, "p_ttest": paired_t_p(values, base_values),
+            "p_randomization": randomization_p(deltas, seed, resamples) if resamples else None,
+            "wins": int((deltas > 0).sum()), "ties": int((deltas == 0).sum()), "losses": int((deltas < 0).sum()),
+        })
+    expected = pd.DataFrame(out, columns=["candidate", "baseline", "metric", "k", "baseline_value", "value",
+                                          "delta", "rel_delta", "ci_low", "ci_high", "p_ttest",
+                                          "p_randomization", "wins", "ties", "losses"])
+    expected["p_adjusted"] = None
+    for _, group in expected.groupby("candidate"):
+        tested = group[group["p_ttest"].notna()]
+        if len(tested):
+            expected.loc[tested.index, "p_adjusted"] = multipletests(tested["p_ttest"].astype(float),
+                                                                     method="holm")[1]
+    return expected
+
+
+def assert_comparisons_equal(expected: pd.DataFrame, actual: pd.DataFrame) -> None:
+    assert len(actual) == len(expected), (len(actual), len(expected))
+    actual = actual.assign(k=actual["k"].astype("float")).sort_values(KEY, na_position="first")
+    expected = expected.assign(k=expected["k"].astype("float")).sort_values(KEY, na_position="first")
+    for column in expected.columns:
+        want, got = list(expected[column]), list(actual[column])
+        for (key, w, g) in zip(expected[KEY].itertuples(index=False), want, got, strict=True):
+            if w is None or (isinstance(w, float) and math.isnan(w)):
+                assert g is None or (isinstance(g, float) and math.isnan(g)), (column, key, w, g)
+            elif isinstance(w, str):
+                assert w == g, (column, key, w, g)
+            else:
+                assert abs(float(w) - float(g)) <= 1e-9, (column, key, w, g)
+
+
+# --- (a) the demo ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_per_user(demo: tuple[Project, Any]) -> pd.DataFrame:
+    project, _ = demo
+    models = [node.name for node in project.list(select=["tag:per_user"])]
+    assert "user_metrics" in models
+    return pd.concat([frame(project, f"select candidate, user_id, metric, k, value from {name}")
+                      for name in models], ignore_index=True)
+
+
+def test_demo_comparisons_equal_the_reference(demo: tuple[Project, Any], demo_per_user: pd.DataFrame) -> None:
+    project, _ = demo
+    expected = reference_comparisons(demo_per_user, "popular")
+    assert_comparisons_equal(expected, frame(project, "select * from comparisons"))
+
+
+def test_demo_compares_every_ranking_metric_of_every_candidate_with_popular(demo: tuple[Project, Any]) -> None:
+    # every per_user model feeds comparisons, user_metrics included: if this fails with no
+    # ranking row, models tagged per_user by their own config() rendered after comparison_pairs
+    project, _ = demo
+    table = frame(project, "select * from comparisons")
+    assert set(table["baseline"]) == {"popular"} and "popular" not in set(table["candidate"])
+    ranking = table[table["metric"] == "ndcg"]
+    assert {"item_cooccurrence", "popular_recent", "random"} <= set(ranking["candidate"])
+    row = table[(table["candidate"] == "item_cooccurrence") & (table["metric"] == "ndcg") & (table["k"] == 10)]
+    assert len(row) == 1
+    row = row.iloc[0]
+    assert row["ci_low"] <= row["delta"] <= row["ci_high"]
+    assert row["wins"] + row["ties"] + row["losses"] == frame(project, "select n_users from evaluated_users").iloc[0, 0]
+    tested = table.dropna(subset=["p_ttest"])
+    assert (tested["p_adjusted"] >= tested["p_ttest"] - 1e-15).all()
+
+
+# --- (b) tiny projects ----------------------------------------------------------------------
+
+
+def compare_project(root: Path, rows: list[tuple], *, vars: dict[str, Any] | None = None,
+                    evaluation: dict[str, Any] | None = None) -> Project:
+    """models/compare and every macro of the repository, plus `per_user_values`, a table of
+    (candidate, user_id, metric, k, value) rows tagged per_user."""
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(REPO / "macros", root / "macros", dirs_exist_ok=True)
+    shutil.copytree(REPO / "models" / "compare", root / "models" / "compare", dirs_exist_ok=True)
+    data = pd.DataFrame(rows, columns=["candidate", "user_id", "metric", "k", "value"])
+    data["k"] = data["k"].astype("Int64")
+    data["value"] = data["value"].astype("Float64")
+    data.to_parquet(root / "per_user.parquet", index=False)
+    path = (root / "per_user.parquet").as_posix()
+    (root / "models" / "per_user_values.sql").write_text(
+        "{{ config(materialized='table', tags=['per_user']) }}\n"
+        f"select candidate, user_id, metric, k, value from read_parquet('{path}')\n", encoding="utf-8")
+    config = {"name": "tiny_compare", "vars": {"comparison_resamples": 200, **(vars or {})},
+              "evaluation": evaluation or {}}
+    (root / "project.yml").write_text(yaml.safe_dump(config), encoding="utf-8")
+    return Project.load(root)
+
+
+def build_comparisons(project: Project) -> pd.DataFrame:
+    result = project.build(RunOptions(report=False, mlflow=False))
+    failed = [(r.name, r.message) for r in result.results if r.status not in ("success", "pass")]
+    assert result.success and not failed, failed
+    return frame(project, "select * from comparisons")
+
+
+def random_rows(rng: np.random.Generator, candidates: list[str], users: list[Any], metrics: list[tuple[str, Any]],
+                values: Any = None) -> list[tuple]:
+    rows = []
+    for candidate in candidates:
+        for metric, k in metrics:
+            for user in users:
+                value = rng.random() if values is None else values(rng)
+                rows.append((candidate, user, metric, k, float(value)))
+    return rows
+
+
+def check_against_reference(project: Project, rows: list[tuple], baseline: str = "base",
+                            seed: int = SEED, resamples: int = 200) -> pd.DataFrame:
+    actual = build_comparisons(project)
+    per_user = pd.DataFrame(rows, columns=["candidate", "user_id", "metric", "k", "value"])
+    assert_comparisons_equal(reference_comparisons(per_user, baseline, seed, resamples), actual)
+    return actual
+
+
+def test_random_values_with_several_metrics_and_candidates(tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    rows = random_rows(rng, ["base", "a", "b"], list(range(1, 41)), [("m1", 5), ("m1", 10), ("m2", None)])
+    check_against_reference(compare_project(tmp_path / "p", rows, vars={"baseline": "base"}), rows)
+
+
+def test_identical_candidates_give_delta_zero_and_p_one(tmp_path: Path) -> None:
+    rng = np.random.default_rng(2)
+    base = random_rows(rng, ["base"], list(range(1, 31)), [("m", 10)])
+    rows = base + [("same", *row[1:]) for row in base]
+    table = check_against_reference(compare_project(tmp_path / "p", rows, vars={"baseline": "base"}), rows)
+    row = table.iloc[0]
+    assert (row["delta"], row["ci_low"], row["ci_high"]) == (0.0, 0.0, 0.0)
+    assert (row["p_ttest"], row["p_randomization"], row["p_adjusted"]) == (1.0, 1.0, 1.0)
+    assert (row["wins"], row["ties"], row["losses"]) == (0, 30, 0)
+
+
+def test_all_ties_in_a_discrete_metric(tmp_path: Path) -> None:
+    # precision-like values (multiples of 1/20): equal deltas in exact arithmetic differ in
+    # their last bits; the tolerance of the randomization test keeps them ties
+    rng = np.random.default_rng(3)
+    rows = random_rows(rng, ["base", "cand"], list(range(1, 61)), [("precision", 20)],
+                       values=lambda r: r.integers(0, 21) / 20)
+    check_against_reference(compare_project(tmp_path / "p", rows, vars={"baseline": "base"}), rows)
+
+
+def test_zero_variance_delta_gives_p_zero_and_a_point_interval(tmp_path: Path) -> None:
+    rows = [("base", u, "m", 1, 0.25) for u in range(1, 9)] + [("cand", u, "m", 1, 0.75) for u in range(1, 9)]
+    table = check_against_reference(compare_project(tmp_path / "p", rows, vars={"baseline": "base"}), rows)
+    row = table.iloc[0]
+    assert row["p_ttest"] == 0.0 and row["ci_low"] == row["ci_high"] == 0.5
+    assert row["p_randomization"] == pytest.approx(randomization_p(np.full(8, 0.5), SEED, 200))
+
+
+def test_one_user(tmp_path: Path) -> None:
+    rows = [("base", 7, "m", 10, 0.2), ("cand", 7, "m", 10, 0.9)]
+    table = check_against_reference(compare_project(tmp_path / "p", rows, vars={"baseline": "base"}), rows)
+    row = table.iloc[0]
+    assert pd.isna(row["p_ttest"]) and pd.isna(row["p_adjusted"]) and row["p_randomization"] == 1.0
+    assert row["ci_low"] == row["ci_high"] == pytest.approx(0.7)
+
+
+def test_users_missing_on_one_side_and_null_values_are_left_out(tmp_path: Path) -> None:
+    rng = np.random.default_rng(4)
+    rows = random_rows(rng, ["base", "cand"], list(range(1, 26)), [("m", 5)])
+    rows = [r for r in rows if not (r[0] == "cand" and r[1] in (3, 4))]  # missing in the candidate
+    rows = [r for r in rows if not (r[0] == "base" and r[1] == 9)]  # missing in the baseline
+    rows = [(c, u, m, k, None if (c, u) == ("cand", 12) else v) for c, u, m, k, v in rows]
+    table = check_against_reference(compare_project(tmp_path / "p", rows, vars={"baseline": "base"}), rows)
+    assert table.iloc[0][["wins", "ties", "losses"]].sum() == 25 - 4
+
+
+def test_text_user_ids_are_ordered_as_python_orders_them(tmp_path: Path) -> None:
+    rng = np.random.default_rng(5)
+    users = ["u10", "u2", "Ünal", "émile", "zoë", "b", "B", "a-1", "a_1", "日本"]
+    rows = random_rows(rng, ["base", "cand"], users, [("m", 3)])
+    check_against_reference(compare_project(tmp_path / "p", rows, vars={"baseline": "base"}), rows)
+
+
+def test_baseline_from_evaluation_and_a_missing_baseline(tmp_path: Path) -> None:
+    rng = np.random.default_rng(6)
+    rows = random_rows(rng, ["ref", "cand"], list(range(1, 11)), [("m", 5)])
+    check_against_reference(compare_project(tmp_path / "p", rows, evaluation={"baseline": "ref"}), rows, "ref")
+    nobody = compare_project(tmp_path / "q", rows)  # the default baseline, popular, is not a candidate
+    assert build_comparisons(nobody).empty
+
+
+def test_resampling_can_be_turned_off(tmp_path: Path) -> None:
+    rng = np.random.default_rng(7)
+    rows = random_rows(rng, ["base", "cand"], list(range(1, 11)), [("m", 5)])
+    project = compare_project(tmp_path / "p", rows, vars={"baseline": "base", "comparison_resamples": 0})
+    table = check_against_reference(project, rows, resamples=0)
+    assert table[["ci_low", "ci_high", "p_randomization"]].isna().all().all()
+    assert table["p_ttest"].notna().all()
+
+
+def test_the_same_seed_gives_the_same_numbers_and_another_seed_others(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    rows = random_rows(rng, ["base", "cand"], list(range(1, 51)), [("m", 5), ("m", 10)])
+    project = compare_project(tmp_path / "p", rows, vars={"baseline": "base"})
+    first = build_comparisons(project)
+    second = build_comparisons(Project.load(project.dir, vars={"comparison_resamples": 200}))
+    pd.testing.assert_frame_equal(first, second, check_exact=True)
+    other = compare_project(tmp_path / "q", rows, vars={"baseline": "base", "comparison_seed": 7})
+    third = check_against_reference(other, rows, seed=7)
+    assert not np.allclose(first["ci_low"], third["ci_low"])
+
+
+def test_splitmix64_in_sql_is_the_reference_bit_for_bit(tmp_path: Path) -> None:
+    project = compare_project(tmp_path / "p", [("base", 1, "m", 1, 0.0)], vars={"comparison_seed": 123})
+    build_comparisons(project)
+    keys = frame(project, "select stream, replicate, replicate_key from comparison_replicates")
+    assert len(keys) == 2 * 200
+    assert all(int(row.replicate_key) == replicate_key(123, int(row.stream), int(row.replicate))
+               for row in keys.itertuples())
+    values = [0, 1, 2, 2**32 - 1, 2**32, 2**63, M64 - 1, M64, 0x9E3779B97F4A7C15] + [
+        int(v) for v in np.random.default_rng(9).integers(0, 2**63, size=500)]
+    sql = "select v, h from {{ with_splitmix64('inputs', 'v', 'h') }}"
+    inline = f"with inputs as (select unnest([{', '.join(f'{v}::ubigint' for v in values)}]) as v) {sql}"
+    result = project.show(inline=inline, limit=len(values))
+    assert [(int(v), int(h)) for v, h in result.rows] == [(v, splitmix64(v)) for v in values]
+
+
+def test_distribution_functions_equal_scipy() -> None:
+    from evalhouse.sql_functions import register_functions
+
+    with duckdb.connect() as connection:
+        register_functions(connection)
+        rows = connection.execute("""
+            select cast(x as double), df, student_t_sf(x, df), student_t_ppf(p, df), normal_sf(x), normal_ppf(p), chi2_sf(abs(x), df)
+            from (values (-3.5, 1.0, 0.001), (0.0, 2.5, 0.5), (1.96, 30.0, 0.975), (12.0, 400.0, 0.999999),
+                         (null, 3.0, null)) as t(x, df, p)""").fetchall()
+        cursor = connection.cursor()  # a cursor sees the functions of its connection
+        assert cursor.execute("select normal_sf(0.0)").fetchone()[0] == 0.5
+        cursor.close()
+    for x, df, t_sf, t_ppf, n_sf, n_ppf, c_sf in rows:
+        if x is None:
+            assert (t_sf, n_sf, n_ppf) == (None, None, None)
+            continue
+        p = {-3.5: 0.001, 0.0: 0.5, 1.96: 0.975, 12.0: 0.999999}[x]
+        df = float(df)
+        for got, want in ((t_sf, stats.t.sf(x, df)), (t_ppf, stats.t.ppf(p, df)), (n_sf, stats.norm.sf(x)),
+                          (n_ppf, stats.norm.ppf(p)), (c_sf, stats.chi2.sf(abs(x), df))):
+            assert abs(got - want) <= 1e-12 * max(1.0, abs(want)), (x, df, got, want)

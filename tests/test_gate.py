@@ -1,0 +1,268 @@
+"""`evalhouse gate CANDIDATE`: each kind of check passes and fails on the numbers it is
+given, the exit code follows (0 pass, 1 a failed check, 2 a problem with the project),
+gate_results records the checks, and the latency percentiles equal numpy's.
+
+A tiny project holds literal metrics, comparisons, metrics_by_slice and stability tables
+(the shapes the evaluation project writes) and the repository's models/gate reading an
+inference log file; the demo is checked last.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from click.testing import CliRunner
+from evaluation_project import frame
+
+from evalhouse import Project
+from evalhouse.cli import main
+from evalhouse.evaluation_tables import EvaluationTables, gate_verdict
+from evalhouse.operations import RunOptions
+
+REPO = Path(__file__).resolve().parents[1]
+
+METRICS = """{{ config(materialized='table') }}
+select * from (values
+  ('base', 'ndcg', 10, 0.30), ('good', 'ndcg', 10, 0.34), ('bad', 'ndcg', 10, 0.22),
+  ('base', 'catalog_coverage', 10, 0.02), ('good', 'catalog_coverage', 10, 0.05), ('bad', 'catalog_coverage', 10, 0.004),
+  ('base', 'avg_popularity', 10, 120.0), ('good', 'avg_popularity', 10, 100.0), ('bad', 'avg_popularity', 10, 150.0)
+) as t(candidate, metric, k, value)
+"""
+COMPARISONS = """{{ config(materialized='table') }}
+select * from (values
+  ('good', 'base', 'ndcg', 10, 0.30, 0.34, 0.04, 0.1333, 0.01, 0.07, 0.004, 0.006, 0.012, 40, 10, 20),
+  ('bad', 'base', 'ndcg', 10, 0.30, 0.22, -0.08, -0.2667, -0.11, -0.05, 0.0001, 0.001, 0.0003, 10, 10, 50),
+  ('good', 'base', 'avg_popularity', 10, 120.0, 100.0, -20.0, -0.1667, -30.0, -10.0, 0.001, 0.002, 0.003, 20, 0, 50),
+  ('bad', 'base', 'avg_popularity', 10, 120.0, 150.0, 30.0, 0.25, 10.0, 50.0, 0.02, 0.03, 0.04, 50, 0, 20)
+) as t(candidate, baseline, metric, k, baseline_value, value, delta, rel_delta, ci_low, ci_high, p_ttest,
+       p_randomization, p_adjusted, wins, ties, losses)
+"""
+SLICES = """{{ config(materialized='table') }}
+select * from (values
+  ('base', 'activity', 'low', 'ndcg', 10, 0.20, 40), ('base', 'activity', 'high', 'ndcg', 10, 0.40, 30),
+  ('base', 'activity', 'tiny', 'ndcg', 10, 0.90, 3),
+  ('good', 'activity', 'low', 'ndcg', 10, 0.19, 40), ('good', 'activity', 'high', 'ndcg', 10, 0.49, 30),
+  ('good', 'activity', 'tiny', 'ndcg', 10, 0.10, 3),
+  ('bad', 'activity', 'low', 'ndcg', 10, 0.12, 40), ('bad', 'activity', 'high', 'ndcg', 10, 0.33, 30)
+) as t(candidate, slice, slice_value, metric, k, value, n_users)
+"""
+STABILITY = """{{ config(materialized='table') }}
+select * from (values ('base', 10, 1.0, 0.0, 70), ('good', 10, 0.8, 0.3, 70), ('bad', 10, 0.2, 0.9, 70))
+  as t(candidate, k, jaccard, changed_users_share, n_users)
+"""
+GATE = {
+    "alpha": 0.05,
+    "thresholds": {"ndcg@10": {"min": 0.25}},
+    "versus_baseline": [
+        {"metric": "ndcg@10", "max_regression": 0.01, "require": "better"},
+        {"metric": "avg_popularity@10", "max_regression": 5, "require": "not_worse", "lower_is_better": True},
+    ],
+    "slices": {"metrics": ["ndcg@10"], "margin": 0.02, "min_users": 10},
+    "serving": {"p50_ms": 40, "p95_ms": 90, "p99_ms": 150, "cost_per_1k": 0.5},
+    "guardrails": {"catalog_coverage@10": {"min": 0.01}, "changed_users_share@10": {"max": 0.5}},
+    "health": {"accuracy": "ndcg@10", "coverage": "catalog_coverage@10", "stability": "jaccard@10",
+               "weights": {"accuracy": 0.6, "coverage": 0.2, "stability": 0.2}},
+}
+
+
+def inference_log(seed: int = 1) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frames = []
+    for candidate, scale, cost in (("base", 20.0, 0.0001), ("good", 25.0, 0.0003), ("bad", 80.0, 0.002)):
+        n = 500
+        frames.append(pd.DataFrame({"candidate": candidate, "request_id": [f"{candidate}-{i}" for i in range(n)],
+                                    "latency_ms": rng.gamma(2.0, scale / 2.0, n), "cost": rng.uniform(0, 2 * cost, n)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture
+def gate_project(tmp_path: Path) -> Callable[..., Path]:
+    """Write and build the tiny project; returns its folder."""
+
+    def make(gate: dict[str, Any] | None = None, *, with_log: bool = True, leave_out: tuple[str, ...] = (),
+             baseline: str = "base") -> Path:
+        root = tmp_path / "gate_project"
+        shutil.copytree(REPO / "macros", root / "macros")
+        shutil.copytree(REPO / "models" / "gate", root / "models" / "gate")
+        files = {"metrics": METRICS, "comparisons": COMPARISONS, "metrics_by_slice": SLICES, "stability": STABILITY}
+        for name, sql in files.items():
+            if name not in leave_out:
+                (root / "models" / f"{name}.sql").write_text(sql, encoding="utf-8")
+        evaluation: dict[str, Any] = {"baseline": baseline}
+        if with_log:
+            inference_log().to_csv(root / "inference_log.csv", index=False)
+            evaluation["inference_log"] = "inference_log.csv"
+        config = {"name": "tiny_gate", "evaluation": evaluation, "gate": GATE if gate is None else gate}
+        (root / "project.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+        result = Project.load(root).build(RunOptions(report=False, mlflow=False))
+        assert result.success, [(r.name, r.message) for r in result.results if r.status != "success"]
+        return root
+
+    return make
+
+
+def run_gate(root: Path, *args: str) -> Any:
+    return CliRunner().invoke(main, ["gate", *args, "--project-dir", str(root)])
+
+
+def checks_by_name(root: Path, candidate: str) -> dict[str, dict[str, Any]]:
+    rows = frame(Project.load(root), f"select * from gate_results where candidate = '{candidate}'")
+    return {row["check_name"]: row for row in rows.to_dict("records")}
+
+
+def test_a_candidate_that_passes_every_check_exits_0(gate_project: Callable[..., Path]) -> None:
+    root = gate_project()
+    result = run_gate(root, "good")
+    assert result.exit_code == 0, result.output
+    assert "Gate PASS for good: 10 passed, 0 failed, 0 skipped; recorded in gate_results" in result.output
+    assert "FAIL" not in result.output
+    checks = checks_by_name(root, "good")
+    assert {c["category"] for c in checks.values()} == {"threshold", "baseline", "slice", "serving", "guardrail",
+                                                        "health"}
+    assert checks["0.25 <= ndcg@10"]["value"] == pytest.approx(0.34)
+    # the 3-user slice is left out (min_users 10): the worst slice is low, 0.19 against 0.20
+    assert checks["ndcg@10 in every slice vs base"]["value"] == pytest.approx(-0.01)
+    health = checks["health index (diagnostic)"]
+    assert health["status"] == "info" and pd.isna(health["passed"])
+    assert health["value"] == pytest.approx((0.6 * 0.34 + 0.2 * 0.05 + 0.2 * 0.8) / 1.0)
+    with EvaluationTables.open(Project.load(root)) as tables:
+        assert gate_verdict(tables.read("gate_results")) == "pass"
+
+
+def test_a_failing_candidate_exits_1_and_says_why(gate_project: Callable[..., Path]) -> None:
+    root = gate_project()
+    result = run_gate(root, "bad")
+    assert result.exit_code == 1, result.output
+    assert "Gate FAIL for bad: 0 passed, 10 failed, 0 skipped" in result.output
+    checks = checks_by_name(root, "bad")
+    failed = {name for name, row in checks.items() if row["status"] == "fail"}
+    assert failed == {"0.25 <= ndcg@10", "ndcg@10 vs base", "avg_popularity@10 vs base",
+                      "ndcg@10 in every slice vs base", "p50 latency <= 40 ms", "p95 latency <= 90 ms",
+                      "p99 latency <= 150 ms", "cost per 1,000 requests <= 0.5", "0.01 <= catalog_coverage@10",
+                      "changed_users_share@10 <= 0.5"}
+    assert all(row["passed"] == False for row in checks.values() if row["status"] == "fail")  # noqa: E712
+    assert "drops more than 0.01, not significantly better" in checks["ndcg@10 vs base"]["detail"]
+    assert "drops more than 5, significantly worse" in checks["avg_popularity@10 vs base"]["detail"]
+    assert "FAIL  threshold" in result.output and "0.22" in result.output
+
+
+def test_require_better_needs_a_significant_gain(gate_project: Callable[..., Path]) -> None:
+    gate = {"alpha": 0.01, "versus_baseline": [{"metric": "ndcg@10", "require": "better"}]}
+    root = gate_project(gate)
+    result = run_gate(root, "good")  # p_adjusted 0.012 is not below 0.01
+    assert result.exit_code == 1 and "not significantly better (p_adjusted < 0.01 needed)" in result.output
+    gate["versus_baseline"][0]["p_value"] = "p_ttest"  # 0.004
+    shutil.rmtree(root)
+    assert run_gate(gate_project(gate), "good").exit_code == 0
+
+
+def test_latency_percentiles_and_cost_equal_numpy(gate_project: Callable[..., Path]) -> None:
+    root = gate_project()
+    costs = frame(Project.load(root), "select * from inference_costs").set_index("candidate")
+    log = inference_log()
+    for candidate, rows in log.groupby("candidate"):
+        for q, column in ((50, "latency_p50_ms"), (95, "latency_p95_ms"), (99, "latency_p99_ms")):
+            assert costs.loc[candidate, column] == pytest.approx(np.percentile(rows["latency_ms"], q), abs=1e-9)
+        assert costs.loc[candidate, "cost_per_1k"] == pytest.approx(1000 * rows["cost"].mean(), abs=1e-9)
+        assert costs.loc[candidate, "requests"] == len(rows)
+    run_gate(root, "bad")
+    checks = checks_by_name(root, "bad")
+    assert checks["p95 latency <= 90 ms"]["value"] == pytest.approx(costs.loc["bad", "latency_p95_ms"])
+    assert checks["p95 latency <= 90 ms"]["status"] == "fail" and checks["p95 latency <= 90 ms"]["limit_value"] == 90
+
+
+def test_without_an_inference_log_latency_and_cost_are_not_applicable(gate_project: Callable[..., Path]) -> None:
+    root = gate_project(with_log=False)  # when_missing is fail: not applicable is still a skip
+    result = run_gate(root, "good")
+    assert result.exit_code == 0, result.output
+    assert "SKIP  serving" in result.output and "not applicable: no evaluation.inference_log" in result.output
+
+
+@pytest.mark.parametrize("when_missing, exit_code", [("fail", 1), ("skip", 0)])
+def test_absent_tables_fail_or_skip_as_configured(gate_project: Callable[..., Path], when_missing: str,
+                                                  exit_code: int) -> None:
+    root = gate_project({**GATE, "when_missing": when_missing}, leave_out=("stability", "metrics_by_slice"))
+    result = run_gate(root, "good")
+    assert result.exit_code == exit_code, result.output
+    checks = checks_by_name(root, "good")
+    for name in ("slices against base", "changed_users_share@10 <= 0.5"):
+        assert checks[name]["status"] == when_missing and checks[name]["detail"].startswith("not available")
+    assert "stability (jaccard@10)" in checks["health index (diagnostic)"]["detail"]
+    assert checks["health index (diagnostic)"]["value"] == pytest.approx((0.6 * 0.34 + 0.2 * 0.05) / 0.8)
+
+
+def test_the_baseline_skips_the_checks_against_itself(gate_project: Callable[..., Path]) -> None:
+    root = gate_project()
+    result = run_gate(root, "base")
+    assert result.exit_code == 0, result.output
+    checks = checks_by_name(root, "base")
+    assert checks["against base"]["status"] == checks["slices against base"]["status"] == "skip"
+
+
+def test_reruns_replace_the_candidates_rows_and_no_write_writes_nothing(gate_project: Callable[..., Path]) -> None:
+    root = gate_project()
+    for candidate in ("good", "bad", "good"):
+        run_gate(root, candidate)
+    counts = frame(Project.load(root), "select candidate, count(*) as n from gate_results group by all")
+    assert dict(zip(counts["candidate"], counts["n"], strict=True)) == {"good": 11, "bad": 11}
+    before = frame(Project.load(root), "select * from gate_results order by candidate, check_name")
+    assert run_gate(root, "base", "--no-write").exit_code == 0
+    after = frame(Project.load(root), "select * from gate_results order by candidate, check_name")
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_the_python_api_and_the_json_log(gate_project: Callable[..., Path]) -> None:
+    root = gate_project()
+    outcome = Project.load(root).gate("bad", write=False)
+    assert not outcome.passed and outcome.counts()["fail"] == 10 and not outcome.written
+    assert outcome.health == pytest.approx(0.6 * 0.22 + 0.2 * 0.004 + 0.2 * 0.2)
+    result = run_gate(root, "good", "--log-format", "json")
+    records = [json.loads(line) for line in result.output.splitlines()]
+    assert [r["status"] for r in records if r.get("event") == "gate_check"].count("pass") == 10
+    assert records[-1]["event"] == "gate_verdict" and records[-1]["passed"] is True
+
+
+def test_an_unknown_candidate_or_an_unbuilt_warehouse_exits_2(gate_project: Callable[..., Path],
+                                                             tmp_path: Path) -> None:
+    root = gate_project()
+    result = run_gate(root, "goood")
+    assert result.exit_code == 2 and "no candidate 'goood'" in result.output and "good" in result.output
+    (tmp_path / "empty" / "models").mkdir(parents=True)
+    (tmp_path / "empty" / "project.yml").write_text("name: empty\n", encoding="utf-8")
+    result = run_gate(tmp_path / "empty", "good")
+    assert result.exit_code == 2 and "evalhouse build" in result.output
+
+
+def test_a_wrong_gate_block_names_the_key(tmp_path: Path) -> None:
+    (tmp_path / "project.yml").write_text(
+        "name: wrong\ngate:\n  thresholds:\n    ndcg@10: {minimum: 0.2}\n", encoding="utf-8")
+    result = run_gate(tmp_path, "good")
+    assert result.exit_code == 2 and "gate.thresholds.ndcg@10.minimum" in result.output
+    (tmp_path / "project.yml").write_text(
+        "name: wrong\ngate:\n  versus_baseline:\n    - {metric: ndcg@10, require: sometimes}\n", encoding="utf-8")
+    result = run_gate(tmp_path, "good")
+    assert result.exit_code == 2 and "require" in result.output
+
+
+# --- the demo ---------------------------------------------------------------------------------
+
+
+def test_demo_gate_passes_item_cooccurrence_and_fails_random(demo: tuple[Project, Any]) -> None:
+    project, _ = demo
+    result = run_gate(project.dir, "item_cooccurrence", "--no-write")
+    assert result.exit_code == 0, result.output
+    outcome = project.gate("item_cooccurrence", write=False)
+    statuses = {check.name: check.status for check in outcome.checks}
+    assert statuses["ndcg@10 vs popular"] == statuses["recall@100 vs popular"] == "pass"
+    assert statuses["0.01 <= catalog_coverage@10"] == "pass"
+    assert statuses["latency and cost"] == "skip"  # the demo has no inference log
+    result = run_gate(project.dir, "random", "--no-write")
+    assert result.exit_code == 1 and "FAIL  baseline   ndcg@10 vs popular" in result.output
