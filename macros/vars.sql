@@ -11,11 +11,11 @@
 {% macro k_values() -%}
 {%- set ks = var('k_values', [5, 10, 20, 50, 100]) -%}
 {%- if ks is string or ks is not iterable or ks is mapping or ks | length == 0 -%}
-{{ raise_error("var k_values must be a non-empty list of positive integers such as [5, 10, 20], got " ~ ks) }}
+{{ raise_error("var k_values must be a non-empty list of positive integers such as [5, 10, 20], got " ~ ks, hint="set vars: k_values in project.yml, or pass --vars '{k_values: [10, 20]}'") }}
 {%- endif -%}
 {%- for k in ks -%}
 {%- if k is not integer or k is boolean or k < 1 -%}
-{{ raise_error("var k_values must be a non-empty list of positive integers such as [5, 10, 20], got " ~ ks) }}
+{{ raise_error("var k_values must be a non-empty list of positive integers such as [5, 10, 20], got " ~ ks, hint="set vars: k_values in project.yml, or pass --vars '{k_values: [10, 20]}'") }}
 {%- endif -%}
 {%- endfor -%}
 {{ ks | unique | sort | join(', ') }}

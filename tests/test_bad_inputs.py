@@ -65,7 +65,8 @@ def evaluation_case(recs: str | None = None, labels: str | None = None, files: d
 
 def k_values_case(value: str) -> Case:
     return Case(args=("--vars", f"{{k_values: {value}}}"), base="evaluation",
-                expect=("var k_values must be a non-empty list of positive integers such as [5, 10, 20]", value))
+                expect=("var k_values must be a non-empty list of positive integers such as [5, 10, 20]", value,
+                        "hint: set vars: k_values in project.yml, or pass --vars"))
 
 
 CASES: dict[str, Case] = {

@@ -370,8 +370,8 @@ class Renderer:
             state.tag_queries[tag] = answer
             return answer
 
-        def raise_error(message: str) -> None:
-            raise TemplateError(str(message))
+        def raise_error(message: str, hint: str | None = None) -> None:
+            raise TemplateError(str(message), hint=None if hint is None else str(hint))
 
         def dispatch(macro_name: str) -> Macro:
             """`{{ dispatch('name')(args) }}`: the macro `<target>__name` (spark__name on
