@@ -34,6 +34,17 @@ read_csv({{ sql_string(path) }}, header = true)
 case when isnan(cast({{ expression }} as double)) then null else cast({{ expression }} as {{ type }}) end
 {%- endmacro %}
 
+{#- returns a select of no row with the given columns ({name: SQL type}, none for an
+    untyped null such as an id whose type follows the data): the empty relation a union
+    model stands for when nothing feeds it -#}
+{% macro empty_relation(columns) -%}
+select
+    {%- for name, type in columns.items() %}
+    {% if type is none %}null{% else %}cast(null as {{ type }}){% endif %} as {{ name }}{{ "," if not loop.last }}
+    {%- endfor %}
+where false
+{%- endmacro %}
+
 {#- returns a list literal from a Jinja list of numbers -#}
 {% macro list_literal(values) -%}
 [{{ values | join(', ') }}]

@@ -15,10 +15,10 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
-
 from conftest import write_files
-from evalhouse.cli import main
 from evaluation_project import write_project_yml
+
+from evalhouse.cli import main
 
 BASE_FILES = {
     "project.yml": "name: base\nvars:\n  factor: 2\nseeds:\n  people:\n    column_types: {id: INTEGER, age: INTEGER}\n",

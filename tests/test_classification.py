@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from evaluation_project import frame, write_project_yml, write_table
+from oracles.prediction import CLASSIFICATION_METRICS
 from sklearn import metrics as sk
 
 from evalhouse import Project
@@ -39,17 +40,6 @@ except ModuleNotFoundError:
 DEMO_K_MAX = 100
 DEMO_THRESHOLD = 4.0
 EPS = 1e-15
-CLASSIFICATION_METRICS = (
-    "roc_auc",
-    "gauc",
-    "average_precision",
-    "pr_auc",
-    "log_loss",
-    "accuracy_at_threshold",
-    "precision_at_threshold",
-    "recall_at_threshold",
-    "f1_at_threshold",
-)
 KEYS = ["candidate", "metric"]
 SEED = 7
 SELECT = ["+roc_curve", "+pr_curve", "+confusion_matrix", "+metrics", "+leaderboard"]

@@ -10,10 +10,9 @@ import shutil
 from pathlib import Path
 
 import pandas as pd
+from evaluation_project import build_with_files, frame
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from evaluation_project import build_with_files, frame
 
 K_VALUES = [1, 2, 3, 5, 10]
 BOUNDED = ("precision", "recall", "recall_capped", "f_beta", "hit_rate", "mrr", "map", "map_capped",
@@ -104,7 +103,7 @@ def test_renaming_users_and_items_changes_nothing(tiny_template, tmp_path, case,
     recs, labels = case
     # a bijection of users to text ids (with non-ASCII characters) and of items to other integers
     shuffled = data.draw(st.permutations(list(range(1, 13))))
-    item_map = {item: 1000 + new for item, new in zip(range(1, 13), shuffled)}
+    item_map = {item: 1000 + new for item, new in zip(range(1, 13), shuffled, strict=True)}
     user_map = {user: f"usér-{user * 7}-ü" for user in set(recs["user_id"]) | set(labels["user_id"])}
     renamed_recs = recs.assign(user_id=recs["user_id"].map(user_map), item_id=recs["item_id"].map(item_map))
     renamed_labels = labels.assign(user_id=labels["user_id"].map(user_map), item_id=labels["item_id"].map(item_map))

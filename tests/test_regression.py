@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import shutil
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from evaluation_project import frame, write_project_yml, write_table
-from sklearn import metrics as sk
+from oracles.prediction import sklearn_regression as regression_values
 
 from evalhouse import Project
 from evalhouse.errors import EvalhouseError
@@ -67,16 +66,7 @@ def sklearn_regression(predictions: pd.DataFrame, labels: pd.DataFrame) -> pd.Da
     out = []
     for candidate, group in pairs.groupby("candidate"):
         y, p = group["relevance"].to_numpy(float), group["prediction"].to_numpy(float)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # r2 of one pair: sklearn warns and returns nan
-            values = {
-                "mae": sk.mean_absolute_error(y, p),
-                "mse": sk.mean_squared_error(y, p),
-                "rmse": sk.root_mean_squared_error(y, p),
-                "r2": sk.r2_score(y, p) if len(y) > 1 else math.nan,
-                "mape": sk.mean_absolute_percentage_error(y, p),
-                "prediction_coverage": len(group) / len(truth),
-            }
+        values = regression_values(y, p, len(truth))
         n_users = group["user_id"].nunique()
         out += [
             {"candidate": candidate, "metric": m, "value": v, "n_users": n_users} for m, v in values.items()

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 from .errors import ConfigError
 
 if TYPE_CHECKING:
+    import duckdb
+
     from .project import Project
 
 
@@ -55,37 +57,44 @@ def input_files(project: Project) -> list[InputFile]:
     return files
 
 
-def _columns(path: Path) -> list[str]:
-    import duckdb
-
+def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     reader = "read_parquet(?)" if path.suffix.lower() in (".parquet", ".pq") else "read_csv(?, header = true)"
-    with duckdb.connect() as con:
-        return [row[0] for row in con.execute(f"describe select * from {reader}", [path.as_posix()]).fetchall()]
+    return [row[0] for row in con.execute(f"describe select * from {reader}", [path.as_posix()]).fetchall()]
 
 
 def check_input_files(project: Project) -> None:
     """Raise a ConfigError for the first file that lacks a required column or cannot be read."""
-    for file in input_files(project):
-        where = ("evaluation",) + file.key_path
-        name = "evaluation." + ".".join(file.key_path)
-        line = project.doc.line_of(where)
-        if not file.path.exists():
-            continue  # project.evaluation_context() names a missing file where it is used
-        try:
-            columns = _columns(file.path)
-        except Exception as exc:  # duckdb's own message says what it could not parse
-            raise ConfigError(
-                f"{name}: file '{file.written}' cannot be read: {str(exc).splitlines()[0]}",
-                path=project.doc.path, line=line,
-                hint="give a CSV with a header row or a Parquet file",
-            ) from None
-        missing = [c for c in file.required if c not in columns]
-        if file.one_of and not any(c in columns for c in file.one_of):
-            missing.append(" or ".join(file.one_of))
-        if missing:
-            raise ConfigError(
-                f"{name}: file '{file.written}' has no column {', '.join(missing)} "
-                f"(its columns: {', '.join(columns) or 'none'})",
-                path=project.doc.path, line=line,
-                hint="rename the file's columns, or point the key at the right file",
-            )
+    files = input_files(project)
+    if not files:
+        return
+    import duckdb
+
+    with duckdb.connect() as con:  # one in-memory connection reads every file's schema
+        for file in files:
+            _check_file(con, project, file)
+
+
+def _check_file(con: duckdb.DuckDBPyConnection, project: Project, file: InputFile) -> None:
+    where = ("evaluation",) + file.key_path
+    name = "evaluation." + ".".join(file.key_path)
+    line = project.doc.line_of(where)
+    if not file.path.exists():
+        return  # project.evaluation_context() names a missing file where it is used
+    try:
+        columns = _columns(con, file.path)
+    except Exception as exc:  # duckdb's own message says what it could not parse
+        raise ConfigError(
+            f"{name}: file '{file.written}' cannot be read: {str(exc).splitlines()[0]}",
+            path=project.doc.path, line=line,
+            hint="give a CSV with a header row or a Parquet file",
+        ) from None
+    missing = [c for c in file.required if c not in columns]
+    if file.one_of and not any(c in columns for c in file.one_of):
+        missing.append(" or ".join(file.one_of))
+    if missing:
+        raise ConfigError(
+            f"{name}: file '{file.written}' has no column {', '.join(missing)} "
+            f"(its columns: {', '.join(columns) or 'none'})",
+            path=project.doc.path, line=line,
+            hint="rename the file's columns, or point the key at the right file",
+        )

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 from .artifacts import manifest, new_invocation_id, run_results, write_json_atomic
 from .compile import CompiledProject, compile_project, write_compiled
 from .duckdb_target import DuckDBTarget
-from .evaluation_inputs import check_input_files
 from .errors import ProjectError, SqlError, did_you_mean
+from .evaluation_inputs import check_input_files
 from .materialize import TEMP_PREFIX
 from .runner import EventCallback, Runner, RunResult
 from .selector import select_nodes

@@ -52,8 +52,6 @@ where r.{{ value_column }} is not null
 
 {#- returns an empty relation of metrics_by_slice's shape -#}
 {% macro empty_slice_metrics() -%}
-select cast(null as varchar) as candidate, cast(null as varchar) as slice, cast(null as varchar) as slice_value,
-    cast(null as varchar) as metric, cast(null as integer) as k, cast(null as double) as value,
-    cast(null as bigint) as n_users
-where false
+{{ empty_relation({'candidate': 'varchar', 'slice': 'varchar', 'slice_value': 'varchar', 'metric': 'varchar',
+                  'k': 'integer', 'value': 'double', 'n_users': 'bigint'}) }}
 {%- endmacro %}

@@ -12,10 +12,5 @@ select
 from {{ read_with_columns(evaluation.inference_log, ['candidate', 'request_id', 'latency_ms', 'cost']) }} as log_file
 {%- else %}
 
-select
-    cast(null as varchar) as candidate,
-    cast(null as varchar) as request_id,
-    cast(null as double) as latency_ms,
-    cast(null as double) as cost
-where false
+{{ empty_relation({'candidate': 'varchar', 'request_id': 'varchar', 'latency_ms': 'double', 'cost': 'double'}) }}
 {%- endif %}

@@ -43,11 +43,5 @@ union all
 {%- else %}
 
 -- no candidate files: an empty relation of the same shape
-select
-    cast(null as varchar) as candidate,
-    null as user_id,
-    null as item_id,
-    cast(null as double) as rank,
-    cast(null as double) as score
-where false
+{{ empty_relation({'candidate': 'varchar', 'user_id': none, 'item_id': none, 'rank': 'double', 'score': 'double'}) }}
 {%- endif %}

@@ -63,12 +63,6 @@ group by f.candidate, f.user_id, f.item_id, d.n_rows
 {%- else %}
 
 -- no candidate files: no duplicated rows
-select
-    cast(null as varchar) as candidate,
-    null as user_id,
-    null as item_id,
-    cast(null as bigint) as n_rows,
-    cast(null as double) as rank,
-    cast(null as double) as score
-where false
+{{ empty_relation({'candidate': 'varchar', 'user_id': none, 'item_id': none, 'n_rows': 'bigint',
+                  'rank': 'double', 'score': 'double'}) }}
 {%- endif %}

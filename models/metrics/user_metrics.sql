@@ -10,7 +10,5 @@ select candidate, user_id, metric, k, cast(value as double) as value from {{ ref
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}
 {%- if not metric_models %}
-select cast(null as varchar) as candidate, null as user_id, cast(null as varchar) as metric,
-    cast(null as integer) as k, cast(null as double) as value
-where false
+{{ empty_relation({'candidate': 'varchar', 'user_id': none, 'metric': 'varchar', 'k': 'integer', 'value': 'double'}) }}
 {%- endif %}

@@ -26,10 +26,5 @@ from {{ ref(model) }}
 {%- else %}
 
 -- no predictions file and no rating baseline: an empty relation of the same shape
-select
-    cast(null as varchar) as candidate,
-    null as user_id,
-    null as item_id,
-    cast(null as double) as prediction
-where false
+{{ empty_relation({'candidate': 'varchar', 'user_id': none, 'item_id': none, 'prediction': 'double'}) }}
 {%- endif %}

@@ -9,6 +9,5 @@ select user_id, slice, cast(slice_value as varchar) as slice_value from {{ ref(m
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}
 {%- if not slice_models %}
-select null as user_id, cast(null as varchar) as slice, cast(null as varchar) as slice_value
-where false
+{{ empty_relation({'user_id': none, 'slice': 'varchar', 'slice_value': 'varchar'}) }}
 {%- endif %}
