@@ -131,7 +131,7 @@ def child_env(threads: int) -> dict[str, str]:
 def make_project(root: Path, data: Path, *, threads: int, memory_limit: str | None, spill: Path,
                  suite: str = "ranking") -> Path:
     """The demo project as `evalhouse init` writes it, pointed at the benchmark's files."""
-    from evalhouse.scaffold import init_project
+    from evalhouse.api.scaffold import init_project
 
     if root.exists():
         shutil.rmtree(root)

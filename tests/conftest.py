@@ -47,7 +47,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
     from evaluation_project import build
 
     from evalhouse import Project
-    from evalhouse.scaffold import init_project
+    from evalhouse.api.scaffold import init_project
 
     root = tmp_path_factory.mktemp("demo")
     init_project(root)

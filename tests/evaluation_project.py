@@ -15,8 +15,8 @@ import pandas as pd
 import yaml
 
 from evalhouse import Project
-from evalhouse.operations import RunOptions
-from evalhouse.scaffold import init_project
+from evalhouse.api.operations import RunOptions
+from evalhouse.api.scaffold import init_project
 
 # Seeds small enough that a tiny project builds in well under a second: 6 users, 8 items.
 TINY_RATINGS = "userId,movieId,rating,timestamp\n" + "\n".join(

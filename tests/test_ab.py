@@ -23,7 +23,7 @@ from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
 from evalhouse import Project
-from evalhouse.operations import RunOptions
+from evalhouse.api.operations import RunOptions
 
 REPO = Path(__file__).resolve().parents[1]
 COLUMNS = ["metric", "control", "treatment", "lift", "rel_lift", "ci_low", "ci_high", "p_value", "significant", "test"]

@@ -29,7 +29,7 @@ from sklearn.metrics.pairwise import cosine_similarity
 
 from evalhouse import Project
 from evalhouse.errors import EvalhouseError
-from evalhouse.operations import RunOptions
+from evalhouse.api.operations import RunOptions
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, normalize_recs

@@ -8,7 +8,7 @@ import duckdb
 import pytest
 
 from evalhouse import Project
-from evalhouse.operations import RunOptions
+from evalhouse.api.operations import RunOptions
 
 
 def build(root, command="build", vars=None, **options):

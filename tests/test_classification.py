@@ -30,7 +30,7 @@ from oracles.prediction import CLASSIFICATION_METRICS
 from sklearn import metrics as sk
 
 from evalhouse import Project
-from evalhouse.operations import RunOptions
+from evalhouse.api.operations import RunOptions
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, normalize_recs

@@ -25,7 +25,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from evalhouse import Project
-from evalhouse.operations import RunOptions
+from evalhouse.api.operations import RunOptions
 
 REPO = Path(__file__).resolve().parents[1]
 B = 1000
@@ -318,7 +318,7 @@ def test_splitmix64_in_sql_is_the_reference_bit_for_bit(tmp_path: Path) -> None:
 
 
 def test_distribution_functions_equal_scipy() -> None:
-    from evalhouse.sql_functions import register_functions
+    from evalhouse.compile.sql_functions import register_functions
 
     with duckdb.connect() as connection:
         register_functions(connection)

@@ -24,8 +24,8 @@ from evaluation_project import frame
 
 from evalhouse import Project
 from evalhouse.cli import main
-from evalhouse.evaluation_tables import EvaluationTables, gate_verdict
-from evalhouse.operations import RunOptions
+from evalhouse.evaluation.tables import EvaluationTables, gate_verdict
+from evalhouse.api.operations import RunOptions
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -25,7 +25,7 @@ from evaluation_project import (
 
 from evalhouse import Project
 from evalhouse.errors import EvalhouseError
-from evalhouse.scaffold import init_project
+from evalhouse.api.scaffold import init_project
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import (

@@ -24,7 +24,7 @@ from oracles.prediction import sklearn_regression as regression_values
 
 from evalhouse import Project
 from evalhouse.errors import EvalhouseError
-from evalhouse.operations import RunOptions
+from evalhouse.api.operations import RunOptions
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import assert_frames_close

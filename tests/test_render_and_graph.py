@@ -6,7 +6,7 @@ import pytest
 
 from evalhouse import Project
 from evalhouse.errors import GraphError, SqlError, TemplateError
-from evalhouse.graph import Graph
+from evalhouse.compile.graph import Graph
 
 
 def compile_tiny(make_project, files, project_yml=None, vars=None):

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from evalhouse import Project
 from evalhouse.cli import main
-from evalhouse.operations import RunOptions
+from evalhouse.api.operations import RunOptions
 
 EVERY_SECTION = ["leaderboard", "accuracy", "classification", "coverage", "diversity", "popularity", "slices",
                  "comparisons", "ab", "gate", "stability", "trend"]
@@ -108,7 +108,7 @@ def test_a_report_that_fails_is_a_warning_not_a_failed_build(make_project, monke
     def broken(*args, **kwargs):
         raise ValueError("a chart went wrong")
 
-    monkeypatch.setattr("evalhouse.report.render_report", broken)
+    monkeypatch.setattr("evalhouse.publish.report.render_report", broken)
     out = CliRunner().invoke(main, ["build", "--project-dir", str(root)])
     assert out.exit_code == 0, out.output
     assert "warning: the report could not be written: ValueError: a chart went wrong" in out.output

@@ -6,7 +6,7 @@ import pytest
 
 from evalhouse import Project
 from evalhouse.errors import SelectionError
-from evalhouse.selector import Criterion, select_nodes
+from evalhouse.compile.selector import Criterion, select_nodes
 
 FILES = {
     "seeds/raw.csv": "id\n1\n",

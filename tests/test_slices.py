@@ -25,7 +25,7 @@ from oracles.prediction import CLASSIFICATION_METRICS, sklearn_regression
 from sklearn import metrics as sk
 
 from evalhouse import Project
-from evalhouse.operations import RunOptions
+from evalhouse.api.operations import RunOptions
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import assert_frames_close

@@ -23,8 +23,8 @@ from click.testing import CliRunner
 from evalhouse import Project
 from evalhouse.cli import main
 from evalhouse.errors import ConfigError, ProjectError, TemplateError
-from evalhouse.operations import RunOptions, compile_only, query
-from evalhouse.spark_sql import TranspileError, spark_type, to_spark
+from evalhouse.api.operations import RunOptions, compile_only, query
+from evalhouse.targets.spark.sql import TranspileError, spark_type, to_spark
 
 # a short-lived JVM: C1 only and the serial collector start Spark seconds sooner
 PROJECT_YML = """\
@@ -277,7 +277,7 @@ def test_unnests_side_by_side_are_zipped_as_in_duckdb():
 def test_union_by_name_selects_every_branch_by_name():
     from sqlglot import exp, parse_one
 
-    from evalhouse.spark_union import rewrite_unions_by_name
+    from evalhouse.targets.spark.union import rewrite_unions_by_name
 
     def columns(probe):  # what Spark would say: the branch's own names
         return probe.find(exp.Subquery).this.named_selects
@@ -311,7 +311,7 @@ def test_targets_spark_is_validated_with_did_you_mean(make_project):
 
 
 def test_spark_settings_come_from_project_yml(make_project):
-    from evalhouse.spark_session import spark_spec
+    from evalhouse.targets.spark.session import spark_spec
 
     root = make_project(project_yml=(
         "name: t\ntargets:\n  spark:\n    master: spark://head:7077\n    warehouse_dir: s3a://bucket/wh\n"
@@ -472,7 +472,7 @@ def test_dates_survive_the_round_trip(builds):
 
 
 def test_query_in_a_fresh_process_reads_the_spark_tables(root, builds):
-    from evalhouse.spark_session import stop_session
+    from evalhouse.targets.spark.session import stop_session
 
     stop_session()  # the embedded metastore admits one process at a time
     out = subprocess.run(

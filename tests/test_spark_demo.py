@@ -36,9 +36,9 @@ import duckdb
 import pytest
 
 from evalhouse import Project
-from evalhouse.operations import RunOptions, compile_only, query
-from evalhouse.scaffold import init_project
-from evalhouse.spark_sql import to_spark
+from evalhouse.api.operations import RunOptions, compile_only, query
+from evalhouse.api.scaffold import init_project
+from evalhouse.targets.spark.sql import to_spark
 
 KEEP_USERS = 150
 SPARK_SETTINGS = """
@@ -111,7 +111,7 @@ def demo(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def builds(demo):
     """The demo built on DuckDB and on Spark, then the history models run once more."""
-    from evalhouse.spark_session import stop_session
+    from evalhouse.targets.spark.session import stop_session
 
     project = Project.load(demo)
     results = {}
@@ -181,7 +181,7 @@ def _duckdb(project, sql):
 def _spark(project, relation):
     """A relation's columns and rows, read straight from the session (evalhouse's query
     lists the catalog first, which costs more than reading a small table)."""
-    from evalhouse.spark_session import get_session, spark_spec
+    from evalhouse.targets.spark.session import get_session, spark_spec
 
     frame = get_session(spark_spec(project)).table(f"main.{relation}")
     return [c.lower() for c in frame.columns], [tuple(row) for row in frame.collect()]

@@ -24,8 +24,8 @@ from evaluation_project import frame, write_project_yml
 from scipy.stats import ks_2samp
 
 from evalhouse import Project
-from evalhouse.operations import RunOptions
-from evalhouse.scaffold import init_project
+from evalhouse.api.operations import RunOptions
+from evalhouse.api.scaffold import init_project
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import ADVERSARIAL_CASES, assert_frames_close, normalize_recs

@@ -28,11 +28,11 @@ from mlflow.entities import ViewType
 
 from evalhouse import Project, __version__
 from evalhouse.cli import main
-from evalhouse.operations import RunOptions
-from evalhouse.publish import log as log_pending
-from evalhouse.tracking import resolve_settings
-from evalhouse.tracking.naming import flatten, mask_uri, metric_key, safe_key
-from evalhouse.tracking.payload import TAG_INVOCATION
+from evalhouse.api.operations import RunOptions
+from evalhouse.publish.publisher import log as log_pending
+from evalhouse.publish.tracking import resolve_settings
+from evalhouse.publish.tracking.naming import flatten, mask_uri, metric_key, safe_key
+from evalhouse.publish.tracking.payload import TAG_INVOCATION
 
 # -- a real tracking server ------------------------------------------------------------------
 
@@ -208,7 +208,7 @@ def test_tracking_uri_precedence(make_project, monkeypatch):
 
 
 def test_git_commit_of_a_checkout(tmp_path):
-    from evalhouse.tracking.payload import git_commit
+    from evalhouse.publish.tracking.payload import git_commit
 
     assert git_commit(tmp_path) is None  # not a checkout
     git = ["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@example.invalid"]
@@ -401,7 +401,7 @@ def test_a_server_that_hangs_times_out(make_project, server):
 
 
 def test_the_demo_logs_its_metrics(tmp_path, server):
-    from evalhouse.scaffold import init_project
+    from evalhouse.api.scaffold import init_project
 
     root = tmp_path / "demo"
     init_project(root)

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from .project import Project
+    from evalhouse.project.loaded import Project
 
 
 def __getattr__(name: str) -> Any:
     if name == "Project":
-        from .project import Project
+        from evalhouse.project.loaded import Project
 
         return Project
     raise AttributeError(f"module 'evalhouse' has no attribute {name!r}")

@@ -16,11 +16,11 @@ from typing import Any
 
 import click
 
-from .. import __version__
-from . import params
-from .gate_command import gate as gate_command
-from .output import Printer
-from .publish_commands import print_published, publish_commands
+from evalhouse import __version__
+from evalhouse.cli import params
+from evalhouse.cli.gate_command import gate as gate_command
+from evalhouse.cli.output import Printer
+from evalhouse.cli.publish_commands import print_published, publish_commands
 
 
 def _exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -28,7 +28,7 @@ def _exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ..errors import EvalhouseError
+        from evalhouse.errors import EvalhouseError
 
         printer = Printer(quiet=kwargs.get("quiet", False), log_format=kwargs.get("log_format", "text"))
         try:
@@ -52,8 +52,8 @@ def _exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _load_vars(vars_text: str | None, vars_file: str | None) -> dict[str, Any]:
-    from ..errors import ConfigError
-    from ..yamlfile import parse_yaml_text, read_yaml
+    from evalhouse.errors import ConfigError
+    from evalhouse.project.yamlfile import parse_yaml_text, read_yaml
 
     merged: dict[str, Any] = {}
     sources = []
@@ -71,7 +71,7 @@ def _load_vars(vars_text: str | None, vars_file: str | None) -> dict[str, Any]:
 
 
 def _project(project_dir: str, vars_text: str | None, vars_file: str | None) -> Any:
-    from ..project import Project
+    from evalhouse.project.loaded import Project
 
     return Project.load(project_dir, vars=_load_vars(vars_text, vars_file))
 
@@ -91,7 +91,7 @@ def main() -> None:
 @_exit_on_error
 def init(directory: str) -> None:
     """Create a new project from the demo (MovieLens evaluation) in DIRECTORY."""
-    from ..scaffold import init_project
+    from evalhouse.api.scaffold import init_project
 
     written = init_project(Path(directory))
     click.echo(f"Created a project in {directory} ({len(written)} items). Next: cd {directory} && evalhouse build")
@@ -100,7 +100,7 @@ def init(directory: str) -> None:
 def _run_command(command: str) -> Callable[..., Any]:
     def body(project_dir, vars_text, vars_file, quiet, log_format, select, exclude,
              threads, fail_fast, full_refresh, wait_seconds, target="duckdb", **extra: Any) -> None:
-        from ..operations import RunOptions
+        from evalhouse.api.operations import RunOptions
 
         printer = Printer(quiet=quiet, log_format=log_format)
         project = _project(project_dir, vars_text, vars_file)
@@ -123,8 +123,8 @@ def _show_after_build(project: Any, printer: Printer, target: str = "duckdb") ->
     name = project.config.evaluation.show_after_build
     if not name or project.node_named(name) is None or printer.quiet:
         return
-    from ..errors import EvalhouseError
-    from ..operations import show
+    from evalhouse.errors import EvalhouseError
+    from evalhouse.api.operations import show
 
     try:
         table = show(project, model=name, inline=None, limit=50, target=target)
@@ -167,8 +167,8 @@ _register_run_command("build", "Seeds, models and their tests in graph order; a 
 def compile_command(project_dir, vars_text, vars_file, quiet, log_format, select, exclude, target) -> None:
     """Render every model to target/compiled/ and check the graph and the SQL
     (with --target spark, also transpile it to target/compiled_spark/)."""
-    from ..operations import compile_only
-    from ..selector import select_nodes
+    from evalhouse.api.operations import compile_only
+    from evalhouse.compile.selector import select_nodes
 
     printer = Printer(quiet=quiet, log_format=log_format)
     project = _project(project_dir, vars_text, vars_file)
@@ -216,7 +216,7 @@ def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, li
     """Preview the rows of MODEL (or of --inline SQL)."""
     if not model and inline is None:
         raise click.UsageError("name a MODEL or pass --inline SQL")
-    from ..operations import show as show_rows
+    from evalhouse.api.operations import show as show_rows
 
     printer = Printer(quiet=quiet, log_format=log_format)
     project = _project(project_dir, vars_text, vars_file)
@@ -233,7 +233,7 @@ def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, li
 @_exit_on_error
 def query(project_dir, vars_text, vars_file, quiet, log_format, sql, fmt, wait_seconds, target) -> None:
     """Run SQL on the warehouse, read-only (DuckDB's dialect; transpiled on Spark)."""
-    from ..operations import query as run_query
+    from evalhouse.api.operations import query as run_query
 
     printer = Printer(quiet=quiet, log_format=log_format)
     project = _project(project_dir, vars_text, vars_file)
@@ -277,7 +277,7 @@ def clean(project_dir, vars_text, vars_file, quiet, log_format, include_warehous
 @_exit_on_error
 def debug(project_dir, vars_text, vars_file, quiet, log_format) -> None:
     """Print versions and paths, and check the project and the warehouse."""
-    from ..debug import diagnose
+    from evalhouse.api.debug import diagnose
 
     ok = True
     for label, value, good in diagnose(project_dir, _load_vars(vars_text, vars_file)):

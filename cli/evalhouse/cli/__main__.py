@@ -1,5 +1,5 @@
 """`python -m evalhouse.cli`, the same as the `evalhouse` command."""
 
-from . import main
+from evalhouse.cli import main
 
 main(prog_name="evalhouse")

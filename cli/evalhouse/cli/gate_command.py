@@ -7,8 +7,8 @@ from typing import Any
 
 import click
 
-from . import params
-from .output import Printer
+from evalhouse.cli import params
+from evalhouse.cli.output import Printer
 
 STATUS_STYLE = {"pass": ("PASS", "green"), "fail": ("FAIL", "red"), "skip": ("SKIP", "yellow"),
                 "info": ("INFO", "cyan")}
@@ -50,7 +50,7 @@ def gate(project_dir: str, vars_text: str | None, vars_file: str | None, quiet: 
     metrics against thresholds and the baseline, slices, latency and cost, coverage and
     stability guardrails. Exit 0 when every check passes (or is skipped), 1 when one fails.
     Reads the warehouse a build wrote."""
-    from . import _exit_on_error, _project  # the package is loaded by the time a command runs
+    from evalhouse.cli import _exit_on_error, _project  # the package is loaded by the time a command runs
 
     def run(**kwargs: Any) -> None:
         printer = Printer(quiet=quiet, log_format=log_format)

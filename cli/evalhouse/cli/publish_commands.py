@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from . import params
-from .output import Printer
+from evalhouse.cli import params
+from evalhouse.cli.output import Printer
 
 
 def _shown(path: Path, project: Any) -> str:
@@ -34,7 +34,7 @@ def print_published(printer: Printer, project: Any, result: Any) -> None:
 
 
 def _print_logged(printer: Printer, outcome: Any) -> None:
-    from ..tracking.naming import mask_uri
+    from evalhouse.publish.tracking.naming import mask_uri
 
     uri = mask_uri(outcome.tracking_uri)
     what = "was already logged as" if outcome.already_logged else "logged as"
@@ -56,7 +56,7 @@ def publish_commands(main: click.Group, exit_on_error: Callable[..., Any], load_
     @exit_on_error
     def report_command(project_dir, vars_text, vars_file, quiet, log_format, output) -> None:
         """Write the HTML report (one self-contained file) from the warehouse."""
-        from ..publish import report
+        from evalhouse.publish.publisher import report
 
         printer = Printer(quiet=quiet, log_format=log_format)
         project = load_project(project_dir, vars_text, vars_file)
@@ -71,7 +71,7 @@ def publish_commands(main: click.Group, exit_on_error: Callable[..., Any], load_
     @exit_on_error
     def log_command(project_dir, vars_text, vars_file, quiet, log_format, mlflow_uri, run_name) -> None:
         """Send to MLflow the builds it has not received yet (else the last build)."""
-        from ..publish import log
+        from evalhouse.publish.publisher import log
 
         printer = Printer(quiet=quiet, log_format=log_format)
         project = load_project(project_dir, vars_text, vars_file)

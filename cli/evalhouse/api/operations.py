@@ -1,0 +1,198 @@
+"""Compile, select and execute: the work behind seed, run, test, build, show and query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from evalhouse.publish.artifacts import manifest, new_invocation_id, run_results, write_json_atomic
+from evalhouse.compile.compiler import CompiledProject, compile_project, write_compiled
+from evalhouse.targets.duckdb.target import DuckDBTarget
+from evalhouse.errors import ProjectError, SqlError, did_you_mean
+from evalhouse.evaluation.inputs import check_input_files
+from evalhouse.execute.materialize import TEMP_PREFIX
+from evalhouse.execute.runner import EventCallback, Runner, RunResult
+from evalhouse.compile.selector import select_nodes
+from evalhouse.execute.target import Target
+from evalhouse.targets.duckdb.warehouse import Warehouse
+
+if TYPE_CHECKING:
+    from evalhouse.project.loaded import Project, QueryResult
+
+TARGETS = ("duckdb", "spark")
+
+KINDS_BY_COMMAND = {
+    "seed": {"seed"},
+    "run": {"model"},
+    "test": {"test"},
+    "build": {"seed", "model", "test"},
+}
+
+
+@dataclass
+class RunOptions:
+    select: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    threads: int = 1
+    fail_fast: bool = False
+    full_refresh: bool = False
+    wait_seconds: float = 0.0
+    on_event: EventCallback | None = None
+    target: str = "duckdb"  # or "spark" (docs/spark.md)
+    # publishing after run/build (publish.py): the report, and MLflow tracking
+    report: bool = True
+    mlflow: bool | None = None  # None: project.yml's mlflow.enabled
+    mlflow_uri: str | None = None  # else MLFLOW_TRACKING_URI, project.yml, the local store under target/
+    run_name: str | None = None
+
+
+def _check_target(target: str) -> None:
+    if target not in TARGETS:
+        raise ProjectError(f"unknown target '{target}'", hint=did_you_mean(target, TARGETS) or f"use one of {', '.join(TARGETS)}")
+
+
+def compile_only(project: Project, *, write: bool = True, check_sql: bool = True,
+                 target: str = "duckdb") -> CompiledProject:
+    _check_target(target)
+    if target == "spark":
+        from evalhouse.targets.spark.compile import compile_for_spark
+
+        return compile_for_spark(project, write=write, check_sql=check_sql)
+    existing: frozenset[str] = frozenset()
+    if project.warehouse_path.exists():
+        # is_incremental() needs to know what exists; read it without taking the write lock
+        try:
+            with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True) as wh:
+                existing = frozenset(wh.relations())
+        except ProjectError:
+            existing = frozenset()
+    compiled = compile_project(project, existing_relations=existing, check_sql=check_sql)
+    if write:
+        write_compiled(compiled, project.target_dir)
+        write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, new_invocation_id()))
+    return compiled
+
+
+@contextmanager
+def open_target(project: Project, options: RunOptions) -> Iterator[tuple[Target, frozenset[str]]]:
+    """The engine a command runs on, and the relations it holds already."""
+    _check_target(options.target)
+    if options.target == "spark":
+        from evalhouse.targets.spark.target import open_spark_target
+
+        with open_spark_target(project, options.wait_seconds) as spark_target:
+            yield spark_target, spark_target.relations()
+        return
+    with Warehouse(project.warehouse_path, project.config.duckdb, wait_seconds=options.wait_seconds) as warehouse:
+        warehouse.drop_leftovers(TEMP_PREFIX)
+        existing = frozenset(warehouse.relations())
+        yield DuckDBTarget(warehouse, project.dir, project.config.seeds), existing
+
+
+def execute(project: Project, command: str, options: RunOptions) -> RunResult:
+    invocation_id = new_invocation_id()
+    if command in ("run", "build"):
+        # a required column missing from an input file is the user's to fix, before any table
+        check_input_files(project)
+    with open_target(project, options) as (target, existing):
+        # a model with a SQL syntax error fails on its own; the rest of the graph still builds
+        compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh,
+                                   invocation_id=invocation_id, raise_sql_errors=False, target=target.name)
+        write_compiled(compiled, project.target_dir)
+        write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, invocation_id))
+        chosen = select_nodes(compiled.nodes, compiled.graph, options.select, options.exclude)
+        kinds = KINDS_BY_COMMAND[command]
+        plan = {uid for uid in chosen if compiled.nodes[uid].kind in kinds}
+        runner = Runner(
+            compiled,
+            target,
+            threads=options.threads,
+            fail_fast=options.fail_fast,
+            full_refresh=options.full_refresh,
+            on_event=options.on_event,
+        )
+        result = runner.run(plan, command, gate_on_tests=(command == "build"))
+    args = {
+        "select": options.select,
+        "exclude": options.exclude,
+        "threads": options.threads,
+        "full_refresh": options.full_refresh,
+        "target": options.target,
+        "vars": project.public_vars(),
+    }
+    write_json_atomic(project.target_dir / "run_results.json", run_results(result, invocation_id, args))
+    if command in ("run", "build"):
+        from evalhouse.publish.publisher import publish
+
+        return publish(project, result, options)
+    return result
+
+
+def _fetch(cursor: Any, sql: str) -> QueryResult:
+    from evalhouse.project.loaded import QueryResult
+
+    relation = cursor.execute(sql)
+    columns = [d[0] for d in relation.description] if relation.description else []
+    return QueryResult(columns, relation.fetchall() if columns else [])
+
+
+def show(project: Project, *, model: str | None, inline: str | None, limit: int,
+         wait_seconds: float = 0.0, target: str = "duckdb") -> QueryResult:
+    import duckdb
+
+    from evalhouse.project.nodes import Node as NodeClass  # noqa: N814
+
+    _check_target(target)
+    compiled = compile_project(project, check_sql=False, target=target)
+    if inline is not None:
+        from evalhouse.compile.compiler import make_renderer
+        from evalhouse.compile.render import RenderContext
+
+        renderer = make_renderer(project, RenderContext(project.config.name, project.dir, project.vars,
+                                                        project.evaluation_context(), target=target))
+        renderer.nodes_by_name.update({n.name: n for n in compiled.nodes.values()})
+        node = NodeClass(kind="model", name="inline_query", path=project.dir.joinpath("<inline>").relative_to(project.dir), raw=inline)
+        renderer.render_node(node)
+        sql = node.sql or ""
+    else:
+        node = compiled.by_name(model or "")
+        if node is None or node.kind == "test":
+            names = [n.name for n in compiled.nodes.values() if n.kind != "test"]
+            raise ProjectError(
+                f"no model or seed named '{model}'",
+                hint=did_you_mean(model or "", names) or "list them with 'evalhouse ls'",
+            )
+        sql = f"select * from {node.relation}" if node.config.materialized != "ephemeral" else node.sql or ""
+    if target == "spark":
+        from evalhouse.targets.spark.target import spark_query
+
+        return spark_query(project, f"select * from (\n{sql}\n) as preview limit {int(limit)}", wait_seconds,
+                           hint="run 'evalhouse build --target spark' first if the table does not exist yet")
+    with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True,
+                   wait_seconds=wait_seconds) as warehouse:
+        try:
+            return _fetch(warehouse.cursor(), f"select * from (\n{sql}\n) as preview limit {int(limit)}")
+        except duckdb.Error as exc:
+            raise SqlError(f"the query failed: {str(exc).splitlines()[0]}",
+                           hint="run 'evalhouse build' first if the table does not exist yet") from None
+
+
+def query(project: Project, sql: str, wait_seconds: float = 0.0, target: str = "duckdb") -> QueryResult:
+    import duckdb
+
+    _check_target(target)
+    if target == "spark":
+        from evalhouse.targets.spark.target import spark_query
+
+        return spark_query(project, sql, wait_seconds,
+                           hint="check table names with 'evalhouse ls'; SQL is DuckDB's dialect, transpiled")
+
+    with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True,
+                   wait_seconds=wait_seconds) as warehouse:
+        try:
+            return _fetch(warehouse.cursor(), sql)
+        except duckdb.Error as exc:
+            raise SqlError(f"the query failed: {str(exc).splitlines()[0]}",
+                           hint="check table names with 'evalhouse ls'; the warehouse is opened read-only") from None

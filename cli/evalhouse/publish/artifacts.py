@@ -1,0 +1,83 @@
+"""target/manifest.json and target/run_results.json, written after every run."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import uuid
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evalhouse import __version__
+
+if TYPE_CHECKING:
+    from evalhouse.compile.compiler import CompiledProject
+    from evalhouse.project.loaded import Project
+    from evalhouse.execute.runner import RunResult
+
+
+def write_json_atomic(path: Path, payload: Any) -> None:
+    """Write JSON next to its final name, then rename, so readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(payload, handle, indent=2, default=str)
+    os.replace(tmp, path)
+
+
+def manifest(project: Project, compiled: CompiledProject, invocation_id: str) -> dict[str, Any]:
+    nodes = {}
+    for uid, node in sorted(compiled.nodes.items()):
+        nodes[uid] = {
+            "name": node.name,
+            "kind": node.kind,
+            "path": node.path.as_posix(),
+            "relation": node.relation if node.kind != "test" else None,
+            "config": node.config.to_dict(),
+            "depends_on": sorted(node.depends_on),
+            "refs": node.refs,
+            "sources": [list(s) for s in node.sources],
+            "checksum": node.checksum,
+            "description": node.description,
+            "attached_to": node.attached_to,
+            "test_name": node.test_name,
+            "column_name": node.column_name,
+        }
+    return {
+        "metadata": {
+            "evalhouse_version": __version__,
+            "project_name": project.config.name,
+            "project_version": project.config.version,
+            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "invocation_id": invocation_id,
+        },
+        "nodes": nodes,
+        "sources": {
+            f"{s}.{t}": {"relation": table.relation, "path": table.path.as_posix()}
+            for (s, t), table in sorted(project.properties.sources.items())
+        },
+        "vars": project.public_vars(),
+        "child_map": {uid: sorted(compiled.graph.children.get(uid, ())) for uid in sorted(compiled.nodes)},
+    }
+
+
+def run_results(result: RunResult, invocation_id: str, args: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "metadata": {
+            "evalhouse_version": __version__,
+            "invocation_id": invocation_id,
+            "generated_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "command": result.command,
+        },
+        "elapsed_time": round(result.elapsed, 4),
+        "success": result.success,
+        "counts": result.counts(),
+        "args": args,
+        "results": [r.to_dict() for r in result.results],
+    }
+
+
+def new_invocation_id() -> str:
+    return str(uuid.uuid4())

@@ -1,0 +1,130 @@
+"""MLflow experiment tracking for builds.
+
+    settings.py  where to log (URI, experiment, run name, timeout)
+    naming.py    flattened params, masked secrets, metric keys
+    payload.py   warehouse tables + target/ files  ->  the runs to log, as plain data
+    bundle.py    that payload and its artifacts on disk (target/mlflow_pending/)
+    send.py      MlflowClient, within a deadline
+
+A build never fails because of tracking: when MLflow cannot be reached in time the
+outcome carries one warning and the bundle stays pending until `evalhouse log`.
+MLflow itself is imported only when something is sent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from evalhouse.publish.tracking.bundle import Bundle, pending_bundles, write_bundle
+from evalhouse.publish.tracking.settings import KEPT_BY_CLEAN, TrackingSettings, resolve_settings
+
+if TYPE_CHECKING:
+    from evalhouse.evaluation.tables import EvaluationTables
+    from evalhouse.project.loaded import Project
+    from evalhouse.publish.report import Report
+
+__all__ = ["KEPT_BY_CLEAN", "TrackingOutcome", "TrackingSettings", "deliver", "prepare", "resolve_settings",
+           "send_pending"]
+
+
+@dataclass
+class TrackingOutcome:
+    tracking_uri: str
+    experiment: str
+    run_name: str
+    invocation_id: str = ""
+    run_id: str | None = None
+    experiment_id: str | None = None
+    candidate_runs: dict[str, str] = field(default_factory=dict)
+    already_logged: bool = False
+    pending: Path | None = None  # the bundle left to send, when sending failed
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.run_id is not None
+
+    def warning(self, project_dir: Path) -> str | None:
+        if self.ok:
+            return None
+        where = self.pending.relative_to(project_dir).as_posix() if self.pending else "target/"
+        return (f"MLflow logging failed ({self.error}); the build's tables are fine, and what would have been "
+                f"logged is saved in {where}: send it later with 'evalhouse log'")
+
+
+def prepare(project: Project, settings: TrackingSettings, tables: EvaluationTables,
+            report: Report | None) -> Bundle:
+    """Write the build's runs and artifacts under target/mlflow_pending/."""
+    from evalhouse.publish.tracking.payload import build_payload
+
+    return write_bundle(project.target_dir, build_payload(project, tables, settings), tables, report)
+
+
+def deliver(bundle: Bundle, *, tracking_uri: str | None = None, timeout_seconds: float = 10.0) -> TrackingOutcome:
+    """Send one bundle; on success delete it, on failure keep it and say why."""
+    from evalhouse.publish.tracking.naming import mask_uri
+    from evalhouse.publish.tracking.send import send_bundle
+
+    payload = bundle.payload
+    uri = tracking_uri or payload["tracking_uri"]
+    outcome = TrackingOutcome(uri, payload["experiment"], payload["run_name"], payload["invocation_id"])
+    try:
+        sent = send_bundle(bundle, uri, timeout_seconds)
+    except Exception as exc:
+        outcome.pending, outcome.error = bundle.path, describe_error(exc, mask_uri(uri))
+        return outcome
+    outcome.run_id, outcome.experiment_id = sent.run_id, sent.experiment_id
+    outcome.candidate_runs, outcome.already_logged = sent.candidate_runs, sent.already_logged
+    bundle.remove()
+    return outcome
+
+
+def send_pending(project: Project, *, tracking_uri: str | None = None, run_name: str | None = None,
+                 timeout_seconds: float | None = None) -> list[TrackingOutcome]:
+    """Send every pending bundle, oldest first; with none pending, log the last build.
+
+    A bundle goes to the URI it was meant for unless `tracking_uri` is given. Stops at
+    the first failure (the server is likely down for the rest too).
+    """
+    timeout = timeout_seconds or project.config.mlflow.timeout_seconds
+    bundles = pending_bundles(project.target_dir)
+    if not bundles:
+        bundles = [_bundle_of_last_build(project, tracking_uri, run_name)]
+    outcomes = []
+    for bundle in bundles:
+        outcome = deliver(bundle, tracking_uri=tracking_uri, timeout_seconds=timeout)
+        outcomes.append(outcome)
+        if not outcome.ok:
+            break
+    return outcomes
+
+
+def _bundle_of_last_build(project: Project, tracking_uri: str | None, run_name: str | None) -> Bundle:
+    from evalhouse.errors import ProjectError
+    from evalhouse.evaluation.tables import EvaluationTables
+    from evalhouse.publish.report import render_report
+
+    if not (project.target_dir / "run_results.json").is_file():
+        raise ProjectError("there is no build to log yet", hint="run 'evalhouse build' first")
+    settings = resolve_settings(project, enabled=True, tracking_uri=tracking_uri, run_name=run_name)
+    with EvaluationTables.open(project) as tables:
+        report = render_report(project, tables) if tables.present() else None
+        return prepare(project, settings, tables, report)
+
+
+def describe_error(exc: BaseException, uri: str) -> str:
+    """One short line for the warning, not MLflow's page of retry details."""
+    from evalhouse.publish.tracking.send import TrackingTimeout
+
+    text = str(exc)
+    if isinstance(exc, TrackingTimeout):
+        return f"{uri} gave {text}"
+    lowered = text.lower()
+    if "connection refused" in lowered or "failed to establish a new connection" in lowered:
+        return f"cannot reach {uri}: connection refused"
+    if "timed out" in lowered or "timeout" in lowered:
+        return f"{uri} did not answer in time"
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"{type(exc).__name__} from {uri}: {first[:200]}"

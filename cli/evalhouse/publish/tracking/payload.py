@@ -1,0 +1,171 @@
+"""What a build logs to MLflow, as plain JSON-ready data built from the warehouse.
+
+One parent run per build (the whole configuration as params, build counts as metrics,
+the artifacts) and one nested run per candidate (its metrics from `metrics`,
+`metrics_by_slice` and `comparisons`; tags candidate, baseline, is_baseline).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from evalhouse import __version__
+from evalhouse.evaluation.tables import EvaluationTables, gate_verdict
+from evalhouse.publish.tracking.naming import flatten, metric_key, safe_key
+from evalhouse.publish.tracking.settings import TrackingSettings
+
+if TYPE_CHECKING:
+    from evalhouse.project.loaded import Project
+
+PAYLOAD_FORMAT = 1
+TAG_INVOCATION = "evalhouse.invocation_id"
+TAG_ROLE = "evalhouse.role"
+COMPARISON_STATS = ("delta", "rel_delta", "ci_low", "ci_high", "p_ttest", "p_randomization", "p_adjusted",
+                    "wins", "ties", "losses")
+
+
+def baseline_name(project: Project) -> str:
+    """The reference candidate: var('baseline'), else evaluation.baseline, else 'popular'."""
+    return str(project.vars.get("baseline") or project.config.evaluation.baseline or "popular")
+
+
+def git_commit(directory: Path) -> tuple[str, bool] | None:
+    """(commit, dirty) when the project is inside a git checkout, else None."""
+    try:
+        head = subprocess.run(["git", "-C", str(directory), "rev-parse", "HEAD"],
+                              capture_output=True, text=True, timeout=5)
+        if head.returncode != 0:
+            return None
+        status = subprocess.run(["git", "-C", str(directory), "status", "--porcelain", "--untracked-files=no"],
+                                capture_output=True, text=True, timeout=5)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head.stdout.strip(), bool(status.stdout.strip())
+
+
+def read_build_info(target_dir: Path) -> dict[str, Any]:
+    """The last run's facts from target/run_results.json (written before publishing)."""
+    path = target_dir / "run_results.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    meta = data.get("metadata", {})
+    elapsed = float(data.get("elapsed_time") or 0.0)
+    ended = datetime.fromisoformat(meta["generated_at"]) if meta.get("generated_at") else datetime.now(timezone.utc)
+    ended_ms = int(ended.timestamp() * 1000)
+    return {
+        "invocation_id": meta.get("invocation_id", ""),
+        "command": meta.get("command", ""),
+        "success": bool(data.get("success", True)),
+        "counts": data.get("counts", {}),
+        "elapsed": elapsed,
+        "started_at_ms": ended_ms - int(elapsed * 1000),
+        "ended_at_ms": ended_ms,
+    }
+
+
+def model_checksums(target_dir: Path) -> dict[str, str]:
+    path = target_dir / "manifest.json"
+    if not path.is_file():
+        return {}
+    nodes = json.loads(path.read_text(encoding="utf-8")).get("nodes", {})
+    return {n["name"]: n.get("checksum", "") for n in nodes.values() if n.get("kind") == "model"}
+
+
+def build_params(project: Project) -> dict[str, str]:
+    config = project.config.model_dump(mode="json", by_alias=True, exclude={"vars"})
+    params = flatten({"vars": project.vars, **config})
+    params["evalhouse.version"] = __version__
+    commit = git_commit(project.dir)
+    if commit:
+        params["git.commit"], params["git.dirty"] = commit[0], str(commit[1]).lower()
+    for name, checksum in sorted(model_checksums(project.target_dir).items()):
+        params[safe_key(f"model.{name}.checksum")] = checksum
+    return params
+
+
+def candidate_metrics(tables: EvaluationTables) -> dict[str, dict[str, float]]:
+    """Every metric row, per candidate: `<metric>_at_<k>`, slices and comparisons."""
+    out: dict[str, dict[str, float]] = {}
+
+    def put(candidate: Any, key: str, value: Any) -> None:
+        if value is None:
+            return
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            return
+        if not math.isfinite(number):  # NaN/inf (an undefined metric) are left out, not sent
+            return
+        out.setdefault(str(candidate), {})[safe_key(key)] = number
+
+    metrics = tables.read("metrics")
+    if metrics is not None and metrics.has_columns("candidate", "metric", "k", "value"):
+        for row in metrics.dicts():
+            put(row["candidate"], metric_key(row["metric"], row["k"]), row["value"])
+    slices = tables.read("metrics_by_slice")
+    if slices is not None and slices.has_columns("candidate", "slice", "slice_value", "metric", "k", "value"):
+        for row in slices.dicts():
+            put(row["candidate"], f"{metric_key(row['metric'], row['k'])}.{row['slice']}.{row['slice_value']}",
+                row["value"])
+    comparisons = tables.read("comparisons")
+    if comparisons is not None and comparisons.has_columns("candidate", "baseline", "metric", "k"):
+        for row in comparisons.dicts():
+            prefix = f"{metric_key(row['metric'], row['k'])}.vs_{row['baseline']}"
+            for stat in COMPARISON_STATS:
+                if stat in row:
+                    put(row["candidate"], f"{prefix}.{stat}", row[stat])
+    return out
+
+
+def build_payload(project: Project, tables: EvaluationTables, settings: TrackingSettings) -> dict[str, Any]:
+    build = read_build_info(project.target_dir)
+    baseline = baseline_name(project)
+    params = build_params(project)
+    per_candidate = candidate_metrics(tables)
+    common_tags = {"evalhouse.version": __version__, TAG_INVOCATION: build["invocation_id"],
+                   "project": project.config.name, "baseline": baseline}
+    if "git.commit" in params:
+        common_tags["mlflow.source.git.commit"] = params["git.commit"]
+    parent_tags = {**common_tags, TAG_ROLE: "build", "evalhouse.command": build["command"],
+                   "evalhouse.success": str(build["success"]).lower(),
+                   "mlflow.note.content": _note(project, build, sorted(per_candidate), baseline)}
+    verdict = gate_verdict(tables.read("gate_results"))
+    if verdict:
+        parent_tags["gate.verdict"] = verdict
+    parent_metrics = {"build.elapsed_seconds": round(build["elapsed"], 4), "build.candidates": len(per_candidate)}
+    parent_metrics.update({safe_key(f"build.nodes.{status}"): n for status, n in build["counts"].items()})
+    candidates = [
+        {
+            "name": name,
+            "params": {**params, "candidate": name},
+            "metrics": metrics,
+            "tags": {**common_tags, TAG_ROLE: "candidate", "candidate": name,
+                     "is_baseline": str(name == baseline).lower()},
+        }
+        for name, metrics in sorted(per_candidate.items())
+    ]
+    return {
+        "format": PAYLOAD_FORMAT,
+        "invocation_id": build["invocation_id"],
+        "project": project.config.name,
+        "success": build["success"],
+        "started_at_ms": build["started_at_ms"],
+        "ended_at_ms": build["ended_at_ms"],
+        "tracking_uri": settings.tracking_uri,
+        "experiment": settings.experiment,
+        "artifact_location": settings.artifact_location,
+        "run_name": settings.run_name,
+        "parent": {"params": params, "metrics": parent_metrics, "tags": parent_tags},
+        "candidates": candidates,
+    }
+
+
+def _note(project: Project, build: dict[str, Any], candidates: list[str], baseline: str) -> str:
+    status = "succeeded" if build["success"] else "had failures"
+    return (f"evalhouse {build['command']} of **{project.config.name}** {status} in {build['elapsed']:.1f} s: "
+            f"{len(candidates)} candidates ({', '.join(candidates) or 'none'}), baseline `{baseline}`. "
+            "The report is the artifact `report.html`; metric tables are under `tables/`.")

@@ -1,0 +1,92 @@
+"""The DuckDB target: seeds, models and tests on one warehouse file, a cursor per thread."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import duckdb
+
+from evalhouse.project.config import SeedConfig
+from evalhouse.errors import NodeError, SqlError
+from evalhouse.execute.materialize import materialize
+from evalhouse.project.nodes import Node
+from evalhouse.execute.seeds import load_seed
+from evalhouse.compile.sql_functions import calls_functions
+from evalhouse.execute.target import SAMPLE_ROWS, NodeOutcome, compiled_path
+from evalhouse.targets.duckdb.warehouse import Warehouse
+
+
+class DuckDBTarget:
+    name = "duckdb"
+
+    def __init__(self, warehouse: Warehouse, project_dir: Path, seed_configs: dict[str, SeedConfig]) -> None:
+        self.warehouse = warehouse
+        self.project_dir = project_dir
+        self.seed_configs = seed_configs
+        self._existing = {rel: info.kind for rel, info in warehouse.relations().items()}
+        self._lock = threading.Lock()
+
+    def _existing_kind(self, node: Node) -> str | None:
+        with self._lock:
+            return self._existing.get(node.relation)
+
+    def _record(self, node: Node, kind: str) -> None:
+        with self._lock:
+            self._existing[node.relation] = kind
+
+    def run_node(self, node: Node, full_refresh: bool) -> NodeOutcome:
+        # the scipy-backed functions are added when a node calls one; a node that reads a
+        # view calling one (built by an earlier command) finds out from DuckDB, and retries
+        self.warehouse.add_functions(node.sql or "")
+        try:
+            return self._run_node(node, full_refresh)
+        except duckdb.CatalogException as exc:
+            if not calls_functions(str(exc)) or self.warehouse.functions_added:
+                raise
+            self.warehouse.add_functions()
+            return self._run_node(node, full_refresh)
+
+    def _run_node(self, node: Node, full_refresh: bool) -> NodeOutcome:
+        cursor = self.warehouse.cursor()
+        try:
+            if node.kind == "seed":
+                config = self.seed_configs.get(node.name) or SeedConfig()
+                rows = load_seed(cursor, node, self.project_dir, config, self._existing_kind(node))
+                self._record(node, "table")
+                return NodeOutcome(rows=rows)
+            if node.kind == "model":
+                rows = materialize(cursor, node, self._existing_kind(node), full_refresh)
+                self._record(node, "view" if node.config.materialized == "view" else "table")
+                return NodeOutcome(rows=rows)
+            return self._run_test(cursor, node)
+        finally:
+            cursor.close()
+
+    @staticmethod
+    def _run_test(cursor: duckdb.DuckDBPyConnection, node: Node) -> NodeOutcome:
+        failures = int(cursor.execute(f"select count(*) from (\n{node.sql}\n) as failures").fetchone()[0])
+        if failures == 0:
+            return NodeOutcome(failures=0)
+        relation = cursor.execute(f"select * from (\n{node.sql}\n) as failures limit {SAMPLE_ROWS}")
+        columns = [d[0] for d in relation.description]
+        return NodeOutcome(failures=failures, sample=[dict(zip(columns, row, strict=False)) for row in relation.fetchall()])
+
+    def node_error(self, node: Node, exc: Exception) -> NodeError | None:
+        if not isinstance(exc, duckdb.Error):
+            return None
+        from evalhouse.compile.sqlcheck import error_line, source_line  # sqlglot loads on this error path only
+
+        message = str(exc)
+        compiled_line = error_line(message)
+        if compiled_line is not None:
+            # every statement we run wraps the compiled SQL after one line of our own
+            compiled_line = max(1, compiled_line - 1)
+        line = source_line(node.raw, node.sql or "", compiled_line) if node.raw else None
+        return SqlError(
+            f"{node.kind} {node.name} failed: {message.splitlines()[0]}"
+            + (f" (line {compiled_line} of the compiled SQL)" if compiled_line else ""),
+            path=node.path,
+            line=line,
+            hint=f"the compiled SQL is in {compiled_path(node)}",
+        )

@@ -1,0 +1,157 @@
+"""The DuckDB warehouse: one connection per process, a cursor per worker thread.
+
+DuckDB allows one writing process per database file; a second writer gets a lock error,
+which we turn into a message that names the lock and what to do.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from evalhouse.project.config import DuckdbSettings
+from evalhouse.errors import ProjectError, WarehouseLockedError
+from evalhouse.project.nodes import quote
+from evalhouse.compile.sql_functions import calls_functions, register_functions
+
+_LOCK = re.compile(r"lock", re.IGNORECASE)
+_PID = re.compile(r"PID (\d+)")
+
+
+@dataclass
+class RelationInfo:
+    schema: str
+    name: str
+    kind: str  # "table" or "view"
+
+    @property
+    def relation(self) -> str:
+        return f"{quote(self.schema)}.{quote(self.name)}"
+
+
+def _lock_error(path: Path, message: str, read_only: bool) -> WarehouseLockedError:
+    pid = _PID.search(message)
+    holder = f"process {pid.group(1)}" if pid else "another process"
+    if read_only:
+        return WarehouseLockedError(
+            f"the warehouse is being written: {holder} holds the write lock on {path.name}, "
+            "so it cannot be read until that build finishes",
+            path=path,
+            hint="query again when the build is done, or pass --wait SECONDS",
+        )
+    return WarehouseLockedError(
+        f"another build is writing the warehouse: {holder} holds the lock on {path.name}",
+        path=path,
+        hint="wait for that build to finish (or pass --wait SECONDS), or stop it",
+    )
+
+
+def _quiet(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    # DuckDB draws a progress bar on stdout for long queries; the output is ours to print
+    connection.execute("set enable_progress_bar = false")
+    return connection
+
+
+class Warehouse:
+    """A DuckDB database file and the settings it runs with."""
+
+    def __init__(
+        self,
+        path: Path,
+        settings: DuckdbSettings | None = None,
+        *,
+        read_only: bool = False,
+        wait_seconds: float = 0.0,
+    ) -> None:
+        self.path = path
+        self.settings = settings or DuckdbSettings()
+        self.read_only = read_only
+        self._functions_added = False
+        self._functions_lock = threading.Lock()
+        self.connection = self._connect(wait_seconds)
+
+    def _connect(self, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+        if self.read_only and not self.path.exists():
+            raise ProjectError(
+                f"the warehouse {self.path.name} does not exist yet",
+                path=self.path,
+                hint="run 'evalhouse build' first",
+            )
+        if not self.read_only:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, Any] = {}
+        if self.settings.threads:
+            config["threads"] = self.settings.threads
+        if self.settings.memory_limit:
+            config["memory_limit"] = self.settings.memory_limit
+        if self.settings.preserve_insertion_order is not None:
+            config["preserve_insertion_order"] = self.settings.preserve_insertion_order
+        if self.settings.temp_directory:
+            config["temp_directory"] = self.settings.temp_directory
+        deadline = time.monotonic() + wait_seconds
+        while True:
+            try:
+                connection = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
+                return _quiet(connection)
+            except duckdb.IOException as exc:
+                if not _LOCK.search(str(exc)):
+                    raise ProjectError(f"cannot open the warehouse: {exc}", path=self.path) from None
+                if time.monotonic() >= deadline:
+                    raise _lock_error(self.path, str(exc), self.read_only) from None
+                time.sleep(0.2)
+
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        if self.read_only:
+            self.add_functions()  # ad-hoc SQL (query, show) may call them
+        return _quiet(self.connection.cursor())
+
+    @property
+    def functions_added(self) -> bool:
+        return self._functions_added
+
+    def add_functions(self, sql: str | None = None) -> None:
+        """Register the functions of sql_functions.py, once, when `sql` calls one (or when no
+        SQL is given). Registering imports numpy, a fifth of a second, so a build only pays
+        it when a model uses them; every cursor sees them, also one opened before."""
+        if self._functions_added or (sql is not None and not calls_functions(sql)):
+            return
+        with self._functions_lock:
+            if not self._functions_added:
+                register_functions(self.connection)
+                self._functions_added = True
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def drop_leftovers(self, prefix: str) -> list[str]:
+        """Drop temporary tables a killed build left behind (their swap never committed)."""
+        dropped = []
+        for relation, info in self.relations().items():
+            if info.name.startswith(prefix) and info.kind == "table":
+                self.connection.execute(f"drop table if exists {relation}")
+                dropped.append(relation)
+        return dropped
+
+    def relations(self) -> dict[str, RelationInfo]:
+        """Every table and view in the database, keyed by quoted relation name."""
+        rows = self.connection.execute(
+            "select table_schema, table_name, table_type from information_schema.tables"
+            " where table_catalog = current_database()"
+        ).fetchall()
+        out = {}
+        for schema, name, table_type in rows:
+            info = RelationInfo(schema, name, "view" if table_type == "VIEW" else "table")
+            out[info.relation] = info
+        return out

@@ -1,0 +1,55 @@
+"""`evalhouse compile --target spark`: render for Spark and transpile, without starting Spark."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from evalhouse.publish.artifacts import manifest, new_invocation_id, write_json_atomic
+from evalhouse.compile.compiler import CompiledProject, compile_project, write_compiled
+from evalhouse.errors import SqlError
+from evalhouse.execute.materialize import TEMP_PREFIX
+from evalhouse.project.nodes import quote
+from evalhouse.targets.spark.session import is_local_path, spark_spec
+from evalhouse.targets.spark.sql import transpile_node, write_spark_sql
+
+if TYPE_CHECKING:
+    from evalhouse.project.loaded import Project
+
+
+def local_spark_tables(warehouse: str) -> frozenset[str]:
+    """Tables a Spark build left in a local warehouse folder (Hive's layout: one folder per
+    table, `<schema>.db/<table>`), for is_incremental(). Views have no folder, and do not
+    matter here: only an incremental model's table does."""
+    root = Path(warehouse.removeprefix("file:"))
+    if not root.is_dir():
+        return frozenset()
+    found = set()
+    for schema_dir in root.glob("*.db"):
+        for table_dir in schema_dir.iterdir():
+            if table_dir.is_dir() and not table_dir.name.startswith((TEMP_PREFIX, ".", "_")):
+                found.add(f"{quote(schema_dir.name.removesuffix('.db'))}.{quote(table_dir.name)}")
+    return frozenset(found)
+
+
+def compile_for_spark(project: Project, *, write: bool = True, check_sql: bool = True) -> CompiledProject:
+    spec = spark_spec(project)
+    existing = local_spark_tables(spec.warehouse) if is_local_path(spec.warehouse) else frozenset()
+    compiled = compile_project(project, existing_relations=existing, check_sql=check_sql, target="spark")
+    if not write:
+        return compiled
+    write_compiled(compiled, project.target_dir)
+    write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, new_invocation_id()))
+    failed: list[SqlError] = []
+    for node in compiled.nodes.values():
+        if node.kind == "seed" or node.sql is None or node.materialized == "ephemeral":
+            continue
+        try:
+            write_spark_sql(project.target_dir, node, transpile_node(node))
+        except SqlError as exc:
+            failed.append(exc)
+    if failed:
+        first = failed[0]
+        others = f" ({len(failed) - 1} more: {', '.join(Path(str(e.path)).stem for e in failed[1:])})" if len(failed) > 1 else ""
+        raise SqlError(first.message + others, path=first.path, hint=first.hint)
+    return compiled
