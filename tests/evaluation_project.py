@@ -14,8 +14,7 @@ import duckdb
 import pandas as pd
 import yaml
 
-from evalhouse import Project
-from evalhouse.api.operations import RunOptions
+from evalhouse import Project, RunOptions
 from evalhouse.api.scaffold import init_project
 
 # Seeds small enough that a tiny project builds in well under a second: 6 users, 8 items.

@@ -22,8 +22,7 @@ from evaluation_project import frame
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
-from evalhouse import Project
-from evalhouse.api.operations import RunOptions
+from evalhouse import Project, RunOptions
 
 REPO = Path(__file__).resolve().parents[1]
 COLUMNS = ["metric", "control", "treatment", "lift", "rel_lift", "ci_low", "ci_high", "p_value", "significant", "test"]

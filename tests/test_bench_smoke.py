@@ -29,8 +29,7 @@ def bench(tmp_path_factory: pytest.TempPathFactory):
 
 def test_every_contender_agrees_with_evalhouse(bench) -> None:
     run, contenders, work = bench
-    from evalhouse import Project
-    from evalhouse.api.operations import RunOptions
+    from evalhouse import Project, RunOptions
 
     data = work / "data"
     summary = run.generate(300, data, seed=3)

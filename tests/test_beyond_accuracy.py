@@ -27,9 +27,8 @@ from evaluation_project import frame, write_project_yml
 from scipy.stats import entropy
 from sklearn.metrics.pairwise import cosine_similarity
 
-from evalhouse import Project
+from evalhouse import Project, RunOptions
 from evalhouse.errors import EvalhouseError
-from evalhouse.api.operations import RunOptions
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, normalize_recs

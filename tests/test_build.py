@@ -7,8 +7,7 @@ import json
 import duckdb
 import pytest
 
-from evalhouse import Project
-from evalhouse.api.operations import RunOptions
+from evalhouse import Project, RunOptions
 
 
 def build(root, command="build", vars=None, **options):

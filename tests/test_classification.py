@@ -29,8 +29,7 @@ from evaluation_project import frame, write_project_yml, write_table
 from oracles.prediction import CLASSIFICATION_METRICS
 from sklearn import metrics as sk
 
-from evalhouse import Project
-from evalhouse.api.operations import RunOptions
+from evalhouse import Project, RunOptions
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, normalize_recs

@@ -24,8 +24,7 @@ from evaluation_project import frame
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
-from evalhouse import Project
-from evalhouse.api.operations import RunOptions
+from evalhouse import Project, RunOptions
 
 REPO = Path(__file__).resolve().parents[1]
 B = 1000

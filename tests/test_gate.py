@@ -22,10 +22,9 @@ import yaml
 from click.testing import CliRunner
 from evaluation_project import frame
 
-from evalhouse import Project
+from evalhouse import Project, RunOptions
 from evalhouse.cli import main
 from evalhouse.evaluation.tables import EvaluationTables, gate_verdict
-from evalhouse.api.operations import RunOptions
 
 REPO = Path(__file__).resolve().parents[1]
 

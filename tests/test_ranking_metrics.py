@@ -24,8 +24,8 @@ from evaluation_project import (
 )
 
 from evalhouse import Project
-from evalhouse.errors import EvalhouseError
 from evalhouse.api.scaffold import init_project
+from evalhouse.errors import EvalhouseError
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import (

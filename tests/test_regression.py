@@ -22,9 +22,8 @@ import pytest
 from evaluation_project import frame, write_project_yml, write_table
 from oracles.prediction import sklearn_regression as regression_values
 
-from evalhouse import Project
+from evalhouse import Project, RunOptions
 from evalhouse.errors import EvalhouseError
-from evalhouse.api.operations import RunOptions
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import assert_frames_close

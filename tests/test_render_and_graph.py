@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evalhouse import Project
-from evalhouse.errors import GraphError, SqlError, TemplateError
 from evalhouse.compile.graph import Graph
+from evalhouse.errors import GraphError, SqlError, TemplateError
 
 
 def compile_tiny(make_project, files, project_yml=None, vars=None):

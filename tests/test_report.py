@@ -14,9 +14,8 @@ import tiny_evaluation as tiny
 from browser import Browser
 from click.testing import CliRunner
 
-from evalhouse import Project
+from evalhouse import Project, RunOptions
 from evalhouse.cli import main
-from evalhouse.api.operations import RunOptions
 
 EVERY_SECTION = ["leaderboard", "accuracy", "classification", "coverage", "diversity", "popularity", "slices",
                  "comparisons", "ab", "gate", "stability", "trend"]

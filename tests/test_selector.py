@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from evalhouse import Project
-from evalhouse.errors import SelectionError
 from evalhouse.compile.selector import Criterion, select_nodes
+from evalhouse.errors import SelectionError
 
 FILES = {
     "seeds/raw.csv": "id\n1\n",

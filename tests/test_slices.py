@@ -24,8 +24,7 @@ from evaluation_project import frame, statuses, write_project_yml, write_table
 from oracles.prediction import CLASSIFICATION_METRICS, sklearn_regression
 from sklearn import metrics as sk
 
-from evalhouse import Project
-from evalhouse.api.operations import RunOptions
+from evalhouse import Project, RunOptions
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import assert_frames_close

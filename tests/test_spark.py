@@ -20,10 +20,10 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from evalhouse import Project
+from evalhouse import Project, RunOptions
+from evalhouse.api.operations import compile_only, query
 from evalhouse.cli import main
 from evalhouse.errors import ConfigError, ProjectError, TemplateError
-from evalhouse.api.operations import RunOptions, compile_only, query
 from evalhouse.targets.spark.sql import TranspileError, spark_type, to_spark
 
 # a short-lived JVM: C1 only and the serial collector start Spark seconds sooner

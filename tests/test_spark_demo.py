@@ -35,8 +35,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from evalhouse import Project
-from evalhouse.api.operations import RunOptions, compile_only, query
+from evalhouse import Project, RunOptions
+from evalhouse.api.operations import compile_only, query
 from evalhouse.api.scaffold import init_project
 from evalhouse.targets.spark.sql import to_spark
 

@@ -23,8 +23,7 @@ import pytest
 from evaluation_project import frame, write_project_yml
 from scipy.stats import ks_2samp
 
-from evalhouse import Project
-from evalhouse.api.operations import RunOptions
+from evalhouse import Project, RunOptions
 from evalhouse.api.scaffold import init_project
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"

@@ -26,9 +26,8 @@ from click.testing import CliRunner
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
 
-from evalhouse import Project, __version__
+from evalhouse import Project, RunOptions, __version__
 from evalhouse.cli import main
-from evalhouse.api.operations import RunOptions
 from evalhouse.publish.publisher import log as log_pending
 from evalhouse.publish.tracking import resolve_settings
 from evalhouse.publish.tracking.naming import flatten, mask_uri, metric_key, safe_key

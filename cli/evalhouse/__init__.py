@@ -11,18 +11,23 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from evalhouse.version import __version__
 
 if TYPE_CHECKING:
-    from evalhouse.project.loaded import Project
+    from evalhouse.api.project import Project
+    from evalhouse.execute.options import RunOptions
 
 
 def __getattr__(name: str) -> Any:
     if name == "Project":
-        from evalhouse.project.loaded import Project
+        from evalhouse.api.project import Project
 
         return Project
+    if name == "RunOptions":
+        from evalhouse.execute.options import RunOptions
+
+        return RunOptions
     raise AttributeError(f"module 'evalhouse' has no attribute {name!r}")
 
 
-__all__ = ["Project", "__version__"]
+__all__ = ["Project", "RunOptions", "__version__"]

@@ -7,8 +7,8 @@ import sys
 from collections.abc import Iterator
 from typing import Any
 
-from evalhouse import __version__
 from evalhouse.errors import EvalhouseError
+from evalhouse.version import __version__
 
 
 def diagnose(project_dir: str, vars: dict[str, Any]) -> Iterator[tuple[str, str, bool]]:
@@ -22,7 +22,7 @@ def diagnose(project_dir: str, vars: dict[str, Any]) -> Iterator[tuple[str, str,
     yield "duckdb", duckdb.__version__, True
     yield "sqlglot", sqlglot.__version__, True
     yield "jinja2", jinja2.__version__, True
-    from evalhouse.project.loaded import Project
+    from evalhouse.api.project import Project
 
     try:
         project = Project.load(project_dir, vars=vars)

@@ -4,62 +4,42 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from evalhouse.publish.artifacts import manifest, new_invocation_id, run_results, write_json_atomic
 from evalhouse.compile.compiler import CompiledProject, compile_project, write_compiled
-from evalhouse.targets.duckdb.target import DuckDBTarget
+from evalhouse.compile.selector import select_nodes
 from evalhouse.errors import ProjectError, SqlError, did_you_mean
 from evalhouse.evaluation.inputs import check_input_files
 from evalhouse.execute.materialize import TEMP_PREFIX
-from evalhouse.execute.runner import EventCallback, Runner, RunResult
-from evalhouse.compile.selector import select_nodes
+from evalhouse.execute.options import KINDS_BY_COMMAND, TARGETS, RunOptions
+from evalhouse.execute.query_result import QueryResult
+from evalhouse.execute.runner import Runner, RunResult
 from evalhouse.execute.target import Target
+from evalhouse.files import write_json_atomic
+from evalhouse.publish.artifacts import manifest, new_invocation_id, run_results
+from evalhouse.targets.duckdb.target import DuckDBTarget
 from evalhouse.targets.duckdb.warehouse import Warehouse
 
 if TYPE_CHECKING:
-    from evalhouse.project.loaded import Project, QueryResult
-
-TARGETS = ("duckdb", "spark")
-
-KINDS_BY_COMMAND = {
-    "seed": {"seed"},
-    "run": {"model"},
-    "test": {"test"},
-    "build": {"seed", "model", "test"},
-}
-
-
-@dataclass
-class RunOptions:
-    select: list[str] = field(default_factory=list)
-    exclude: list[str] = field(default_factory=list)
-    threads: int = 1
-    fail_fast: bool = False
-    full_refresh: bool = False
-    wait_seconds: float = 0.0
-    on_event: EventCallback | None = None
-    target: str = "duckdb"  # or "spark" (docs/spark.md)
-    # publishing after run/build (publish.py): the report, and MLflow tracking
-    report: bool = True
-    mlflow: bool | None = None  # None: project.yml's mlflow.enabled
-    mlflow_uri: str | None = None  # else MLFLOW_TRACKING_URI, project.yml, the local store under target/
-    run_name: str | None = None
-
+    from evalhouse.project.loaded import LoadedProject
 
 def _check_target(target: str) -> None:
     if target not in TARGETS:
         raise ProjectError(f"unknown target '{target}'", hint=did_you_mean(target, TARGETS) or f"use one of {', '.join(TARGETS)}")
 
 
-def compile_only(project: Project, *, write: bool = True, check_sql: bool = True,
+def compile_only(project: LoadedProject, *, write: bool = True, check_sql: bool = True,
                  target: str = "duckdb") -> CompiledProject:
     _check_target(target)
     if target == "spark":
-        from evalhouse.targets.spark.compile import compile_for_spark
+        from evalhouse.targets.spark.compile import compile_for_spark, write_spark_compiled
 
-        return compile_for_spark(project, write=write, check_sql=check_sql)
+        compiled = compile_for_spark(project, check_sql=check_sql)
+        if write:
+            write_compiled(compiled, project.target_dir)
+            write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, new_invocation_id()))
+            write_spark_compiled(project, compiled)
+        return compiled
     existing: frozenset[str] = frozenset()
     if project.warehouse_path.exists():
         # is_incremental() needs to know what exists; read it without taking the write lock
@@ -76,11 +56,11 @@ def compile_only(project: Project, *, write: bool = True, check_sql: bool = True
 
 
 @contextmanager
-def open_target(project: Project, options: RunOptions) -> Iterator[tuple[Target, frozenset[str]]]:
+def open_target(project: LoadedProject, options: RunOptions) -> Iterator[tuple[Target, frozenset[str]]]:
     """The engine a command runs on, and the relations it holds already."""
     _check_target(options.target)
     if options.target == "spark":
-        from evalhouse.targets.spark.target import open_spark_target
+        from evalhouse.targets.spark.access import open_spark_target
 
         with open_spark_target(project, options.wait_seconds) as spark_target:
             yield spark_target, spark_target.relations()
@@ -91,7 +71,7 @@ def open_target(project: Project, options: RunOptions) -> Iterator[tuple[Target,
         yield DuckDBTarget(warehouse, project.dir, project.config.seeds), existing
 
 
-def execute(project: Project, command: str, options: RunOptions) -> RunResult:
+def execute(project: LoadedProject, command: str, options: RunOptions) -> RunResult:
     invocation_id = new_invocation_id()
     if command in ("run", "build"):
         # a required column missing from an input file is the user's to fix, before any table
@@ -131,14 +111,13 @@ def execute(project: Project, command: str, options: RunOptions) -> RunResult:
 
 
 def _fetch(cursor: Any, sql: str) -> QueryResult:
-    from evalhouse.project.loaded import QueryResult
 
     relation = cursor.execute(sql)
     columns = [d[0] for d in relation.description] if relation.description else []
     return QueryResult(columns, relation.fetchall() if columns else [])
 
 
-def show(project: Project, *, model: str | None, inline: str | None, limit: int,
+def show(project: LoadedProject, *, model: str | None, inline: str | None, limit: int,
          wait_seconds: float = 0.0, target: str = "duckdb") -> QueryResult:
     import duckdb
 
@@ -148,7 +127,7 @@ def show(project: Project, *, model: str | None, inline: str | None, limit: int,
     compiled = compile_project(project, check_sql=False, target=target)
     if inline is not None:
         from evalhouse.compile.compiler import make_renderer
-        from evalhouse.compile.render import RenderContext
+        from evalhouse.compile.template_context import RenderContext
 
         renderer = make_renderer(project, RenderContext(project.config.name, project.dir, project.vars,
                                                         project.evaluation_context(), target=target))
@@ -166,7 +145,7 @@ def show(project: Project, *, model: str | None, inline: str | None, limit: int,
             )
         sql = f"select * from {node.relation}" if node.config.materialized != "ephemeral" else node.sql or ""
     if target == "spark":
-        from evalhouse.targets.spark.target import spark_query
+        from evalhouse.targets.spark.access import spark_query
 
         return spark_query(project, f"select * from (\n{sql}\n) as preview limit {int(limit)}", wait_seconds,
                            hint="run 'evalhouse build --target spark' first if the table does not exist yet")
@@ -179,12 +158,12 @@ def show(project: Project, *, model: str | None, inline: str | None, limit: int,
                            hint="run 'evalhouse build' first if the table does not exist yet") from None
 
 
-def query(project: Project, sql: str, wait_seconds: float = 0.0, target: str = "duckdb") -> QueryResult:
+def query(project: LoadedProject, sql: str, wait_seconds: float = 0.0, target: str = "duckdb") -> QueryResult:
     import duckdb
 
     _check_target(target)
     if target == "spark":
-        from evalhouse.targets.spark.target import spark_query
+        from evalhouse.targets.spark.access import spark_query
 
         return spark_query(project, sql, wait_seconds,
                            hint="check table names with 'evalhouse ls'; SQL is DuckDB's dialect, transpiled")

@@ -6,7 +6,6 @@ it, so `evalhouse --help` answers at once.
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
@@ -16,64 +15,12 @@ from typing import Any
 
 import click
 
-from evalhouse import __version__
 from evalhouse.cli import params
+from evalhouse.cli.common import exit_on_error, load_project, load_vars
 from evalhouse.cli.gate_command import gate as gate_command
 from evalhouse.cli.output import Printer
 from evalhouse.cli.publish_commands import print_published, publish_commands
-
-
-def _exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Errors become a message and an exit code (2 project/usage, 1 failed node)."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from evalhouse.errors import EvalhouseError
-
-        printer = Printer(quiet=kwargs.get("quiet", False), log_format=kwargs.get("log_format", "text"))
-        try:
-            return func(*args, **kwargs)
-        except EvalhouseError as exc:
-            printer.error(f"error: {exc.render()}", path=exc.path, line=exc.line)
-            sys.exit(exc.exit_code)
-        except KeyboardInterrupt:
-            printer.error("interrupted; tables that were being built keep their previous version")
-            sys.exit(130)
-        except Exception as exc:  # a bug in evalhouse, not in the project
-            if os.environ.get("EVALHOUSE_DEBUG"):
-                raise
-            printer.error(
-                f"internal error: {type(exc).__name__}: {exc}\n"
-                "  hint: this is a bug in evalhouse; rerun with EVALHOUSE_DEBUG=1 for the traceback and report it"
-            )
-            sys.exit(2)
-
-    return wrapper
-
-
-def _load_vars(vars_text: str | None, vars_file: str | None) -> dict[str, Any]:
-    from evalhouse.errors import ConfigError
-    from evalhouse.project.yamlfile import parse_yaml_text, read_yaml
-
-    merged: dict[str, Any] = {}
-    sources = []
-    if vars_file:
-        sources.append(read_yaml(Path(vars_file), what="--vars-file"))
-    if vars_text:
-        sources.append(parse_yaml_text(vars_text, Path("--vars"), what="--vars"))
-    for doc in sources:
-        if doc.data is None:
-            continue
-        if not isinstance(doc.data, dict):
-            raise ConfigError(f"{doc.path} must be a mapping such as '{{k_values: [5, 10]}}'", path=doc.path)
-        merged.update(doc.data)
-    return merged
-
-
-def _project(project_dir: str, vars_text: str | None, vars_file: str | None) -> Any:
-    from evalhouse.project.loaded import Project
-
-    return Project.load(project_dir, vars=_load_vars(vars_text, vars_file))
+from evalhouse.version import __version__
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -88,7 +35,7 @@ def main() -> None:
 
 @main.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
-@_exit_on_error
+@exit_on_error
 def init(directory: str) -> None:
     """Create a new project from the demo (MovieLens evaluation) in DIRECTORY."""
     from evalhouse.api.scaffold import init_project
@@ -100,10 +47,10 @@ def init(directory: str) -> None:
 def _run_command(command: str) -> Callable[..., Any]:
     def body(project_dir, vars_text, vars_file, quiet, log_format, select, exclude,
              threads, fail_fast, full_refresh, wait_seconds, target="duckdb", **extra: Any) -> None:
-        from evalhouse.api.operations import RunOptions
+        from evalhouse.execute.options import RunOptions
 
         printer = Printer(quiet=quiet, log_format=log_format)
-        project = _project(project_dir, vars_text, vars_file)
+        project = load_project(project_dir, vars_text, vars_file)
         options = RunOptions(
             select=list(select), exclude=list(exclude), threads=threads, fail_fast=fail_fast,
             full_refresh=full_refresh, wait_seconds=wait_seconds, on_event=printer.event, target=target,
@@ -123,8 +70,8 @@ def _show_after_build(project: Any, printer: Printer, target: str = "duckdb") ->
     name = project.config.evaluation.show_after_build
     if not name or project.node_named(name) is None or printer.quiet:
         return
-    from evalhouse.errors import EvalhouseError
     from evalhouse.api.operations import show
+    from evalhouse.errors import EvalhouseError
 
     try:
         table = show(project, model=name, inline=None, limit=50, target=target)
@@ -145,7 +92,7 @@ def _register_run_command(name: str, help_text: str) -> None:
     func = _run_command(name)
     func.__doc__ = help_text
     func.__name__ = name
-    decorated = _exit_on_error(func)
+    decorated = exit_on_error(func)
     for decorate in (params.running, params.selection, params.common):
         decorated = decorate(decorated)
     if name in ("run", "build"):
@@ -163,7 +110,7 @@ _register_run_command("build", "Seeds, models and their tests in graph order; a 
 @params.common
 @params.selection
 @params.target
-@_exit_on_error
+@exit_on_error
 def compile_command(project_dir, vars_text, vars_file, quiet, log_format, select, exclude, target) -> None:
     """Render every model to target/compiled/ and check the graph and the SQL
     (with --target spark, also transpile it to target/compiled_spark/)."""
@@ -171,7 +118,7 @@ def compile_command(project_dir, vars_text, vars_file, quiet, log_format, select
     from evalhouse.compile.selector import select_nodes
 
     printer = Printer(quiet=quiet, log_format=log_format)
-    project = _project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file)
     compiled = compile_only(project, target=target)
     chosen = select_nodes(compiled.nodes, compiled.graph, list(select), list(exclude))
     where = project.target_dir / "compiled"
@@ -185,10 +132,10 @@ def compile_command(project_dir, vars_text, vars_file, quiet, log_format, select
 @params.selection
 @click.option("--output", "output", type=click.Choice(["name", "path", "json"]), default="name")
 @click.option("--resource-type", type=click.Choice(["model", "seed", "test"]), multiple=True)
-@_exit_on_error
+@exit_on_error
 def ls_command(project_dir, vars_text, vars_file, quiet, log_format, select, exclude, output, resource_type) -> None:
     """List the project's nodes in graph order."""
-    project = _project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file)
     for node in project.list(list(select), list(exclude)):
         if resource_type and node.kind not in resource_type:
             continue
@@ -211,7 +158,7 @@ def ls_command(project_dir, vars_text, vars_file, quiet, log_format, select, exc
 @click.option("--limit", default=10, type=click.IntRange(min=0), show_default=True)
 @params.wait
 @params.target
-@_exit_on_error
+@exit_on_error
 def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, limit, wait_seconds, target) -> None:
     """Preview the rows of MODEL (or of --inline SQL)."""
     if not model and inline is None:
@@ -219,7 +166,7 @@ def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, li
     from evalhouse.api.operations import show as show_rows
 
     printer = Printer(quiet=quiet, log_format=log_format)
-    project = _project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file)
     result = show_rows(project, model=model, inline=inline, limit=limit, wait_seconds=wait_seconds, target=target)
     printer.table(result.columns, result.rows, title=model or "inline query")
 
@@ -230,13 +177,13 @@ def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, li
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
 @params.wait
 @params.target
-@_exit_on_error
+@exit_on_error
 def query(project_dir, vars_text, vars_file, quiet, log_format, sql, fmt, wait_seconds, target) -> None:
     """Run SQL on the warehouse, read-only (DuckDB's dialect; transpiled on Spark)."""
     from evalhouse.api.operations import query as run_query
 
     printer = Printer(quiet=quiet, log_format=log_format)
-    project = _project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file)
     result = run_query(project, sql, wait_seconds=wait_seconds, target=target)
     printer.table(result.columns, result.rows, fmt=fmt)
 
@@ -244,10 +191,10 @@ def query(project_dir, vars_text, vars_file, quiet, log_format, sql, fmt, wait_s
 @main.command()
 @params.common
 @click.argument("target")
-@_exit_on_error
+@exit_on_error
 def lineage(project_dir, vars_text, vars_file, quiet, log_format, target) -> None:
     """Show where MODEL (or MODEL.COLUMN) comes from and what reads it."""
-    project = _project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file)
     result = project.lineage(target)
     if log_format == "json":
         click.echo(json.dumps(result.__dict__, default=str))
@@ -264,30 +211,30 @@ def lineage(project_dir, vars_text, vars_file, quiet, log_format, target) -> Non
 @main.command()
 @params.common
 @click.option("--all", "include_warehouse", is_flag=True, help="Also delete the warehouse file and the local MLflow store.")
-@_exit_on_error
+@exit_on_error
 def clean(project_dir, vars_text, vars_file, quiet, log_format, include_warehouse) -> None:
     """Delete what builds wrote under target/ (the warehouse stays unless --all)."""
-    project = _project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file)
     for path in project.clean(include_warehouse=include_warehouse):
         click.echo(f"removed {path.relative_to(project.dir)}")
 
 
 @main.command()
 @params.common
-@_exit_on_error
+@exit_on_error
 def debug(project_dir, vars_text, vars_file, quiet, log_format) -> None:
     """Print versions and paths, and check the project and the warehouse."""
     from evalhouse.api.debug import diagnose
 
     ok = True
-    for label, value, good in diagnose(project_dir, _load_vars(vars_text, vars_file)):
+    for label, value, good in diagnose(project_dir, load_vars(vars_text, vars_file)):
         mark = click.style("OK", fg="green") if good else click.style("FAIL", fg="red")
         click.echo(f"{mark:>4} {label}: {value}")
         ok = ok and good
     sys.exit(0 if ok else 1)
 
 
-publish_commands(main, _exit_on_error, _project)
+publish_commands(main, exit_on_error, load_project)
 main.add_command(gate_command)
 
 if __name__ == "__main__":  # pragma: no cover

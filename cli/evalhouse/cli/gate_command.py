@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from evalhouse.cli import params
+from evalhouse.cli.common import exit_on_error, load_project
 from evalhouse.cli.output import Printer
 
 STATUS_STYLE = {"pass": ("PASS", "green"), "fail": ("FAIL", "red"), "skip": ("SKIP", "yellow"),
@@ -50,13 +51,12 @@ def gate(project_dir: str, vars_text: str | None, vars_file: str | None, quiet: 
     metrics against thresholds and the baseline, slices, latency and cost, coverage and
     stability guardrails. Exit 0 when every check passes (or is skipped), 1 when one fails.
     Reads the warehouse a build wrote."""
-    from evalhouse.cli import _exit_on_error, _project  # the package is loaded by the time a command runs
 
     def run(**kwargs: Any) -> None:
         printer = Printer(quiet=quiet, log_format=log_format)
-        project = _project(project_dir, vars_text, vars_file)
+        project = load_project(project_dir, vars_text, vars_file)
         result = project.gate(candidate, write=write, wait_seconds=wait_seconds)
         print_gate(printer, result)
         sys.exit(0 if result.passed else 1)
 
-    _exit_on_error(run)(quiet=quiet, log_format=log_format)
+    exit_on_error(run)(quiet=quiet, log_format=log_format)

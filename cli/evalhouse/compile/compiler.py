@@ -9,15 +9,16 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalhouse.compile.graph import Graph
+from evalhouse.compile.readscache import ReadsCache
+from evalhouse.compile.render import Renderer
+from evalhouse.compile.template_context import EPHEMERAL_PREFIX, RenderContext
 from evalhouse.errors import GraphError, SqlError, TemplateError
 from evalhouse.project.folder_config import apply_settings
-from evalhouse.compile.graph import Graph
 from evalhouse.project.nodes import Node, NodeConfig, checksum
-from evalhouse.compile.readscache import ReadsCache
-from evalhouse.compile.render import EPHEMERAL_PREFIX, RenderContext, Renderer
 
 if TYPE_CHECKING:
-    from evalhouse.project.loaded import Project
+    from evalhouse.project.loaded import LoadedProject
 
 BUILTIN_TESTS = "<evalhouse>/generic_tests.sql"
 _LEADING_WITH = re.compile(r"^(\s*(?:--[^\n]*\n\s*|/\*.*?\*/\s*)*)with\s+(?!recursive\b)", re.IGNORECASE | re.DOTALL)
@@ -40,7 +41,7 @@ def _builtin_tests() -> str:
     return resources.files("evalhouse").joinpath("builtin/generic_tests.sql").read_text(encoding="utf-8")
 
 
-def make_renderer(project: Project, context: RenderContext, nodes: dict[str, Node] | None = None) -> Renderer:
+def make_renderer(project: LoadedProject, context: RenderContext, nodes: dict[str, Node] | None = None) -> Renderer:
     nodes_by_name = {node.name: node for node in (nodes or project.nodes).values()}
     renderer = Renderer(context, {}, nodes_by_name, project.properties.sources)
     for path in project.macro_files:
@@ -87,7 +88,7 @@ def _render_models(nodes: dict[str, Node], renderer: Renderer) -> None:
         )
 
 
-def _generic_test_nodes(project: Project, nodes: dict[str, Node], renderer: Renderer) -> list[Node]:
+def _generic_test_nodes(project: LoadedProject, nodes: dict[str, Node], renderer: Renderer) -> list[Node]:
     tests: list[Node] = []
     used: set[str] = {n.name for n in nodes.values()}
     by_name = {n.name: n for n in nodes.values()}
@@ -154,7 +155,11 @@ def check_reads(node: Node, project_relations: dict[str, str], allowed: set[str]
     """A model must read the project's tables through ref() or source(), or the graph lies."""
     tables = cache.get(node.sql or "", dialect) if cache is not None else None
     if tables is None:
-        from evalhouse.compile.sqlcheck import duckdb_syntax_error, parse, source_line  # sqlglot loads only when checking
+        from evalhouse.compile.sqlcheck import (  # sqlglot loads only when checking
+            duckdb_syntax_error,
+            parse,
+            source_line,
+        )
 
         parsed = parse(node.sql or "", dialect)
         if parsed.error is not None:
@@ -182,7 +187,7 @@ def check_reads(node: Node, project_relations: dict[str, str], allowed: set[str]
 
 
 def compile_project(
-    project: Project,
+    project: LoadedProject,
     *,
     existing_relations: frozenset[str] = frozenset(),
     full_refresh: bool = False,

@@ -12,7 +12,7 @@ from evalhouse.compile.compiler import compile_project
 from evalhouse.errors import ProjectError, SqlError, did_you_mean
 
 if TYPE_CHECKING:
-    from evalhouse.project.loaded import Project
+    from evalhouse.project.loaded import LoadedProject
 
 
 @dataclass
@@ -29,27 +29,11 @@ def _relation_key(schema: str, name: str) -> str:
     return f"{schema}.{name}"
 
 
-def _warehouse_schema(project: Project) -> dict[str, dict[str, dict[str, str]]]:
-    """Column names and types of what the warehouse holds, so `select *` can be traced."""
-    from evalhouse.targets.duckdb.warehouse import Warehouse
-
-    schema: dict[str, dict[str, dict[str, str]]] = {}
-    if not project.warehouse_path.exists():
-        return schema
-    try:
-        with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True) as warehouse:
-            rows = warehouse.connection.execute(
-                "select table_schema, table_name, column_name, data_type from information_schema.columns"
-                " where table_catalog = current_database() order by ordinal_position"
-            ).fetchall()
-    except ProjectError:
-        return schema
-    for table_schema, table, column, data_type in rows:
-        schema.setdefault(table_schema, {}).setdefault(table, {})[column] = data_type
-    return schema
-
-
-def lineage(project: Project, target: str) -> LineageResult:
+def lineage(project: LoadedProject, target: str,
+            warehouse_columns: dict[str, dict[str, dict[str, str]]] | None = None) -> LineageResult:
+    """Upstream and downstream models of `target` (model or model.column); for a column, the
+    steps that compute it. `warehouse_columns` (schema -> table -> column -> type) lets
+    `select *` over built tables be traced."""
     model_name, _, column = target.partition(".")
     compiled = compile_project(project, check_sql=False)
     node = compiled.by_name(model_name)
@@ -80,7 +64,7 @@ def lineage(project: Project, target: str) -> LineageResult:
         if upstream.kind == "model" and upstream.sql:
             sources[key] = upstream.sql
     try:
-        root = sqlglot_lineage(column, node.sql or "", schema=_warehouse_schema(project), sources=sources,
+        root = sqlglot_lineage(column, node.sql or "", schema=warehouse_columns or {}, sources=sources,
                                dialect="duckdb")
     except Exception as exc:  # sqlglot raises plain errors for unknown columns
         raise SqlError(

@@ -14,7 +14,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from evalhouse.publish.artifacts import write_json_atomic
+from evalhouse.files import write_json_atomic
 
 FORMAT = 1
 

@@ -8,11 +8,7 @@ look up the node being rendered in a context variable, so they also work inside 
 
 from __future__ import annotations
 
-import contextvars
-import os
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -23,11 +19,14 @@ from jinja2.ext import Extension
 from jinja2.runtime import Macro
 from jinja2.sandbox import SandboxedEnvironment
 
-from evalhouse.errors import EvalhouseError, GraphError, TemplateError, did_you_mean
-from evalhouse.project.nodes import MATERIALIZATIONS, Node, SourceTable, quote
-
-EPHEMERAL_PREFIX = "__evalhouse_ephemeral__"
-_MISSING = object()
+from evalhouse.compile.template_context import (
+    RenderContext,
+    RenderState,
+    current_state,
+    template_globals,
+)
+from evalhouse.errors import EvalhouseError, TemplateError, did_you_mean
+from evalhouse.project.nodes import Node, SourceTable
 
 
 class TestBlockExtension(Extension):
@@ -43,54 +42,6 @@ class TestBlockExtension(Extension):
         parser.parse_signature(macro)
         macro.body = parser.parse_statements(("name:endtest",), drop_needle=True)
         return macro
-
-
-@dataclass
-class RenderState:
-    """What one render of one node collects."""
-
-    node: Node
-    refs: list[str] = field(default_factory=list)
-    sources: list[tuple[str, str]] = field(default_factory=list)
-    config: dict[str, Any] = field(default_factory=dict)
-    tag_queries: dict[str, list[str]] = field(default_factory=dict)  # models_tagged() answers given
-
-
-_current: contextvars.ContextVar[RenderState | None] = contextvars.ContextVar(
-    "evalhouse_render_state", default=None
-)
-
-
-class ThisRelation:
-    """`{{ this }}`: the relation of the node being rendered, as its config stands now
-    (a config(schema=...) earlier in the same file counts)."""
-
-    def __str__(self) -> str:
-        state = _current.get()
-        if state is None:
-            return ""
-        node = state.node
-        schema = state.config.get("schema", node.config.schema)
-        identifier = state.config.get("alias") or node.config.alias or node.name
-        return f"{quote(schema)}.{quote(identifier)}"
-
-    __html__ = __str__
-
-
-@dataclass
-class RenderContext:
-    """Everything outside the node that a template may read."""
-
-    project_name: str
-    project_dir: Path
-    vars: dict[str, Any]
-    evaluation: dict[str, Any]
-    target: str = "duckdb"
-    existing_relations: frozenset[str] = frozenset()
-    full_refresh: bool = False
-    invocation_id: str = ""
-    run_started_at: str = ""
-    bytecode_dir: Path | None = None  # where compiled templates are cached between commands
 
 
 def _template_line(tb: TracebackType | None, filename: str) -> int | None:
@@ -129,7 +80,7 @@ class Renderer:
             keep_trailing_newline=True,
             autoescape=False,
         )
-        self.env.globals.update(self._functions())
+        self.env.globals.update(template_globals(self))
         self.macros: dict[str, str] = {}  # macro name -> file that defines it
 
     # -- loading -----------------------------------------------------------------------
@@ -207,7 +158,7 @@ class Renderer:
             )
         template = self.env.from_string("{{ test_macro(**test_kwargs) }}")
         state = RenderState(node=node)
-        token = _current.set(state)
+        token = current_state.set(state)
         try:
             resolved = {key: self._resolve_arg(value) for key, value in kwargs.items()}
             node.sql = template.render(test_macro=self.env.globals[macro_name], test_kwargs=resolved)
@@ -218,7 +169,7 @@ class Renderer:
         except Exception as exc:
             raise self._wrap(exc, where) from None
         finally:
-            _current.reset(token)
+            current_state.reset(token)
         return state
 
     def _resolve_arg(self, value: Any) -> Any:
@@ -231,7 +182,7 @@ class Renderer:
         self, template: jinja2.Template, node: Node, name: str, extra: dict[str, Any]
     ) -> RenderState:
         state = RenderState(node=node)
-        token = _current.set(state)
+        token = current_state.set(state)
         try:
             node.sql = template.render(**extra)
         except EvalhouseError as exc:
@@ -243,7 +194,7 @@ class Renderer:
         except Exception as exc:
             raise self._wrap(exc, name) from None
         finally:
-            _current.reset(token)
+            current_state.reset(token)
         node.refs = list(dict.fromkeys(state.refs))
         node.sources = list(dict.fromkeys(state.sources))
         return state
@@ -284,122 +235,3 @@ class Renderer:
         )
 
     # -- the functions templates call ---------------------------------------------------
-    def _state(self) -> RenderState:
-        state = _current.get()
-        if state is None:
-            raise TemplateError("ref(), source() and config() can only be called while rendering a node")
-        return state
-
-    def _functions(self) -> dict[str, Any]:
-        ctx = self.context
-        evaluation = ctx.evaluation
-
-        def ref(name: str, version: Any = None) -> str:
-            state = self._state()
-            node = self.nodes_by_name.get(name)
-            if node is None or node.kind == "test":
-                candidates = [n for n, v in self.nodes_by_name.items() if v.kind != "test"]
-                raise GraphError(
-                    f"{state.node.name} refers to unknown model or seed '{name}'",
-                    hint=did_you_mean(name, candidates) or "check the name against 'evalhouse ls'",
-                )
-            state.refs.append(name)
-            if node.kind == "model" and node.config.materialized == "ephemeral":
-                return quote(EPHEMERAL_PREFIX + name)
-            return node.relation
-
-        def source(source_name: str, table_name: str) -> str:
-            state = self._state()
-            table = self.source_tables.get((source_name, table_name))
-            if table is None:
-                known = [f"{s}.{t}" for s, t in self.source_tables]
-                raise GraphError(
-                    f"unknown source '{source_name}.{table_name}'",
-                    hint=did_you_mean(f"{source_name}.{table_name}", known)
-                    or "declare it under 'sources:' in a YAML file beside the models",
-                )
-            state.sources.append((source_name, table_name))
-            return table.relation
-
-        def var(name: str, default: Any = _MISSING) -> Any:
-            if name in ctx.vars:
-                return ctx.vars[name]
-            if default is _MISSING:
-                raise TemplateError(
-                    f"var '{name}' is not defined",
-                    hint=did_you_mean(name, ctx.vars)
-                    or f"add '{name}:' under 'vars:' in project.yml or pass --vars '{{{name}: ...}}'",
-                )
-            return default
-
-        def config(**kwargs: Any) -> str:
-            state = self._state()
-            materialized = kwargs.get("materialized")
-            if materialized is not None and materialized not in MATERIALIZATIONS:
-                raise TemplateError(
-                    f"unknown materialization '{materialized}'",
-                    hint=did_you_mean(materialized, MATERIALIZATIONS)
-                    or f"use one of {', '.join(MATERIALIZATIONS)}",
-                )
-            state.config.update(kwargs)
-            return ""
-
-        def env_var(name: str, default: Any = _MISSING) -> Any:
-            if name in os.environ:
-                return os.environ[name]
-            if default is _MISSING:
-                raise TemplateError(
-                    f"environment variable '{name}' is not set",
-                    hint=f"set it, or give a default: env_var('{name}', 'value')",
-                )
-            return default
-
-        def is_incremental() -> bool:
-            state = self._state()
-            node = state.node
-            materialized = state.config.get("materialized", node.config.materialized)
-            return (
-                materialized == "incremental"
-                and not ctx.full_refresh
-                and node.relation in ctx.existing_relations
-            )
-
-        def models_tagged(tag: str) -> list[str]:
-            state = self._state()
-            answer = self.models_with_tag(tag, excluding=state.node.name)
-            state.tag_queries[tag] = answer
-            return answer
-
-        def raise_error(message: str, hint: str | None = None) -> None:
-            raise TemplateError(str(message), hint=None if hint is None else str(hint))
-
-        def dispatch(macro_name: str) -> Macro:
-            """`{{ dispatch('name')(args) }}`: the macro `<target>__name` (spark__name on
-            Spark) when the project defines one, else `default__name`."""
-            for candidate in (f"{ctx.target}__{macro_name}", f"default__{macro_name}"):
-                macro = self.env.globals.get(candidate)
-                if isinstance(macro, Macro):
-                    return macro
-            raise TemplateError(
-                f"dispatch('{macro_name}') found no macro default__{macro_name} or {ctx.target}__{macro_name}",
-                hint=f"define {{% macro default__{macro_name}(...) %}} in macros/ (and {ctx.target}__{macro_name} "
-                f"where {ctx.target} needs other SQL)",
-            )
-
-        return {
-            "ref": ref,
-            "source": source,
-            "var": var,
-            "config": config,
-            "env_var": env_var,
-            "is_incremental": is_incremental,
-            "models_tagged": models_tagged,
-            "raise_error": raise_error,
-            "dispatch": dispatch,
-            "this": ThisRelation(),
-            "evaluation": evaluation,
-            "project_name": ctx.project_name,
-            "invocation_id": ctx.invocation_id,
-            "run_started_at": ctx.run_started_at,
-            "target": {"name": ctx.target, "type": ctx.target},
-        }

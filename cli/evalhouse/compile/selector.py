@@ -12,8 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
-from evalhouse.errors import SelectionError, did_you_mean
 from evalhouse.compile.graph import Graph
+from evalhouse.errors import SelectionError, did_you_mean
 from evalhouse.project.nodes import Node
 
 _CRITERION = re.compile(

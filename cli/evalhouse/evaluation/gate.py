@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from evalhouse.project.config import BaselineRule, Bounds, GateConfig, ServingRule, SliceRule
 from evalhouse.errors import ProjectError, did_you_mean
 from evalhouse.evaluation.tables import EvaluationTables
+from evalhouse.project.config import BaselineRule, Bounds, GateConfig, ServingRule, SliceRule
 from evalhouse.targets.duckdb.warehouse import Warehouse
 
 if TYPE_CHECKING:
-    from evalhouse.project.loaded import Project
+    from evalhouse.project.loaded import LoadedProject
 
 STATUSES = ("pass", "fail", "skip", "info")
 RESULT_COLUMNS = (
@@ -241,15 +241,10 @@ class _Checks:
         return index, detail
 
 
-def baseline_name(project: Project) -> str:
-    """The reference candidate: var baseline, else evaluation.baseline, else 'popular'."""
-    return str(project.vars.get("baseline") or project.config.evaluation.baseline or "popular")
-
-
-def evaluate(project: Project, candidate: str, *, wait_seconds: float = 0.0) -> GateResult:
+def evaluate(project: LoadedProject, candidate: str, *, wait_seconds: float = 0.0) -> GateResult:
     """Run the configured checks on the warehouse (read-only); nothing is written."""
     config = project.config.gate
-    baseline = baseline_name(project)
+    baseline = project.baseline_name()
     with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True,
                    wait_seconds=wait_seconds) as warehouse:
         tables = EvaluationTables(warehouse.cursor())
@@ -296,7 +291,7 @@ def evaluate(project: Project, candidate: str, *, wait_seconds: float = 0.0) -> 
     return result
 
 
-def write_results(project: Project, result: GateResult, *, wait_seconds: float = 0.0) -> None:
+def write_results(project: LoadedProject, result: GateResult, *, wait_seconds: float = 0.0) -> None:
     """Replace the candidate's rows of gate_results (created when absent), in one transaction."""
     checked_at = datetime.now(timezone.utc).replace(tzinfo=None)
     rows = [(result.candidate, result.baseline, c.category, c.name, c.status, c.passed, c.value, c.limit,
@@ -327,7 +322,7 @@ def write_results(project: Project, result: GateResult, *, wait_seconds: float =
     result.written = True
 
 
-def run_gate(project: Project, candidate: str, *, write: bool = True, wait_seconds: float = 0.0) -> GateResult:
+def run_gate(project: LoadedProject, candidate: str, *, write: bool = True, wait_seconds: float = 0.0) -> GateResult:
     """Evaluate the gate for a candidate and, unless write is False, record it in gate_results."""
     result = evaluate(project, candidate, wait_seconds=wait_seconds)
     if write:

@@ -18,7 +18,7 @@ from evalhouse.errors import ConfigError
 if TYPE_CHECKING:
     import duckdb
 
-    from evalhouse.project.loaded import Project
+    from evalhouse.project.loaded import LoadedProject
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ REQUIRED = {
 }
 
 
-def input_files(project: Project) -> list[InputFile]:
+def input_files(project: LoadedProject) -> list[InputFile]:
     evaluation = project.config.evaluation
     files = [
         InputFile((key,), getattr(evaluation, key), project.resolve_path(getattr(evaluation, key)), columns)
@@ -62,7 +62,7 @@ def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
     return [row[0] for row in con.execute(f"describe select * from {reader}", [path.as_posix()]).fetchall()]
 
 
-def check_input_files(project: Project) -> None:
+def check_input_files(project: LoadedProject) -> None:
     """Raise a ConfigError for the first file that lacks a required column or cannot be read."""
     files = input_files(project)
     if not files:
@@ -74,7 +74,7 @@ def check_input_files(project: Project) -> None:
             _check_file(con, project, file)
 
 
-def _check_file(con: duckdb.DuckDBPyConnection, project: Project, file: InputFile) -> None:
+def _check_file(con: duckdb.DuckDBPyConnection, project: LoadedProject, file: InputFile) -> None:
     where = ("evaluation",) + file.key_path
     name = "evaluation." + ".".join(file.key_path)
     line = project.doc.line_of(where)

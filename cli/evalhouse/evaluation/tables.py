@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from evalhouse.project.nodes import quote
 
 if TYPE_CHECKING:
-    from evalhouse.project.loaded import Project
+    from evalhouse.project.loaded import LoadedProject
 
 # every table the report or MLflow may read, in the order the report shows them
 CONTRACT_TABLES = (
@@ -68,7 +68,7 @@ class EvaluationTables:
 
     @classmethod
     @contextmanager
-    def open(cls, project: Project) -> Iterator[EvaluationTables]:
+    def open(cls, project: LoadedProject) -> Iterator[EvaluationTables]:
         """The project's warehouse, opened read-only."""
         from evalhouse.targets.duckdb.warehouse import Warehouse
 

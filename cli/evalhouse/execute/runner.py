@@ -17,8 +17,8 @@ from typing import Any
 
 from evalhouse.compile.compiler import CompiledProject
 from evalhouse.errors import EvalhouseError
-from evalhouse.project.nodes import Node
 from evalhouse.execute.target import NodeOutcome, Target
+from evalhouse.project.nodes import Node
 
 
 @dataclass

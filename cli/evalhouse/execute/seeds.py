@@ -8,9 +8,9 @@ from pathlib import Path
 
 import duckdb
 
-from evalhouse.project.config import SeedConfig
 from evalhouse.errors import SeedError
 from evalhouse.execute.materialize import swap_in_table
+from evalhouse.project.config import SeedConfig
 from evalhouse.project.nodes import Node
 
 _CSV_LINE = re.compile(r"CSV Error on Line:\s*(\d+)")

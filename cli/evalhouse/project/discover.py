@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from evalhouse.project.config import ProjectConfig
 from evalhouse.errors import ConfigError, ProjectError
+from evalhouse.project.config import ProjectConfig
 from evalhouse.project.folder_config import config_for
 from evalhouse.project.nodes import Node, NodeConfig, checksum
 from evalhouse.project.properties import Properties, load_properties

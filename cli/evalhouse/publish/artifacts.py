@@ -3,31 +3,20 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalhouse import __version__
+from evalhouse.version import __version__
 
 if TYPE_CHECKING:
     from evalhouse.compile.compiler import CompiledProject
-    from evalhouse.project.loaded import Project
     from evalhouse.execute.runner import RunResult
+    from evalhouse.project.loaded import LoadedProject
 
 
-def write_json_atomic(path: Path, payload: Any) -> None:
-    """Write JSON next to its final name, then rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(payload, handle, indent=2, default=str)
-    os.replace(tmp, path)
-
-
-def manifest(project: Project, compiled: CompiledProject, invocation_id: str) -> dict[str, Any]:
+def manifest(project: LoadedProject, compiled: CompiledProject, invocation_id: str) -> dict[str, Any]:
     nodes = {}
     for uid, node in sorted(compiled.nodes.items()):
         nodes[uid] = {
@@ -81,3 +70,22 @@ def run_results(result: RunResult, invocation_id: str, args: dict[str, Any]) -> 
 
 def new_invocation_id() -> str:
     return str(uuid.uuid4())
+
+
+def read_build_info(target_dir: Path) -> dict[str, Any]:
+    """The last run's facts from target/run_results.json (written before publishing)."""
+    path = target_dir / "run_results.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    meta = data.get("metadata", {})
+    elapsed = float(data.get("elapsed_time") or 0.0)
+    ended = datetime.fromisoformat(meta["generated_at"]) if meta.get("generated_at") else datetime.now(timezone.utc)
+    ended_ms = int(ended.timestamp() * 1000)
+    return {
+        "invocation_id": meta.get("invocation_id", ""),
+        "command": meta.get("command", ""),
+        "success": bool(data.get("success", True)),
+        "counts": data.get("counts", {}),
+        "elapsed": elapsed,
+        "started_at_ms": ended_ms - int(elapsed * 1000),
+        "ended_at_ms": ended_ms,
+    }

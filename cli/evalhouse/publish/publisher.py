@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 from evalhouse.execute.runner import RunResult
 
 if TYPE_CHECKING:
-    from evalhouse.api.operations import RunOptions
-    from evalhouse.project.loaded import Project
+    from evalhouse.execute.options import RunOptions
+    from evalhouse.project.loaded import LoadedProject
     from evalhouse.publish.report import Report
     from evalhouse.publish.tracking import TrackingOutcome
 
@@ -32,7 +32,7 @@ class PublishedResult(RunResult):
     warnings: list[str] = field(default_factory=list)
 
 
-def publish(project: Project, result: RunResult, options: RunOptions) -> PublishedResult:
+def publish(project: LoadedProject, result: RunResult, options: RunOptions) -> PublishedResult:
     from evalhouse.errors import EvalhouseError
     from evalhouse.evaluation.tables import EvaluationTables
     from evalhouse.publish.report import has_report_tables, write_report
@@ -73,7 +73,7 @@ def publish(project: Project, result: RunResult, options: RunOptions) -> Publish
     return out
 
 
-def report(project: Project, path: Path | None = None) -> Report:
+def report(project: LoadedProject, path: Path | None = None) -> Report:
     """Write the report from what the warehouse holds now (`evalhouse report`)."""
     from evalhouse.evaluation.tables import EvaluationTables
     from evalhouse.publish.report import write_report
@@ -82,7 +82,7 @@ def report(project: Project, path: Path | None = None) -> Report:
         return write_report(project, tables, path)
 
 
-def log(project: Project, *, tracking_uri: str | None = None, run_name: str | None = None) -> list[TrackingOutcome]:
+def log(project: LoadedProject, *, tracking_uri: str | None = None, run_name: str | None = None) -> list[TrackingOutcome]:
     """Send the builds MLflow has not received yet, else the last build (`evalhouse log`)."""
     from evalhouse.publish.tracking import send_pending
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from evalhouse.evaluation.tables import EvaluationTables
-    from evalhouse.project.loaded import Project
+    from evalhouse.project.loaded import LoadedProject
 
 REPORT_FILE = "report.html"
 # the tables whose presence makes a report worth writing after a build
@@ -40,15 +40,15 @@ def has_report_tables(tables: EvaluationTables) -> bool:
     return any(tables.has(name) for name in REPORT_TABLES)
 
 
-def render_report(project: Project, tables: EvaluationTables) -> Report:
+def render_report(project: LoadedProject, tables: EvaluationTables) -> Report:
     """Build the page in memory."""
     import plotly.offline
 
-    from evalhouse.publish.tracking.payload import baseline_name, read_build_info
+    from evalhouse.publish.artifacts import read_build_info
     from evalhouse.publish.report.html import esc, page
     from evalhouse.publish.report.sections import build_sections
 
-    sections = build_sections(tables, project.vars, baseline_name(project))
+    sections = build_sections(tables, project.vars, project.baseline_name())
     meta = [f"project {esc(project.config.name)} {esc(project.config.version)}",
             f"written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"]
     if (project.target_dir / "run_results.json").is_file():
@@ -63,7 +63,7 @@ def render_report(project: Project, tables: EvaluationTables) -> Report:
     return Report(text, charts, [s.key for s in sections])
 
 
-def write_report(project: Project, tables: EvaluationTables, path: Path | None = None) -> Report:
+def write_report(project: LoadedProject, tables: EvaluationTables, path: Path | None = None) -> Report:
     """Render and write the page (default target/report.html), atomically."""
     import os
     import tempfile

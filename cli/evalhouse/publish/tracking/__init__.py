@@ -22,7 +22,7 @@ from evalhouse.publish.tracking.settings import KEPT_BY_CLEAN, TrackingSettings,
 
 if TYPE_CHECKING:
     from evalhouse.evaluation.tables import EvaluationTables
-    from evalhouse.project.loaded import Project
+    from evalhouse.project.loaded import LoadedProject
     from evalhouse.publish.report import Report
 
 __all__ = ["KEPT_BY_CLEAN", "TrackingOutcome", "TrackingSettings", "deliver", "prepare", "resolve_settings",
@@ -54,7 +54,7 @@ class TrackingOutcome:
                 f"logged is saved in {where}: send it later with 'evalhouse log'")
 
 
-def prepare(project: Project, settings: TrackingSettings, tables: EvaluationTables,
+def prepare(project: LoadedProject, settings: TrackingSettings, tables: EvaluationTables,
             report: Report | None) -> Bundle:
     """Write the build's runs and artifacts under target/mlflow_pending/."""
     from evalhouse.publish.tracking.payload import build_payload
@@ -81,7 +81,7 @@ def deliver(bundle: Bundle, *, tracking_uri: str | None = None, timeout_seconds:
     return outcome
 
 
-def send_pending(project: Project, *, tracking_uri: str | None = None, run_name: str | None = None,
+def send_pending(project: LoadedProject, *, tracking_uri: str | None = None, run_name: str | None = None,
                  timeout_seconds: float | None = None) -> list[TrackingOutcome]:
     """Send every pending bundle, oldest first; with none pending, log the last build.
 
@@ -101,7 +101,7 @@ def send_pending(project: Project, *, tracking_uri: str | None = None, run_name:
     return outcomes
 
 
-def _bundle_of_last_build(project: Project, tracking_uri: str | None, run_name: str | None) -> Bundle:
+def _bundle_of_last_build(project: LoadedProject, tracking_uri: str | None, run_name: str | None) -> Bundle:
     from evalhouse.errors import ProjectError
     from evalhouse.evaluation.tables import EvaluationTables
     from evalhouse.publish.report import render_report

@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalhouse.publish.artifacts import write_json_atomic
+from evalhouse.files import write_json_atomic
 from evalhouse.publish.tracking.settings import PENDING_DIR
 
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from evalhouse.project.loaded import is_secret
+from evalhouse.project.secrets import is_secret
 
 MASK = "***"
 MAX_PARAM_LENGTH = 6000

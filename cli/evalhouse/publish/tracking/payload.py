@@ -10,28 +10,23 @@ from __future__ import annotations
 import json
 import math
 import subprocess
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalhouse import __version__
 from evalhouse.evaluation.tables import EvaluationTables, gate_verdict
+from evalhouse.publish.artifacts import read_build_info
 from evalhouse.publish.tracking.naming import flatten, metric_key, safe_key
 from evalhouse.publish.tracking.settings import TrackingSettings
+from evalhouse.version import __version__
 
 if TYPE_CHECKING:
-    from evalhouse.project.loaded import Project
+    from evalhouse.project.loaded import LoadedProject
 
 PAYLOAD_FORMAT = 1
 TAG_INVOCATION = "evalhouse.invocation_id"
 TAG_ROLE = "evalhouse.role"
 COMPARISON_STATS = ("delta", "rel_delta", "ci_low", "ci_high", "p_ttest", "p_randomization", "p_adjusted",
                     "wins", "ties", "losses")
-
-
-def baseline_name(project: Project) -> str:
-    """The reference candidate: var('baseline'), else evaluation.baseline, else 'popular'."""
-    return str(project.vars.get("baseline") or project.config.evaluation.baseline or "popular")
 
 
 def git_commit(directory: Path) -> tuple[str, bool] | None:
@@ -48,25 +43,6 @@ def git_commit(directory: Path) -> tuple[str, bool] | None:
     return head.stdout.strip(), bool(status.stdout.strip())
 
 
-def read_build_info(target_dir: Path) -> dict[str, Any]:
-    """The last run's facts from target/run_results.json (written before publishing)."""
-    path = target_dir / "run_results.json"
-    data = json.loads(path.read_text(encoding="utf-8"))
-    meta = data.get("metadata", {})
-    elapsed = float(data.get("elapsed_time") or 0.0)
-    ended = datetime.fromisoformat(meta["generated_at"]) if meta.get("generated_at") else datetime.now(timezone.utc)
-    ended_ms = int(ended.timestamp() * 1000)
-    return {
-        "invocation_id": meta.get("invocation_id", ""),
-        "command": meta.get("command", ""),
-        "success": bool(data.get("success", True)),
-        "counts": data.get("counts", {}),
-        "elapsed": elapsed,
-        "started_at_ms": ended_ms - int(elapsed * 1000),
-        "ended_at_ms": ended_ms,
-    }
-
-
 def model_checksums(target_dir: Path) -> dict[str, str]:
     path = target_dir / "manifest.json"
     if not path.is_file():
@@ -75,7 +51,7 @@ def model_checksums(target_dir: Path) -> dict[str, str]:
     return {n["name"]: n.get("checksum", "") for n in nodes.values() if n.get("kind") == "model"}
 
 
-def build_params(project: Project) -> dict[str, str]:
+def build_params(project: LoadedProject) -> dict[str, str]:
     config = project.config.model_dump(mode="json", by_alias=True, exclude={"vars"})
     params = flatten({"vars": project.vars, **config})
     params["evalhouse.version"] = __version__
@@ -121,9 +97,9 @@ def candidate_metrics(tables: EvaluationTables) -> dict[str, dict[str, float]]:
     return out
 
 
-def build_payload(project: Project, tables: EvaluationTables, settings: TrackingSettings) -> dict[str, Any]:
+def build_payload(project: LoadedProject, tables: EvaluationTables, settings: TrackingSettings) -> dict[str, Any]:
     build = read_build_info(project.target_dir)
-    baseline = baseline_name(project)
+    baseline = project.baseline_name()
     params = build_params(project)
     per_candidate = candidate_metrics(tables)
     common_tags = {"evalhouse.version": __version__, TAG_INVOCATION: build["invocation_id"],
@@ -164,7 +140,7 @@ def build_payload(project: Project, tables: EvaluationTables, settings: Tracking
     }
 
 
-def _note(project: Project, build: dict[str, Any], candidates: list[str], baseline: str) -> str:
+def _note(project: LoadedProject, build: dict[str, Any], candidates: list[str], baseline: str) -> str:
     status = "succeeded" if build["success"] else "had failures"
     return (f"evalhouse {build['command']} of **{project.config.name}** {status} in {build['elapsed']:.1f} s: "
             f"{len(candidates)} candidates ({', '.join(candidates) or 'none'}), baseline `{baseline}`. "

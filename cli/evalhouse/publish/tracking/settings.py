@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from evalhouse.project.loaded import Project
+    from evalhouse.project.loaded import LoadedProject
 
 LOCAL_STORE = "mlflow.db"
 LOCAL_ARTIFACTS = "mlartifacts"
@@ -50,7 +50,7 @@ def default_run_name(project_name: str, now: datetime | None = None) -> str:
 
 
 def resolve_settings(
-    project: Project,
+    project: LoadedProject,
     *,
     enabled: bool | None = None,
     tracking_uri: str | None = None,

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import duckdb
 
-from evalhouse.project.config import SeedConfig
+from evalhouse.compile.sql_functions import calls_functions
 from evalhouse.errors import NodeError, SqlError
 from evalhouse.execute.materialize import materialize
-from evalhouse.project.nodes import Node
 from evalhouse.execute.seeds import load_seed
-from evalhouse.compile.sql_functions import calls_functions
 from evalhouse.execute.target import SAMPLE_ROWS, NodeOutcome, compiled_path
+from evalhouse.project.config import SeedConfig
+from evalhouse.project.nodes import Node
 from evalhouse.targets.duckdb.warehouse import Warehouse
 
 
@@ -75,7 +75,10 @@ class DuckDBTarget:
     def node_error(self, node: Node, exc: Exception) -> NodeError | None:
         if not isinstance(exc, duckdb.Error):
             return None
-        from evalhouse.compile.sqlcheck import error_line, source_line  # sqlglot loads on this error path only
+        from evalhouse.compile.sqlcheck import (  # sqlglot loads on this error path only
+            error_line,
+            source_line,
+        )
 
         message = str(exc)
         compiled_line = error_line(message)

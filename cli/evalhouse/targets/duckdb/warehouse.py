@@ -15,10 +15,10 @@ from typing import Any
 
 import duckdb
 
-from evalhouse.project.config import DuckdbSettings
-from evalhouse.errors import ProjectError, WarehouseLockedError
-from evalhouse.project.nodes import quote
 from evalhouse.compile.sql_functions import calls_functions, register_functions
+from evalhouse.errors import ProjectError, WarehouseLockedError
+from evalhouse.project.config import DuckdbSettings
+from evalhouse.project.nodes import quote
 
 _LOCK = re.compile(r"lock", re.IGNORECASE)
 _PID = re.compile(r"PID (\d+)")
@@ -155,3 +155,22 @@ class Warehouse:
             info = RelationInfo(schema, name, "view" if table_type == "VIEW" else "table")
             out[info.relation] = info
         return out
+
+
+def warehouse_columns(path: Path, settings: DuckdbSettings) -> dict[str, dict[str, dict[str, str]]]:
+    """schema -> table -> column -> type of what the warehouse holds (empty when there is no
+    warehouse yet or another process holds it), so lineage can trace `select *`."""
+    columns: dict[str, dict[str, dict[str, str]]] = {}
+    if not path.exists():
+        return columns
+    try:
+        with Warehouse(path, settings, read_only=True) as warehouse:
+            rows = warehouse.connection.execute(
+                "select table_schema, table_name, column_name, data_type from information_schema.columns"
+                " where table_catalog = current_database() order by ordinal_position"
+            ).fetchall()
+    except ProjectError:
+        return columns
+    for table_schema, table, column, data_type in rows:
+        columns.setdefault(table_schema, {}).setdefault(table, {})[column] = data_type
+    return columns

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from evalhouse.publish.artifacts import manifest, new_invocation_id, write_json_atomic
-from evalhouse.compile.compiler import CompiledProject, compile_project, write_compiled
+from evalhouse.compile.compiler import CompiledProject, compile_project
 from evalhouse.errors import SqlError
 from evalhouse.execute.materialize import TEMP_PREFIX
 from evalhouse.project.nodes import quote
@@ -14,7 +13,7 @@ from evalhouse.targets.spark.session import is_local_path, spark_spec
 from evalhouse.targets.spark.sql import transpile_node, write_spark_sql
 
 if TYPE_CHECKING:
-    from evalhouse.project.loaded import Project
+    from evalhouse.project.loaded import LoadedProject
 
 
 def local_spark_tables(warehouse: str) -> frozenset[str]:
@@ -32,14 +31,16 @@ def local_spark_tables(warehouse: str) -> frozenset[str]:
     return frozenset(found)
 
 
-def compile_for_spark(project: Project, *, write: bool = True, check_sql: bool = True) -> CompiledProject:
+def compile_for_spark(project: LoadedProject, *, check_sql: bool = True) -> CompiledProject:
+    """Render for Spark (is_incremental() sees the tables of a local Spark warehouse)."""
     spec = spark_spec(project)
     existing = local_spark_tables(spec.warehouse) if is_local_path(spec.warehouse) else frozenset()
-    compiled = compile_project(project, existing_relations=existing, check_sql=check_sql, target="spark")
-    if not write:
-        return compiled
-    write_compiled(compiled, project.target_dir)
-    write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, new_invocation_id()))
+    return compile_project(project, existing_relations=existing, check_sql=check_sql, target="spark")
+
+
+def write_spark_compiled(project: LoadedProject, compiled: CompiledProject) -> None:
+    """Write each node's Spark SQL under target/; the first transpile error is raised after
+    every node was tried, naming the others."""
     failed: list[SqlError] = []
     for node in compiled.nodes.values():
         if node.kind == "seed" or node.sql is None or node.materialized == "ephemeral":

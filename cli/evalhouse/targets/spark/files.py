@@ -9,10 +9,10 @@ from pyspark.errors import PySparkException
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
-from evalhouse.project.config import SeedConfig
 from evalhouse.errors import SeedError
-from evalhouse.project.nodes import Node
 from evalhouse.execute.seeds import first_ragged_line
+from evalhouse.project.config import SeedConfig
+from evalhouse.project.nodes import Node
 from evalhouse.targets.spark.sql import spark_type
 
 

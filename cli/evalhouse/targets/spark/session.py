@@ -27,7 +27,7 @@ from evalhouse.errors import ProjectError, WarehouseLockedError
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
 
-    from evalhouse.project.loaded import Project
+    from evalhouse.project.loaded import LoadedProject
 
 _EXTERNAL_METASTORE_KEYS = (
     "spark.hadoop.hive.metastore.uris",
@@ -107,7 +107,7 @@ def _text(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def spark_spec(project: Project) -> SparkSpec:
+def spark_spec(project: LoadedProject) -> SparkSpec:
     settings = project.config.targets.spark
     config = tuple(sorted((key, _text(value)) for key, value in settings.config.items()))
     warehouse = settings.warehouse_dir

@@ -19,16 +19,14 @@ promises as far as a file-based catalog allows:
 
 from __future__ import annotations
 
-import math
 import re
 import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import reduce
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalhouse.targets.spark.session import get_session, require_pyspark, spark_spec
+from evalhouse.targets.spark.session import require_pyspark
 
 require_pyspark()
 
@@ -37,16 +35,26 @@ from pyspark.errors import PySparkException  # noqa: E402
 from pyspark.sql import DataFrame, SparkSession  # noqa: E402
 from pyspark.sql import functions as F  # noqa: E402
 
-from evalhouse.project.config import SeedConfig  # noqa: E402
-from evalhouse.errors import NodeError, ProjectError, SqlError  # noqa: E402
+from evalhouse.errors import NodeError, SqlError  # noqa: E402
 from evalhouse.execute.materialize import TEMP_PREFIX  # noqa: E402
+from evalhouse.execute.target import SAMPLE_ROWS, NodeOutcome  # noqa: E402
+from evalhouse.project.config import SeedConfig  # noqa: E402
 from evalhouse.project.nodes import Node, quote  # noqa: E402
 from evalhouse.targets.spark.files import read_csv, seed_error, seed_frame  # noqa: E402
-from evalhouse.targets.spark.sql import FILE_SCHEMA, FileRead, SparkSql, TranspileError, delete_as_rewrite, spark_compiled_path, spark_error_line, to_spark, transpile_node, write_spark_sql
-from evalhouse.execute.target import SAMPLE_ROWS, NodeOutcome  # noqa: E402
+from evalhouse.targets.spark.sql import (  # noqa: E402
+    FILE_SCHEMA,
+    FileRead,
+    SparkSql,
+    delete_as_rewrite,
+    spark_compiled_path,
+    spark_error_line,
+    to_spark,
+    transpile_node,
+    write_spark_sql,
+)
 
 if TYPE_CHECKING:
-    from evalhouse.project.loaded import Project, QueryResult
+    pass
 
 DEFAULT_SCHEMA = "main"
 _POSITION = re.compile(r";?\s*line \d+ pos \d+;?\s*$")
@@ -343,58 +351,3 @@ class SparkTarget:
             path=node.path,
             hint=f"the Spark SQL (transpiled from DuckDB by sqlglot) is in {spark_compiled_path(node)}",
         )
-
-
-def register_functions(spark: SparkSession) -> None:
-    """The functions DuckDB gets from sql_functions.py, as Spark Python UDFs (temporary:
-    a table may call them, a view may not; on a cluster the executors need scipy)."""
-    from evalhouse.compile.sql_functions import FUNCTIONS
-
-    def null_safe(compute: Callable[..., Any]) -> Callable[..., float | None]:
-        def call(*args: float | None) -> float | None:
-            if any(arg is None for arg in args):
-                return None
-            value = float(compute(*(float(a) for a in args)))
-            return None if math.isnan(value) else value
-
-        return call
-
-    for name, compute in FUNCTIONS.items():
-        spark.udf.register(name, null_safe(compute), "double")
-
-
-@contextmanager
-def open_spark_target(project: Project, wait_seconds: float = 0.0) -> Iterator[SparkTarget]:
-    """The Spark target for a build; the session outlives it (show and query reuse it)."""
-    spark = get_session(spark_spec(project), wait_seconds)
-    target = SparkTarget(spark, project.dir, project.target_dir, project.config.seeds)
-    target.drop_leftovers()
-    register_functions(spark)
-    target.ensure_schema(DEFAULT_SCHEMA)
-    spark.catalog.setCurrentDatabase(DEFAULT_SCHEMA)
-    yield target
-
-
-def spark_query(project: Project, sql: str, wait_seconds: float = 0.0, *, hint: str) -> QueryResult:
-    """Run SQL (DuckDB's dialect, transpiled; Spark SQL when sqlglot cannot read it) on
-    the tables a Spark build wrote."""
-    from evalhouse.project.loaded import QueryResult
-
-    spark = get_session(spark_spec(project), wait_seconds)
-    if not spark.catalog.databaseExists(DEFAULT_SCHEMA):
-        raise ProjectError("the Spark warehouse has no tables yet", hint="run 'evalhouse build --target spark' first")
-    spark.catalog.setCurrentDatabase(DEFAULT_SCHEMA)
-    register_functions(spark)
-    try:
-        catalog = SparkTarget(spark, project.dir, project.target_dir, project.config.seeds)
-        try:
-            statement = to_spark(sql, catalog)
-        except TranspileError:
-            statement = SparkSql([sql])
-        frame: Any = None
-        for part in statement.statements:
-            frame = spark.sql(part)
-        columns = list(frame.columns) if frame is not None else []
-        return QueryResult(columns, [tuple(row) for row in frame.collect()] if columns else [])
-    except (PySparkException, Py4JError) as exc:
-        raise SqlError(f"the query failed on Spark: {engine_message(exc)}", hint=hint) from None

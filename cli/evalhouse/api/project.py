@@ -1,0 +1,111 @@
+"""The Python API: `Project.load(path)` and one method per operation.
+
+The CLI calls these and prints what they return; nothing here prints.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from evalhouse.project.loaded import LoadedProject
+
+if TYPE_CHECKING:
+    from evalhouse.compile.compiler import CompiledProject
+    from evalhouse.compile.lineage import LineageResult
+    from evalhouse.evaluation.gate import GateResult
+    from evalhouse.execute.options import RunOptions
+    from evalhouse.execute.query_result import QueryResult
+    from evalhouse.execute.runner import RunResult
+    from evalhouse.project.nodes import Node
+
+
+class Project(LoadedProject):
+    """A loaded project and the operations on it.
+
+    The steps load on first use (duckdb, sqlglot and mlflow are slow to import), so that
+    `evalhouse --help` and `ls` stay quick.
+    """
+
+    # -- operations ------------------------------------------------------------------------
+    def compile(self, *, write: bool = True, check_sql: bool = True) -> CompiledProject:
+        from evalhouse.api.operations import compile_only
+
+        return compile_only(self, write=write, check_sql=check_sql)
+
+    def list(self, select: list[str] | None = None, exclude: list[str] | None = None) -> list[Node]:
+        from evalhouse.compile.compiler import compile_project
+        from evalhouse.compile.selector import select_nodes
+
+        compiled = compile_project(self, check_sql=False)
+        chosen = select_nodes(compiled.nodes, compiled.graph, select, exclude)
+        return [compiled.nodes[uid] for uid in compiled.graph.order(chosen)]
+
+    def seed(self, options: RunOptions | None = None) -> RunResult:
+        return self._execute("seed", options)
+
+    def run(self, options: RunOptions | None = None) -> RunResult:
+        return self._execute("run", options)
+
+    def test(self, options: RunOptions | None = None) -> RunResult:
+        return self._execute("test", options)
+
+    def build(self, options: RunOptions | None = None) -> RunResult:
+        return self._execute("build", options)
+
+    def _execute(self, command: str, options: RunOptions | None) -> RunResult:
+        from evalhouse.api.operations import execute
+        from evalhouse.execute.options import RunOptions
+
+        return execute(self, command, options or RunOptions())
+
+    def show(
+        self, model: str | None = None, *, inline: str | None = None, limit: int = 10, wait_seconds: float = 0.0
+    ) -> QueryResult:
+        from evalhouse.api.operations import show
+
+        return show(self, model=model, inline=inline, limit=limit, wait_seconds=wait_seconds)
+
+    def query(self, sql: str, *, wait_seconds: float = 0.0) -> QueryResult:
+        from evalhouse.api.operations import query
+
+        return query(self, sql, wait_seconds=wait_seconds)
+
+    def lineage(self, target: str) -> LineageResult:
+        from evalhouse.compile.lineage import lineage
+        from evalhouse.targets.duckdb.warehouse import warehouse_columns
+
+        return lineage(self, target, warehouse_columns(self.warehouse_path, self.config.duckdb))
+
+    def gate(self, candidate: str, *, write: bool = True, wait_seconds: float = 0.0) -> GateResult:
+        """The deployment gate's checks for a candidate (project.yml `gate:`), recorded in
+        gate_results unless write is False; `.passed` is the verdict."""
+        from evalhouse.evaluation.gate import run_gate
+
+        return run_gate(self, candidate, write=write, wait_seconds=wait_seconds)
+
+    def clean(self, *, include_warehouse: bool = False) -> list[Path]:
+        """Remove what builds write under target/; the warehouse stays unless asked.
+
+        The warehouse holds history (snapshots, metric trends), and so do the local MLflow
+        store and the builds not yet sent to MLflow: losing them should take a deliberate
+        flag, not a routine clean.
+        """
+        from evalhouse.publish.tracking.settings import KEPT_BY_CLEAN
+
+        removed: list[Path] = []
+        if not self.target_dir.is_dir():
+            return removed
+        warehouse = self.warehouse_path
+        keep = set() if include_warehouse else {warehouse, warehouse.with_name(warehouse.name + ".wal"),
+                                                *(self.target_dir / name for name in KEPT_BY_CLEAN)}
+        for child in sorted(self.target_dir.iterdir()):
+            if child in keep:
+                continue
+            if child.is_dir():
+                shutil.rmtree(child)
+            else:
+                child.unlink()
+            removed.append(child)
+        return removed
