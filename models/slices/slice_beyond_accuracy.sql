@@ -1,7 +1,7 @@
 -- the global beyond-accuracy metrics by slice (candidate, slice, slice_value, metric, k,
 -- value, n_users): catalog_coverage, distributional_coverage, user_coverage, gini,
 -- personalization and novelty of the lists of the slice's users, from the macros of
--- macros/metrics/beyond_accuracy.sql with the slice columns as group_by (the per-user
+-- macros/metrics/beyond_accuracy/ with the slice columns as group_by (the per-user
 -- beyond-accuracy metrics come through slice_user_means); empty without those macros
 {{ config(materialized='table', tags=['slice_metric']) }}
 {%- set by = ['slice', 'slice_value'] %}

@@ -1,5 +1,5 @@
 -- beyond_item_counts by slice: per candidate, slice, slice_value, K and recommended item,
--- the counts the beyond-accuracy metrics read (macros/metrics/beyond_accuracy.sql)
+-- the counts the beyond-accuracy metrics read (macros/metrics/beyond_accuracy/)
 {{ config(materialized='table') }}
 {%- if beyond_item_counts is defined and slices_include('beyond_accuracy') %}
 

@@ -1,5 +1,5 @@
 -- beyond_list_stats by slice: per candidate, slice, slice_value, user and K, the sums the
--- beyond-accuracy metrics read (macros/metrics/beyond_accuracy.sql); empty without it
+-- beyond-accuracy metrics read (macros/metrics/beyond_accuracy/); empty without it
 {{ config(materialized='table') }}
 {%- if beyond_list_stats is defined and slices_include('beyond_accuracy') %}
 

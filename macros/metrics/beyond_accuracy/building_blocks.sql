@@ -1,0 +1,180 @@
+{#- The beyond-accuracy metrics of docs/METRICS.md (conventions: docs/evaluation.md,
+    "Beyond accuracy and stability"): the building blocks every metric reads and the
+    group_by helpers. The metrics are in the other files of this folder: coverage.sql
+    (catalog, user and distributional coverage, gini, personalization),
+    novelty_popularity.sql (novelty, avg_popularity, seen_rate) and
+    diversity_calibration.sql (category_diversity, ild, calibration_kl).
+
+    Every statistic at cut-off K is a sum over the rows with rank <= K, so each input is
+    read once: one pass computes the sums for every K side by side (one conditional
+    aggregate per K), then `unnest` turns them into one row per K. No row is ever
+    repeated per K and no pair of users is ever joined.
+
+    Three building blocks read `recs`, a relation shaped like beyond_recs (candidate,
+    user_id, item_id, rank, n_train = the item's train interactions, is_seen = the user
+    had it in train):
+      beyond_list_stats  per list and K: n_items, popularity_sum, seen_count, novelty_sum
+      beyond_item_counts per item and K: n_rows, n_train, cosine_weight
+      beyond_genre_sums  per list, K and genre: cosine_sum, weight_sum
+    and each metric macro reads those. `k_values` is a list of integers or k_values()'s
+    text. `group_by` is a list of extra column names of recs (a user slice, say) that every
+    sum and mean is also split by; give the same list to the building blocks and to the
+    metric. Global metrics return (candidate[, group_by], metric, k, value, n_users),
+    per-user ones (candidate[, group_by], user_id, metric, k, value). A metric that is
+    not defined for a group (no top-K list; one user for personalization) has no row. -#}
+
+{#- returns (item_key, genre, n_genres): every genre of every catalog item (stg_items), the
+    item id as text so that it matches ids of any type, with the item's number of distinct
+    genres; items without a genre have no row -#}
+{% macro catalog_item_genres() -%}
+(
+    select item_key, genre, count(*) over (partition by item_key) as n_genres
+    from (
+        select distinct cast(item_id as varchar) as item_key, genre
+        from (
+            select item_id, {{ unnest_list('genres') }} as genre
+            from {{ ref('stg_items') }}
+        ) as exploded
+        where genre is not null and genre <> ''
+    ) as item_genre
+)
+{%- endmacro %}
+
+{#- returns ", a.x, a.y" for the group_by columns (prefixed by `alias.` when given), or "" -#}
+{% macro beyond_groups(group_by, alias=none) -%}
+{%- for column in group_by or [] %}, {{ alias ~ '.' if alias }}{{ column }}{% endfor -%}
+{%- endmacro %}
+
+{#- returns " and a.x is not distinct from b.x ..." matching the group_by columns of two aliases -#}
+{% macro beyond_same_groups(group_by, left, right) -%}
+{%- for column in group_by or [] %} and {{ left }}.{{ column }} is not distinct from {{ right }}.{{ column }}{% endfor -%}
+{%- endmacro %}
+
+{#- building block: one row per (candidate[, group_by], user_id, k) whose top K is not
+    empty, with n_items (the rows with rank <= k), popularity_sum (their n_train),
+    seen_count (how many is_seen) and novelty_sum (their item_novelty against the train
+    interactions of `train`) -#}
+{% macro beyond_list_stats(recs, train, k_values, group_by=[]) -%}
+{%- set ks = cutoffs_text(k_values).split(',') | map('int') | list %}
+{%- set g = beyond_groups(group_by) %}
+with train_total as (
+    select count(*) as n_train_total from {{ train }}
+),
+
+per_list as (
+    select
+        r.candidate{{ beyond_groups(group_by, 'r') }},
+        r.user_id
+        {%- for k in ks %},
+        count(case when r.rank <= {{ k }} then 1 end) as n_items_{{ k }},
+        sum(case when r.rank <= {{ k }} then r.n_train end) as popularity_{{ k }},
+        count(case when r.rank <= {{ k }} and r.is_seen then 1 end) as seen_{{ k }},
+        sum(case when r.rank <= {{ k }} then {{ item_novelty('r.n_train', 't.n_train_total') }} end) as novelty_{{ k }}
+        {%- endfor %}
+    from {{ recs }} as r
+    cross join train_total as t
+    where r.rank <= {{ ks | max }}
+    group by r.candidate{{ beyond_groups(group_by, 'r') }}, r.user_id
+),
+
+per_k as (
+    select
+        candidate{{ g }},
+        user_id,
+        {{ unnest_list(list_literal(ks)) }} as k,
+        {{ unnest_list('[' ~ columns_per_k('n_items_', ks) ~ ']') }} as n_items,
+        {{ unnest_list('[' ~ columns_per_k('popularity_', ks) ~ ']') }} as popularity_sum,
+        {{ unnest_list('[' ~ columns_per_k('seen_', ks) ~ ']') }} as seen_count,
+        {{ unnest_list('[' ~ columns_per_k('novelty_', ks) ~ ']') }} as novelty_sum
+    from per_list
+)
+
+select * from per_k where n_items > 0
+{%- endmacro %}
+
+{#- building block: one row per (candidate[, group_by], k, item_id) recommended in some
+    top K, with n_rows (the top-K lists holding it), n_train and cosine_weight = the sum
+    over those lists of 1 / sqrt(the list's length at k), what personalization squares.
+    `list_stats` is beyond_list_stats over the same recs and group_by. -#}
+{% macro beyond_item_counts(recs, list_stats, k_values, group_by=[]) -%}
+{%- set ks = cutoffs_text(k_values).split(',') | map('int') | list %}
+{%- set g = beyond_groups(group_by) %}
+with lengths as (
+    select
+        candidate{{ g }},
+        user_id
+        {%- for k in ks %},
+        max(case when k = {{ k }} then n_items end) as n_items_{{ k }}
+        {%- endfor %}
+    from {{ list_stats }}
+    group by candidate{{ g }}, user_id
+),
+
+per_item as (
+    select
+        r.candidate{{ beyond_groups(group_by, 'r') }},
+        r.item_id,
+        max(r.n_train) as n_train
+        {%- for k in ks %},
+        count(case when r.rank <= {{ k }} then 1 end) as n_rows_{{ k }},
+        sum(case when r.rank <= {{ k }} then 1.0 / sqrt(l.n_items_{{ k }}) end) as cosine_weight_{{ k }}
+        {%- endfor %}
+    from {{ recs }} as r
+    inner join lengths as l
+        on l.candidate = r.candidate and l.user_id = r.user_id{{ beyond_same_groups(group_by, 'l', 'r') }}
+    where r.rank <= {{ ks | max }}
+    group by r.candidate{{ beyond_groups(group_by, 'r') }}, r.item_id
+),
+
+per_k as (
+    select
+        candidate{{ g }},
+        item_id,
+        n_train,
+        {{ unnest_list(list_literal(ks)) }} as k,
+        {{ unnest_list('[' ~ columns_per_k('n_rows_', ks) ~ ']') }} as n_rows,
+        {{ unnest_list('[' ~ columns_per_k('cosine_weight_', ks) ~ ']') }} as cosine_weight
+    from per_item
+)
+
+select * from per_k where n_rows > 0
+{%- endmacro %}
+
+{#- building block: one row per (candidate[, group_by], user_id, k, genre) of the genres
+    in a top K, with cosine_sum = the sum over the list's items with that genre of
+    1 / sqrt(the item's genres) (added up exactly, so that two lists of the same items
+    give the same sum whatever the order the engine adds in) and weight_sum = the sum of 1 / the item's genres (each
+    item spreads weight 1 over its genres). `item_genres` has item_id (as in recs),
+    genre, n_genres; items without genres have no row there and count nowhere. -#}
+{% macro beyond_genre_sums(recs, item_genres, k_values, group_by=[]) -%}
+{%- set ks = cutoffs_text(k_values).split(',') | map('int') | list %}
+{%- set g = beyond_groups(group_by) %}
+with per_genre as (
+    select
+        r.candidate{{ beyond_groups(group_by, 'r') }},
+        r.user_id,
+        ig.genre
+        {%- for k in ks %},
+        cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then 1.0 / sqrt(ig.n_genres) end') }}) as double)
+            as cosine_{{ k }},
+        sum(case when r.rank <= {{ k }} then 1.0 / ig.n_genres end) as weight_{{ k }}
+        {%- endfor %}
+    from {{ recs }} as r
+    inner join {{ item_genres }} as ig on ig.item_id = r.item_id
+    where r.rank <= {{ ks | max }}
+    group by r.candidate{{ beyond_groups(group_by, 'r') }}, r.user_id, ig.genre
+),
+
+per_k as (
+    select
+        candidate{{ g }},
+        user_id,
+        genre,
+        {{ unnest_list(list_literal(ks)) }} as k,
+        {{ unnest_list('[' ~ columns_per_k('cosine_', ks) ~ ']') }} as cosine_sum,
+        {{ unnest_list('[' ~ columns_per_k('weight_', ks) ~ ']') }} as weight_sum
+    from per_genre
+)
+
+select * from per_k where weight_sum is not null
+{%- endmacro %}
