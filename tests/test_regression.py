@@ -1,4 +1,5 @@
-"""The regression metrics (models/regression) equal scikit-learn to 1e-9.
+"""The regression metrics (models/regression) equal scikit-learn to 1e-9 (relative to the
+value above 1, tests/oracles/compare.py).
 
 The oracle starts from the raw inputs: the prediction files and the bias baseline (fitted
 here in plain pandas by the formulas of models/regression/bias_baseline.sql), a pair's
@@ -27,9 +28,9 @@ from evalhouse.errors import EvalhouseError
 from evalhouse.api.operations import RunOptions
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
-    from tests.oracles import assert_frames_close
+    from tests.oracles import assert_close, assert_frames_close
 except ModuleNotFoundError:
-    from oracles import assert_frames_close
+    from oracles import assert_close, assert_frames_close
 
 REGRESSION_METRICS = ("mae", "mse", "rmse", "r2", "mape", "prediction_coverage")
 KEYS = ["candidate", "metric"]
@@ -79,17 +80,10 @@ def regression_rows(project: Project) -> pd.DataFrame:
     return frame(project, f"select * from metrics where metric in ({names})")
 
 
-def assert_close_relative(expected: pd.DataFrame, actual: pd.DataFrame) -> None:
-    """value to 1e-9, relative where it is huge (MAPE of a zero rating is ~1e15), and n_users."""
-    scale = expected["value"].abs().clip(lower=1)
-    assert_frames_close(
-        expected.assign(value=expected["value"] / scale),
-        actual.merge(expected[KEYS].assign(scale=scale), on=KEYS, how="left").assign(
-            value=lambda f: f["value"] / f["scale"]
-        ),
-        keys=KEYS,
-    )
-    assert_frames_close(expected, actual, keys=KEYS, value="n_users")
+def assert_regression_rows(expected: pd.DataFrame, actual: pd.DataFrame) -> None:
+    """value (to 1e-9, relative above 1) and n_users, key by key."""
+    for column in ("value", "n_users"):
+        assert_frames_close(expected, actual, keys=KEYS, value=column)
 
 
 # --- (a) the demo: the bias baseline ------------------------------------------------
@@ -105,9 +99,9 @@ def test_demo_bias_baseline_equals_its_formula_and_sklearn(demo: tuple[Project, 
     assert set(predictions["candidate"]) == {"bias"} and len(predictions) == len(labels)
     merged = expected_predictions.merge(predictions, on=["candidate", "user_id", "item_id"])
     assert len(merged) == len(labels)
-    assert (merged["prediction_x"] - merged["prediction_y"]).abs().max() <= 1e-9
+    assert_close(merged["prediction_x"], merged["prediction_y"], what="bias predictions")
     expected = sklearn_regression(expected_predictions, labels)
-    assert_close_relative(expected, regression_rows(project))
+    assert_regression_rows(expected, regression_rows(project))
 
 
 def test_demo_regression_metrics_have_no_k_and_reach_the_leaderboard(demo: tuple[Project, Any]) -> None:
@@ -256,7 +250,7 @@ def test_adversarial_predictions_equal_sklearn(adversarial: dict[str, Any]) -> N
     )
     expected = sklearn_regression(all_predictions, labels)
     actual = regression_rows(project)
-    assert_close_relative(expected, actual)
+    assert_regression_rows(expected, actual)
     values = actual.set_index(KEYS)["value"]
     assert values["noisy", "mape"] > 1e10  # a zero rating divides by machine epsilon, as sklearn
     assert math.isnan(values["single", "r2"]) and values["flat", "r2"] == 1.0
@@ -270,7 +264,7 @@ def test_bias_baseline_predicts_every_label_by_its_formula(adversarial: dict[str
     actual = frame(project, "select * from predictions where candidate = 'bias'")
     merged = expected.merge(actual, on=["candidate", "user_id", "item_id"])
     assert len(merged) == len(expected) == len(actual)
-    assert (merged["prediction_x"] - merged["prediction_y"]).abs().max() <= 1e-9
+    assert_close(merged["prediction_x"], merged["prediction_y"], what="bias predictions")
 
 
 def test_bias_damping_vars_change_the_fit(adversarial: dict[str, Any]) -> None:
@@ -284,7 +278,7 @@ def test_bias_damping_vars_change_the_fit(adversarial: dict[str, Any]) -> None:
         on=["candidate", "user_id", "item_id"],
     )
     assert len(merged) == len(expected)
-    assert (merged["prediction_x"] - merged["prediction_y"]).abs().max() <= 1e-9
+    assert_close(merged["prediction_x"], merged["prediction_y"], what="bias predictions")
 
 
 def test_baselines_without_bias_turn_the_rating_baseline_off(tiny: Path) -> None:

@@ -15,11 +15,11 @@ so the incremental models append (recs_history, with its post hook's delete) and
 
 Every relation (seed, view, table, incremental; ephemeral models are no relations) is
 compared: the same column names, the same rows (in any order), floats to 1e-9 (relative to
-the value above 1: sums of ~10^4 doubles add up in another order on each engine), the
-rest exactly. Two kinds of value differ by construction and are compared through a
-mapping: build ids (a build's invocation id, random) become "the first build" and "the
-second build" by their order, and build times (built_at, when each build started) are
-left out.
+the value above 1, tests/oracles/compare.py: sums of ~10^4 doubles add up in another order
+on each engine), the rest exactly. Two kinds of value differ by construction and are
+compared through a mapping: build ids (a build's invocation id, random) become "the first
+build" and "the second build" by their order, and build times (built_at, when each build
+started) are left out.
 
 One SparkSession serves the module (it takes seconds to start); the module stops it at
 the end, as tests/test_spark.py does, so that the next session can open a catalog.
@@ -34,6 +34,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from oracles.compare import is_close
 
 from evalhouse import Project
 from evalhouse.api.operations import RunOptions, compile_only, query
@@ -143,12 +144,6 @@ def _sort_key(row):
     return tuple((v is None, f"{v:.9e}" if isinstance(v, float) else str(v)) for v in row)
 
 
-def _close(x, y) -> bool:
-    if x is None or y is None:
-        return x is None and y is None
-    return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
-
-
 def _build_order(rows_of_history) -> dict[str, str]:
     """Build ids by the order of their builds: the first build's id -> 'build 1', ..."""
     starts: dict[str, object] = {}
@@ -216,7 +211,7 @@ def test_every_table_on_spark_equals_the_duckdb_build(builds):
             differing.append(f"{name}: {len(left)} rows on DuckDB, {len(right)} on Spark")
             continue
         for a, b in zip(left, right, strict=True):
-            same = all(_close(x, y) if isinstance(x, float) or isinstance(y, float) else x == y
+            same = all(is_close(x, y) if isinstance(x, float) or isinstance(y, float) else x == y
                        for x, y in zip(a, b, strict=True))
             if not same:
                 differing.append(f"{name}: {a} on DuckDB, {b} on Spark")
