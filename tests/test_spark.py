@@ -334,7 +334,7 @@ def test_unknown_target_is_a_project_error(make_project):
 
 
 def test_the_cli_does_not_import_pyspark():
-    code = "import sys; import evalhouse.cli, evalhouse.operations; print('pyspark' in sys.modules)"
+    code = "import sys; import evalhouse.cli, evalhouse.api.operations; print('pyspark' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
