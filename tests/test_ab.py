@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import yaml
 from evaluation_project import frame
+from oracles.compare import is_close
 from scipy import stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportions_ztest
 
@@ -91,7 +92,7 @@ def assert_tests_equal(expected: dict[str, dict[str, Any]], actual: pd.DataFrame
             elif isinstance(want, (str, bool, np.bool_)):
                 assert got == want, (row["metric"], column, got, want)
             else:
-                assert abs(float(got) - float(want)) <= 1e-9, (row["metric"], column, got, want)
+                assert is_close(float(want), float(got)), (row["metric"], column, got, want)
 
 
 def assert_results_equal(events: pd.DataFrame, actual: pd.DataFrame) -> None:
@@ -104,7 +105,7 @@ def assert_results_equal(events: pd.DataFrame, actual: pd.DataFrame) -> None:
             if want is None or (isinstance(want, float) and math.isnan(want)):
                 assert pd.isna(got)
             else:
-                assert abs(float(got) - float(want)) <= 1e-9, (column, got, want)
+                assert is_close(float(want), float(got)), (column, got, want)
 
 
 # --- (a) the demo's replay --------------------------------------------------------------------

@@ -31,9 +31,9 @@ from evalhouse import Project, RunOptions
 from evalhouse.errors import EvalhouseError
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
-    from tests.oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, normalize_recs
+    from tests.oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, is_close, normalize_recs
 except ModuleNotFoundError:
-    from oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, normalize_recs
+    from oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, is_close, normalize_recs
 
 SEED = 11
 DEMO_K = [5, 10, 20, 50, 100]
@@ -443,7 +443,7 @@ def test_personalization_per_item_sum_equals_the_pairwise_sum() -> None:
     for items in lists:
         for item in items:
             weights[item] = weights.get(item, 0.0) + 1 / math.sqrt(len(items))
-    assert abs(pairwise - (sum(w * w for w in weights.values()) - len(lists)) / 2) < 1e-9
+    assert is_close(pairwise, (sum(w * w for w in weights.values()) - len(lists)) / 2)
 
 
 def test_a_bad_retrain_lag_stops_the_build(tiny_template: Path) -> None:

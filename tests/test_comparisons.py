@@ -21,6 +21,7 @@ import pandas as pd
 import pytest
 import yaml
 from evaluation_project import frame
+from oracles.compare import is_close
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
@@ -125,7 +126,7 @@ def assert_comparisons_equal(expected: pd.DataFrame, actual: pd.DataFrame) -> No
             elif isinstance(w, str):
                 assert w == g, (column, key, w, g)
             else:
-                assert abs(float(w) - float(g)) <= 1e-9, (column, key, w, g)
+                assert is_close(float(w), float(g)), (column, key, w, g)
 
 
 # --- (a) the demo ---------------------------------------------------------------------------

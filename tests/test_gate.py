@@ -21,6 +21,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from evaluation_project import frame
+from oracles.compare import is_close
 
 from evalhouse import Project, RunOptions
 from evalhouse.cli import main
@@ -169,8 +170,9 @@ def test_latency_percentiles_and_cost_equal_numpy(gate_project: Callable[..., Pa
     log = inference_log()
     for candidate, rows in log.groupby("candidate"):
         for q, column in ((50, "latency_p50_ms"), (95, "latency_p95_ms"), (99, "latency_p99_ms")):
-            assert costs.loc[candidate, column] == pytest.approx(np.percentile(rows["latency_ms"], q), abs=1e-9)
-        assert costs.loc[candidate, "cost_per_1k"] == pytest.approx(1000 * rows["cost"].mean(), abs=1e-9)
+            expected = np.percentile(rows["latency_ms"], q)
+            assert is_close(expected, costs.loc[candidate, column]), (candidate, column)
+        assert is_close(1000 * rows["cost"].mean(), costs.loc[candidate, "cost_per_1k"]), candidate
         assert costs.loc[candidate, "requests"] == len(rows)
     run_gate(root, "bad")
     checks = checks_by_name(root, "bad")

@@ -1,12 +1,16 @@
-"""The regression metrics (models/regression) equal scikit-learn to 1e-9.
+"""The regression metrics (models/regression) equal scikit-learn to 1e-9 (relative to the
+value above 1, tests/oracles/compare.py).
 
 The oracle starts from the raw inputs: the prediction files and the bias baseline (fitted
 here in plain pandas by the formulas of models/regression/bias_baseline.sql), a pair's
 duplicated predictions averaged, NaN dropped, only the (user, item) pairs in labels
 (labels de-duplicated to their highest relevance). Then sklearn's mean_absolute_error,
-mean_squared_error, root_mean_squared_error, r2_score (nan below two pairs) and
-mean_absolute_percentage_error (|y| floored at machine epsilon, so zero ratings give huge
-errors), and prediction_coverage = predicted label pairs / label pairs.
+mean_squared_error, root_mean_squared_error, r2_score (nan below two pairs) and, by the
+documented rule (docs/evaluation.md), mean_absolute_percentage_error over the pairs with a
+non-zero rating only (nan when there is none; sklearn alone floors |y| at machine epsilon,
+so a zero rating would give ~1e15), mape_zero_actual_pairs = the pairs it leaves out, and
+prediction_coverage = predicted label pairs / label pairs. n_users is the users with a
+pair, with a non-zero rating for mape.
 """
 
 from __future__ import annotations
@@ -20,17 +24,18 @@ import numpy as np
 import pandas as pd
 import pytest
 from evaluation_project import frame, write_project_yml, write_table
+from oracles.prediction import REGRESSION_METRICS, regression_users
 from oracles.prediction import sklearn_regression as regression_values
+from sklearn.metrics import mean_absolute_percentage_error as sk_mape
 
 from evalhouse import Project, RunOptions
 from evalhouse.errors import EvalhouseError
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
-    from tests.oracles import assert_frames_close
+    from tests.oracles import assert_close, assert_frames_close
 except ModuleNotFoundError:
-    from oracles import assert_frames_close
+    from oracles import assert_close, assert_frames_close
 
-REGRESSION_METRICS = ("mae", "mse", "rmse", "r2", "mape", "prediction_coverage")
 KEYS = ["candidate", "metric"]
 SEED = 7
 
@@ -66,9 +71,10 @@ def sklearn_regression(predictions: pd.DataFrame, labels: pd.DataFrame) -> pd.Da
     for candidate, group in pairs.groupby("candidate"):
         y, p = group["relevance"].to_numpy(float), group["prediction"].to_numpy(float)
         values = regression_values(y, p, len(truth))
-        n_users = group["user_id"].nunique()
+        n_users = regression_users(y, group["user_id"].to_numpy())
         out += [
-            {"candidate": candidate, "metric": m, "value": v, "n_users": n_users} for m, v in values.items()
+            {"candidate": candidate, "metric": m, "value": v, "n_users": n_users[m]}
+            for m, v in values.items()
         ]
     return pd.DataFrame(out)
 
@@ -78,17 +84,10 @@ def regression_rows(project: Project) -> pd.DataFrame:
     return frame(project, f"select * from metrics where metric in ({names})")
 
 
-def assert_close_relative(expected: pd.DataFrame, actual: pd.DataFrame) -> None:
-    """value to 1e-9, relative where it is huge (MAPE of a zero rating is ~1e15), and n_users."""
-    scale = expected["value"].abs().clip(lower=1)
-    assert_frames_close(
-        expected.assign(value=expected["value"] / scale),
-        actual.merge(expected[KEYS].assign(scale=scale), on=KEYS, how="left").assign(
-            value=lambda f: f["value"] / f["scale"]
-        ),
-        keys=KEYS,
-    )
-    assert_frames_close(expected, actual, keys=KEYS, value="n_users")
+def assert_regression_rows(expected: pd.DataFrame, actual: pd.DataFrame) -> None:
+    """value (to 1e-9, relative above 1) and n_users, key by key."""
+    for column in ("value", "n_users"):
+        assert_frames_close(expected, actual, keys=KEYS, value=column)
 
 
 # --- (a) the demo: the bias baseline ------------------------------------------------
@@ -104,9 +103,9 @@ def test_demo_bias_baseline_equals_its_formula_and_sklearn(demo: tuple[Project, 
     assert set(predictions["candidate"]) == {"bias"} and len(predictions) == len(labels)
     merged = expected_predictions.merge(predictions, on=["candidate", "user_id", "item_id"])
     assert len(merged) == len(labels)
-    assert (merged["prediction_x"] - merged["prediction_y"]).abs().max() <= 1e-9
+    assert_close(merged["prediction_x"], merged["prediction_y"], what="bias predictions")
     expected = sklearn_regression(expected_predictions, labels)
-    assert_close_relative(expected, regression_rows(project))
+    assert_regression_rows(expected, regression_rows(project))
 
 
 def test_demo_regression_metrics_have_no_k_and_reach_the_leaderboard(demo: tuple[Project, Any]) -> None:
@@ -255,12 +254,70 @@ def test_adversarial_predictions_equal_sklearn(adversarial: dict[str, Any]) -> N
     )
     expected = sklearn_regression(all_predictions, labels)
     actual = regression_rows(project)
-    assert_close_relative(expected, actual)
+    assert_regression_rows(expected, actual)
     values = actual.set_index(KEYS)["value"]
-    assert values["noisy", "mape"] > 1e10  # a zero rating divides by machine epsilon, as sklearn
+    # the labels hold zero ratings: mape leaves them out and counts them, no ~1e15 any more
+    assert values["noisy", "mape_zero_actual_pairs"] > 0 and values["exact", "mape_zero_actual_pairs"] > 0
+    assert 0 < values["noisy", "mape"] < 100
     assert math.isnan(values["single", "r2"]) and values["flat", "r2"] == 1.0
     assert values["noisy", "prediction_coverage"] < 1
     assert values["bias", "prediction_coverage"] == 1.0  # the baseline predicts every label
+
+
+def test_mape_leaves_zero_ratings_out_and_counts_them(tiny: Path) -> None:
+    """Zero ratings (0.0 and -0.0) in three candidates: some zero, all zero, none zero.
+    mape runs over the non-zero ratings only (a negative one by its absolute value), is null
+    when every rating is 0, and mape_zero_actual_pairs (and regression_sums) count the pairs
+    left out; sklearn on every pair would give ~1e15, the old rule."""
+    ts = pd.Timestamp("2020-03-01")
+    ratings = {("a", "x"): 0.0, ("a", "y"): 2.0, ("b", "x"): 4.0, ("b", "y"): -0.0, ("c", "x"): 5.0,
+               ("c", "z"): -2.0, ("d", "x"): 0.0}
+    labels = pd.DataFrame([(u, i, r, ts) for (u, i), r in ratings.items()],
+                          columns=["user_id", "item_id", "relevance", "ts"])
+    some_zero = predictions_frame([("a", "x", 1.0), ("a", "y", 1.0), ("b", "x", 5.0), ("b", "y", 0.0),
+                                   ("c", "x", 5.0), ("c", "z", -1.0), ("d", "x", 3.0)])
+    all_zero = predictions_frame([("a", "x", 1.0), ("b", "y", 0.5), ("d", "x", 0.0)])
+    none_zero = predictions_frame([("a", "y", 3.0), ("c", "z", 1.0)])
+    files = {"some_zero": some_zero, "all_zero": all_zero, "none_zero": none_zero}
+    project = configure(tiny, labels, files)
+    result = project.build(
+        RunOptions(select=["+metrics", "+leaderboard", "+metrics_by_slice"], report=False, mlflow=False)
+    )
+    assert result.success, [(r.name, r.message) for r in result.results if r.status in ("error", "fail")]
+    actual = regression_rows(project)
+    assert_regression_rows(
+        sklearn_regression(pd.concat([f.assign(candidate=n) for n, f in files.items()]), labels), actual
+    )
+    rows = actual.set_index(KEYS)
+    # some zero: |2-1|/2, |4-5|/4, |5-5|/5, |-2-(-1)|/2 over 4 pairs; a, b, c have a non-zero rating
+    assert rows.loc[("some_zero", "mape"), "value"] == pytest.approx((0.5 + 0.25 + 0 + 0.5) / 4, rel=1e-12)
+    assert rows.loc[("some_zero", "mape"), "n_users"] == 3
+    assert rows.loc[("some_zero", "mape_zero_actual_pairs"), "value"] == 3
+    assert rows.loc[("some_zero", "mape_zero_actual_pairs"), "n_users"] == 4
+    # all zero: null, over no user; the three pairs are counted
+    assert math.isnan(rows.loc[("all_zero", "mape"), "value"])
+    assert rows.loc[("all_zero", "mape"), "n_users"] == 0
+    assert rows.loc[("all_zero", "mape_zero_actual_pairs"), "value"] == 3
+    assert rows.loc[("all_zero", "mae"), "value"] == pytest.approx(0.5, rel=1e-12)  # the others are unchanged
+    # none zero: sklearn's own value, nothing left out
+    y, p = np.array([2.0, -2.0]), np.array([3.0, 1.0])
+    assert rows.loc[("none_zero", "mape"), "value"] == pytest.approx(sk_mape(y, p), rel=1e-12)
+    assert rows.loc[("none_zero", "mape_zero_actual_pairs"), "value"] == 0
+    # the old rule, sklearn's on every pair, for the record
+    y = np.array([ratings[u, i] for u, i in zip(some_zero["user_id"], some_zero["item_id"], strict=True)])
+    assert sk_mape(y, some_zero["prediction"].to_numpy()) > 1e14
+    sums = frame(project, "select * from regression_sums").set_index("candidate")
+    columns = ["n_pairs", "n_pairs_zero_actual", "n_users", "n_users_nonzero_actual"]
+    assert sums.loc["some_zero", columns].tolist() == [7, 3, 4, 3]
+    assert sums.loc["all_zero", columns].tolist() == [3, 3, 3, 0]
+    assert sums.loc["none_zero", columns].tolist() == [2, 0, 2, 2]
+    board = list(frame(project, "select * from leaderboard").columns)
+    assert board[board.index("mape") + 1] == "mape_zero_actual_pairs"  # the count sits beside mape
+    # by slice the same rule: the slices of one kind split the count, all_zero's mape is null in each
+    sliced = frame(project, "select * from metrics_by_slice where metric like 'mape%'")
+    counts = sliced[sliced["metric"] == "mape_zero_actual_pairs"].groupby(["candidate", "slice"])["value"].sum()
+    assert set(counts.to_dict().values()) == {0, 3} and (counts["all_zero"] == 3).all()
+    assert sliced[(sliced["candidate"] == "all_zero") & (sliced["metric"] == "mape")]["value"].isna().all()
 
 
 def test_bias_baseline_predicts_every_label_by_its_formula(adversarial: dict[str, Any]) -> None:
@@ -269,7 +326,7 @@ def test_bias_baseline_predicts_every_label_by_its_formula(adversarial: dict[str
     actual = frame(project, "select * from predictions where candidate = 'bias'")
     merged = expected.merge(actual, on=["candidate", "user_id", "item_id"])
     assert len(merged) == len(expected) == len(actual)
-    assert (merged["prediction_x"] - merged["prediction_y"]).abs().max() <= 1e-9
+    assert_close(merged["prediction_x"], merged["prediction_y"], what="bias predictions")
 
 
 def test_bias_damping_vars_change_the_fit(adversarial: dict[str, Any]) -> None:
@@ -283,7 +340,7 @@ def test_bias_damping_vars_change_the_fit(adversarial: dict[str, Any]) -> None:
         on=["candidate", "user_id", "item_id"],
     )
     assert len(merged) == len(expected)
-    assert (merged["prediction_x"] - merged["prediction_y"]).abs().max() <= 1e-9
+    assert_close(merged["prediction_x"], merged["prediction_y"], what="bias predictions")
 
 
 def test_baselines_without_bias_turn_the_rating_baseline_off(tiny: Path) -> None:

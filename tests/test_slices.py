@@ -21,7 +21,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from evaluation_project import frame, statuses, write_project_yml, write_table
-from oracles.prediction import CLASSIFICATION_METRICS, sklearn_regression
+from oracles.prediction import (
+    CLASSIFICATION_METRICS,
+    REGRESSION_METRICS,
+    regression_users,
+    sklearn_regression,
+)
 from sklearn import metrics as sk
 
 from evalhouse import Project, RunOptions
@@ -33,7 +38,7 @@ except ModuleNotFoundError:
 
 SLICE_KEYS = ["candidate", "slice", "slice_value", "metric", "k"]
 CLASSIFICATION = CLASSIFICATION_METRICS
-REGRESSION = ("mae", "mse", "rmse", "r2", "mape", "prediction_coverage")
+REGRESSION = REGRESSION_METRICS
 SEED = 7
 
 
@@ -143,7 +148,8 @@ def classification_values(
 def regression_values(pairs: pd.DataFrame, n_labels: int) -> dict[str, tuple[float, int]]:
     y, p = pairs["rating"].to_numpy(float), pairs["prediction"].to_numpy(float)
     values = sklearn_regression(y, p, n_labels)
-    return {name: (value, pairs["user_id"].nunique()) for name, value in values.items()}
+    users = regression_users(y, pairs["user_id"].to_numpy())
+    return {name: (value, users[name]) for name, value in values.items()}
 
 
 def sliced_metrics(
@@ -180,15 +186,9 @@ def by_slice(project: Project, metrics: tuple[str, ...]) -> pd.DataFrame:
 
 
 def assert_slice_rows(expected: pd.DataFrame, actual: pd.DataFrame) -> None:
-    """value (relative where huge, as MAPE of a zero rating) and n_users, key by key."""
-    scale = expected["value"].abs().clip(lower=1)
-    scaled_actual = actual.merge(expected[SLICE_KEYS].assign(scale=scale), on=SLICE_KEYS, how="left")
-    assert_frames_close(
-        expected.assign(value=expected["value"] / scale),
-        scaled_actual.assign(value=scaled_actual["value"] / scaled_actual["scale"]),
-        keys=SLICE_KEYS,
-    )
-    assert_frames_close(expected, actual, keys=SLICE_KEYS, value="n_users")
+    """value (to 1e-9, relative above 1) and n_users, key by key."""
+    for column in ("value", "n_users"):
+        assert_frames_close(expected, actual, keys=SLICE_KEYS, value=column)
 
 
 # --- (a) the demo -------------------------------------------------------------------
@@ -426,6 +426,10 @@ def test_a_slice_of_every_user_equals_the_metrics(own: dict[str, Any]) -> None:
     expected = metrics.merge(everyone[["candidate", "metric"]].drop_duplicates(), on=["candidate", "metric"])
     assert set(CLASSIFICATION + REGRESSION) <= set(expected["metric"])
     assert {"ndcg", "recall", "precision"} <= set(expected["metric"])
+    # the labels' zero ratings are left out of mape and counted (no mape of ~1e15)
+    left_out = expected[expected["metric"] == "mape_zero_actual_pairs"]
+    assert set(left_out["candidate"]) == {"bias", "guess"} and (left_out["value"] > 0).all()
+    assert (expected.loc[expected["metric"] == "mape", "value"] < 100).all()
     for column in ("value", "n_users"):
         assert_frames_close(expected, everyone, keys=["candidate", "metric", "k"], value=column)
 

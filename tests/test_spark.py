@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
+from oracles.compare import assert_rows_close
 
 from evalhouse import Project, RunOptions
 from evalhouse.api.operations import compile_only, query
@@ -218,16 +219,6 @@ def normalize(rows):
     return sorted((tuple(_value(v) for v in row) for row in rows), key=_key)
 
 
-def assert_rows_equal(left, right, what):
-    assert len(left) == len(right), what
-    for a, b in zip(left, right, strict=True):
-        for x, y in zip(a, b, strict=True):
-            if isinstance(x, float) or isinstance(y, float):
-                assert x is not None and y is not None and math.isclose(x, y, rel_tol=0, abs_tol=1e-9), (what, a, b)
-            else:
-                assert x == y, (what, a, b)
-
-
 def duck_rows(project, sql):
     with duckdb.connect(str(project.warehouse_path), read_only=True) as con:
         relation = con.execute(sql)
@@ -375,7 +366,7 @@ def test_every_table_on_spark_equals_the_duckdb_build(builds):
             assert {r[i] for r in duck_data} == {"duckdb"} and {r[i] for r in spark_data} == {"spark"}
             duck_data = [r[:i] + r[i + 1:] for r in duck_data]
             spark_data = [r[:i] + r[i + 1:] for r in spark_data]
-        assert_rows_equal(normalize(duck_data), normalize(spark_data), name)
+        assert_rows_close(normalize(duck_data), normalize(spark_data), name)
         compared += 1
     assert compared == 12
 

@@ -15,25 +15,31 @@ so the incremental models append (recs_history, with its post hook's delete) and
 
 Every relation (seed, view, table, incremental; ephemeral models are no relations) is
 compared: the same column names, the same rows (in any order), floats to 1e-9 (relative to
-the value above 1: sums of ~10^4 doubles add up in another order on each engine), the
-rest exactly. Two kinds of value differ by construction and are compared through a
-mapping: build ids (a build's invocation id, random) become "the first build" and "the
-second build" by their order, and build times (built_at, when each build started) are
-left out.
+the value above 1, tests/oracles/compare.py: sums of ~10^4 doubles add up in another order
+on each engine), the rest exactly. Two kinds of value differ by construction and are
+compared through a mapping: build ids (a build's invocation id, random) become "the first
+build" and "the second build" by their order, and build times (built_at, when each build
+started) are left out.
 
 One SparkSession serves the module (it takes seconds to start); the module stops it at
 the end, as tests/test_spark.py does, so that the next session can open a catalog.
+
+MovieLens has no zero rating (they start at 0.5), so the demo never takes MAPE's zero
+branch; the last test builds the demo's regression macros on a few pairs that do, on both
+engines.
 """
 
 from __future__ import annotations
 
 import csv
 import math
+import shutil
 from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from oracles.compare import is_close
 
 from evalhouse import Project, RunOptions
 from evalhouse.api.operations import compile_only, query
@@ -143,12 +149,6 @@ def _sort_key(row):
     return tuple((v is None, f"{v:.9e}" if isinstance(v, float) else str(v)) for v in row)
 
 
-def _close(x, y) -> bool:
-    if x is None or y is None:
-        return x is None and y is None
-    return math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-9)
-
-
 def _build_order(rows_of_history) -> dict[str, str]:
     """Build ids by the order of their builds: the first build's id -> 'build 1', ..."""
     starts: dict[str, object] = {}
@@ -216,7 +216,7 @@ def test_every_table_on_spark_equals_the_duckdb_build(builds):
             differing.append(f"{name}: {len(left)} rows on DuckDB, {len(right)} on Spark")
             continue
         for a, b in zip(left, right, strict=True):
-            same = all(_close(x, y) if isinstance(x, float) or isinstance(y, float) else x == y
+            same = all(is_close(x, y) if isinstance(x, float) or isinstance(y, float) else x == y
                        for x, y in zip(a, b, strict=True))
             if not same:
                 differing.append(f"{name}: {a} on DuckDB, {b} on Spark")
@@ -232,3 +232,65 @@ def test_data_tests_give_the_same_verdicts(builds):
                 for target, runs in results.items()}
     assert verdicts["duckdb"] == verdicts["spark"]
     assert len(verdicts["spark"]) >= 20
+
+
+# -- MAPE's zero ratings, which the demo lacks ----------------------------------------------
+ZERO_RATING_PAIRS = """\
+candidate,user_id,prediction,rating
+some_zero,a,1.0,0.0
+some_zero,a,1.0,2.0
+some_zero,b,5.0,4.0
+some_zero,b,0.0,-0.0
+some_zero,c,5.0,5.0
+some_zero,c,-1.0,-2.0
+some_zero,d,3.0,0.0
+all_zero,a,1.0,0.0
+all_zero,b,0.5,-0.0
+all_zero,d,0.0,0.0
+none_zero,a,3.0,2.0
+none_zero,c,1.0,-2.0
+"""
+
+
+def test_mape_leaves_zero_ratings_out_on_spark_as_on_duckdb(tmp_path):
+    """regression_sums and every regression metric of the demo's macros over pairs with
+    zero ratings (0 and -0): the same rows on both engines, mape null where every rating
+    is 0 (a division by nullif(..., 0), never by 0, which ANSI Spark would refuse)."""
+    from evalhouse.targets.spark.session import stop_session
+
+    init_project(tmp_path / "demo")
+    root = tmp_path / "project"
+    shutil.copytree(tmp_path / "demo" / "macros", root / "macros")
+    (root / "models").mkdir()
+    (root / "seeds").mkdir()
+    (root / "project.yml").write_text(
+        "name: mape_on_spark\nseeds:\n  pairs:\n    column_types: {candidate: VARCHAR, user_id: VARCHAR, "
+        "prediction: DOUBLE, rating: DOUBLE}\n" + SPARK_SETTINGS, encoding="utf-8")
+    (root / "seeds" / "pairs.csv").write_text(ZERO_RATING_PAIRS, encoding="utf-8")
+    (root / "models" / "sums.sql").write_text(
+        "{{ config(materialized='table') }}\n{{ regression_sums(ref('pairs')) }}\n", encoding="utf-8")
+    (root / "models" / "regression.sql").write_text(
+        "{{ config(materialized='table') }}\nselect * from ({{ regression_metrics(ref('sums')) }}) as m\n",
+        encoding="utf-8")
+    project = Project.load(root)
+    try:
+        for target in ("duckdb", "spark"):
+            result = project.build(RunOptions(target=target, report=False, mlflow=False))
+            assert result.success, (target, [r.message for r in result.results if not r.ok])
+        for name in ("sums", "regression"):
+            duck_columns, duck_data = _duckdb(project, f"select * from {name}")
+            spark_columns, spark_data = _spark(project, name)
+            assert duck_columns == spark_columns, name
+            left, right = _rows(duck_columns, duck_data, {}), _rows(spark_columns, spark_data, {})
+            assert len(left) == len(right), name
+            for a, b in zip(left, right, strict=True):
+                assert all(is_close(x, y) if isinstance(x, float) or isinstance(y, float) else x == y
+                           for x, y in zip(a, b, strict=True)), (name, a, b)
+    finally:
+        stop_session()
+    mape = {row[0]: row[1:] for row in _duckdb(
+        project, "select candidate, value, n_users from regression where metric = 'mape'")[1]}
+    left_out = dict(_duckdb(
+        project, "select candidate, value from regression where metric = 'mape_zero_actual_pairs'")[1])
+    assert mape == {"some_zero": (0.3125, 3), "all_zero": (None, 0), "none_zero": (1.0, 2)}
+    assert left_out == {"some_zero": 3.0, "all_zero": 3.0, "none_zero": 0.0}

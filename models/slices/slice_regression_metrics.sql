@@ -1,6 +1,7 @@
 -- every regression metric by slice (candidate, slice, slice_value, metric, k, value,
--- n_users), from the prediction pairs of the slice's users; prediction_coverage is the
--- share of the slice's labels with a prediction
+-- n_users), from the prediction pairs of the slice's users (mape over those with a non-zero
+-- rating, mape_zero_actual_pairs counting the others); prediction_coverage is the share of
+-- the slice's labels with a prediction
 {{ config(materialized='table', tags=['slice_metric']) }}
 {%- set by = ['slice', 'slice_value'] %}
 {%- if slices_include('regression') %}

@@ -1,11 +1,12 @@
 """Trusted reference implementations ("oracles") the SQL metric models are tested against.
 
 ``ranking``: ranking metrics of docs/METRICS.md plus ranx / pytrec_eval wrappers;
-``adversarial``: seeded edge-case inputs; ``compare``: frame comparison for tests.
+``adversarial``: seeded edge-case inputs; ``compare``: the tolerance rule (relative plus
+absolute, 1e-9) and frame comparison for tests; ``prediction``: scikit-learn references.
 """
 
 from .adversarial import ADVERSARIAL_CASES, CaseSettings, case_settings, movielens_like
-from .compare import assert_frames_close
+from .compare import assert_close, assert_frames_close, assert_rows_close, close_mask, is_close
 from .ranking import (
     RANKING_METRICS,
     normalize_recs,
@@ -19,8 +20,12 @@ __all__ = [
     "ADVERSARIAL_CASES",
     "RANKING_METRICS",
     "CaseSettings",
+    "assert_close",
     "assert_frames_close",
+    "assert_rows_close",
     "case_settings",
+    "close_mask",
+    "is_close",
     "movielens_like",
     "normalize_recs",
     "pytrec_eval_user_metrics",
