@@ -50,11 +50,13 @@ def assert_sources_intact(root: Path) -> None:
     ("warehouse: .\n", 2, "it is the project folder itself"),
     ("warehouse: models/w.duckdb\n", 2, "inside the source folder paths.models"),
     ("warehouse: project.yml\n", 2, "it is project.yml"),
+    ("paths:\n  target: project.yml\n", 3, "it is project.yml"),
+    ("paths:\n  target: models/stg.sql\n", 3, "it is a file, not a folder"),
     ("targets:\n  spark:\n    warehouse_dir: ..\n", 4, "it contains the project folder"),
     ("targets:\n  spark:\n    metastore_dir: seeds\n", 4, "source folder paths.seeds"),
     ("duckdb:\n  temp_directory: /\n", 3, "it is the filesystem root"),
 ])
-@pytest.mark.parametrize("command", ["compile", "clean"])
+@pytest.mark.parametrize("command", ["compile", "build", "clean"])
 def test_unsafe_write_places_are_config_errors(tmp_path, yml, line, reason, command):
     root = project_with(tmp_path / "home" / "project", yml)
     before = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*"))
@@ -159,3 +161,12 @@ def test_clean_without_a_target_folder_is_a_no_op(tmp_path):
     result = invoke("clean", "--project-dir", root)
     assert result.exit_code == 0 and result.output == ""
     assert_sources_intact(root)
+
+
+def test_spark_sql_is_recorded_and_cleaned(tmp_path):
+    root = project_with(tmp_path / "project")
+    result = invoke("compile", "--target", "spark", "--project-dir", root)
+    assert result.exit_code == 0, result.output
+    assert "compiled_spark" in (root / "target" / RECORD_FILE).read_text().split()
+    assert invoke("clean", "--project-dir", root).exit_code == 0
+    assert not (root / "target/compiled_spark").exists()

@@ -33,21 +33,29 @@ def _inside(path: Path, folder: Path) -> bool:
     return path == folder or folder in path.parents
 
 
+def _home() -> Path | None:
+    try:
+        return Path.home().resolve()
+    except (RuntimeError, KeyError):  # no HOME and no password entry: nothing to compare with
+        return None
+
+
 def _problem(path: Path, project_dir: Path, sources: dict[str, Path], *, is_file: bool) -> str | None:
     """Why evalhouse must not write at `path`, or None when it may."""
-    home = Path.home().resolve()
     if path == Path(path.anchor):
         return "it is the filesystem root"
-    if path == home:
+    if path == _home():
         return "it is your home folder"
     if path == project_dir:
         return "it is the project folder itself"
     if _inside(project_dir, path):
         return "it contains the project folder"
-    if is_file and path.is_dir():
-        return "it is a folder, not a file"
     if path == project_dir / "project.yml":
         return "it is project.yml"
+    if is_file and path.is_dir():
+        return "it is a folder, not a file"
+    if not is_file and path.is_file():
+        return "it is a file, not a folder"
     for key, source in sources.items():
         if _inside(path, source):
             return f"it is inside the source folder paths.{key} ({source.name}/)"
