@@ -274,7 +274,7 @@ def test_query_is_read_only(make_project):
 def test_clean_keeps_the_warehouse_unless_asked(make_project):
     root = make_project({"models/a.sql": "select 1 as x"})
     project, _ = build(root, "run")
-    removed = {p.name for p in project.clean()}
+    removed = {p.name for p in project.clean().removed}
     assert {"compiled", "manifest.json", "run_results.json"} <= removed
     assert project.warehouse_path.exists()
     project.clean(include_warehouse=True)

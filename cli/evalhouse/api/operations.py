@@ -28,6 +28,11 @@ def _check_target(target: str) -> None:
         raise ProjectError(f"unknown target '{target}'", hint=did_you_mean(target, TARGETS) or f"use one of {', '.join(TARGETS)}")
 
 
+def _write_json(project: LoadedProject, name: str, payload: Any) -> None:
+    project.note_written(project.target_dir / name)
+    write_json_atomic(project.target_dir / name, payload)
+
+
 def compile_only(project: LoadedProject, *, write: bool = True, check_sql: bool = True,
                  target: str = "duckdb") -> CompiledProject:
     _check_target(target)
@@ -37,7 +42,7 @@ def compile_only(project: LoadedProject, *, write: bool = True, check_sql: bool 
         compiled = compile_for_spark(project, check_sql=check_sql)
         if write:
             write_compiled(compiled, project.target_dir)
-            write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, new_invocation_id()))
+            _write_json(project, "manifest.json", manifest(project, compiled, new_invocation_id()))
             write_spark_compiled(project, compiled)
         return compiled
     existing: frozenset[str] = frozenset()
@@ -51,7 +56,7 @@ def compile_only(project: LoadedProject, *, write: bool = True, check_sql: bool 
     compiled = compile_project(project, existing_relations=existing, check_sql=check_sql)
     if write:
         write_compiled(compiled, project.target_dir)
-        write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, new_invocation_id()))
+        _write_json(project, "manifest.json", manifest(project, compiled, new_invocation_id()))
     return compiled
 
 
@@ -65,7 +70,9 @@ def open_target(project: LoadedProject, options: RunOptions) -> Iterator[tuple[T
         with open_spark_target(project, options.wait_seconds) as spark_target:
             yield spark_target, spark_target.relations()
         return
-    with Warehouse(project.warehouse_path, project.config.duckdb, wait_seconds=options.wait_seconds) as warehouse:
+    warehouse_path = project.warehouse_path
+    project.note_written(warehouse_path, warehouse_path.with_name(warehouse_path.name + ".wal"))
+    with Warehouse(warehouse_path, project.config.duckdb, wait_seconds=options.wait_seconds) as warehouse:
         warehouse.drop_leftovers(TEMP_PREFIX)
         existing = frozenset(warehouse.relations())
         yield DuckDBTarget(warehouse, project.dir, project.config.seeds), existing
@@ -81,7 +88,7 @@ def execute(project: LoadedProject, command: str, options: RunOptions) -> RunRes
         compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh,
                                    invocation_id=invocation_id, raise_sql_errors=False, target=target.name)
         write_compiled(compiled, project.target_dir)
-        write_json_atomic(project.target_dir / "manifest.json", manifest(project, compiled, invocation_id))
+        _write_json(project, "manifest.json", manifest(project, compiled, invocation_id))
         chosen = select_nodes(compiled.nodes, compiled.graph, options.select, options.exclude)
         kinds = KINDS_BY_COMMAND[command]
         plan = {uid for uid in chosen if compiled.nodes[uid].kind in kinds}
@@ -102,7 +109,7 @@ def execute(project: LoadedProject, command: str, options: RunOptions) -> RunRes
         "target": options.target,
         "vars": project.public_vars(),
     }
-    write_json_atomic(project.target_dir / "run_results.json", run_results(result, invocation_id, args))
+    _write_json(project, "run_results.json", run_results(result, invocation_id, args))
     if command in ("run", "build"):
         from evalhouse.publish.publisher import publish
 

@@ -5,8 +5,6 @@ The CLI calls these and prints what they return; nothing here prints.
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from evalhouse.project.loaded import LoadedProject
@@ -19,6 +17,7 @@ if TYPE_CHECKING:
     from evalhouse.execute.query_result import QueryResult
     from evalhouse.execute.runner import RunResult
     from evalhouse.project.nodes import Node
+    from evalhouse.project.written import CleanResult
 
 
 class Project(LoadedProject):
@@ -85,27 +84,24 @@ class Project(LoadedProject):
 
         return run_gate(self, candidate, write=write, wait_seconds=wait_seconds)
 
-    def clean(self, *, include_warehouse: bool = False) -> list[Path]:
-        """Remove what builds write under target/; the warehouse stays unless asked.
+    def clean(self, *, include_warehouse: bool = False) -> CleanResult:
+        """Remove what evalhouse wrote under target/; the warehouse stays unless asked.
+
+        Only the entries recorded in target/.evalhouse-written are removed (the known names
+        evalhouse writes, in a target folder an older version wrote without the record):
+        anything else there is left and reported in `not_ours`, symlinks are removed as
+        links, and nothing outside the target folder is touched.
 
         The warehouse holds history (snapshots, metric trends), and so do the local MLflow
         store and the builds not yet sent to MLflow: losing them should take a deliberate
         flag, not a routine clean.
         """
+        from evalhouse.project.written import clean_target, top_entry
         from evalhouse.publish.tracking.settings import KEPT_BY_CLEAN
 
-        removed: list[Path] = []
-        if not self.target_dir.is_dir():
-            return removed
-        warehouse = self.warehouse_path
-        keep = set() if include_warehouse else {warehouse, warehouse.with_name(warehouse.name + ".wal"),
-                                                *(self.target_dir / name for name in KEPT_BY_CLEAN)}
-        for child in sorted(self.target_dir.iterdir()):
-            if child in keep:
-                continue
-            if child.is_dir():
-                shutil.rmtree(child)
-            else:
-                child.unlink()
-            removed.append(child)
-        return removed
+        keep: set[str] = set()
+        if not include_warehouse:
+            warehouse = self.warehouse_path
+            entries = (top_entry(self.target_dir, p) for p in (warehouse, warehouse.with_name(warehouse.name + ".wal")))
+            keep = {*KEPT_BY_CLEAN, *(name for name in entries if name is not None)}
+        return clean_target(self.target_dir, keep)

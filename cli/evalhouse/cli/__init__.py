@@ -215,8 +215,15 @@ def lineage(project_dir, vars_text, vars_file, quiet, log_format, target) -> Non
 def clean(project_dir, vars_text, vars_file, quiet, log_format, include_warehouse) -> None:
     """Delete what builds wrote under target/ (the warehouse stays unless --all)."""
     project = load_project(project_dir, vars_text, vars_file)
-    for path in project.clean(include_warehouse=include_warehouse):
-        click.echo(f"removed {path.relative_to(project.dir)}")
+    result = project.clean(include_warehouse=include_warehouse)
+
+    def shown(path: Path) -> str:  # the target folder may be outside the project
+        return path.relative_to(project.dir).as_posix() if project.dir in path.parents else str(path)
+
+    for path in result.removed:
+        click.echo(f"removed {shown(path)}")
+    for path in result.not_ours:
+        click.echo(f"left {shown(path)}: not written by evalhouse")
 
 
 @main.command()

@@ -198,6 +198,7 @@ def compile_project(
 ) -> CompiledProject:
     from datetime import datetime, timezone
 
+    project.note_written(project.target_dir / "jinja_bytecode", *([project.target_dir / "sql_reads.json"] if check_sql else []))
     context = RenderContext(
         project_name=project.config.name,
         project_dir=project.dir,
@@ -272,6 +273,9 @@ def _ancestor_names(node: Node, graph: Graph, by_name: dict[str, Node]) -> set[s
 
 def write_compiled(compiled: CompiledProject, target_dir: Path) -> list[Path]:
     """Write each node's rendered SQL under target/compiled/, mirroring the project."""
+    from evalhouse.project.written import note_written
+
+    note_written(target_dir, target_dir / "compiled")
     written = []
     for node in compiled.nodes.values():
         if node.kind == "seed" or node.sql is None:

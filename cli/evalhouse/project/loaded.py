@@ -14,6 +14,7 @@ from evalhouse.project.config import ProjectConfig, load_config
 from evalhouse.project.discover import discover
 from evalhouse.project.folder_config import validate_folder_config
 from evalhouse.project.nodes import Node
+from evalhouse.project.paths import check_write_paths, resolve_in
 from evalhouse.project.secrets import is_secret
 from evalhouse.project.yamlfile import YamlDocument
 
@@ -38,6 +39,7 @@ class LoadedProject:
         if not directory.is_dir():
             raise ProjectError(f"project folder {path} does not exist", hint="pass an existing --project-dir")
         config, doc = load_config(directory)
+        check_write_paths(directory, config, doc)
         validate_folder_config(config.models, directory / config.paths.models, doc)
         merged = {**config.vars, **(vars or {})}
         return cls(directory, config, doc, merged)
@@ -45,7 +47,7 @@ class LoadedProject:
     # -- paths and lookups -------------------------------------------------------------
     @property
     def target_dir(self) -> Path:
-        return self.dir / self.config.paths.target
+        return resolve_in(self.dir, self.config.paths.target)
 
     @property
     def warehouse_path(self) -> Path:
@@ -55,6 +57,12 @@ class LoadedProject:
         """Relative paths in project.yml are relative to the project, not the shell."""
         path = Path(value).expanduser()
         return path if path.is_absolute() else (self.dir / path)
+
+    def note_written(self, *paths: Path) -> None:
+        """Record the target folder's entries about to be written, for `clean`."""
+        from evalhouse.project.written import note_written
+
+        note_written(self.target_dir, *paths)
 
     def node_named(self, name: str) -> Node | None:
         for node in self.nodes.values():

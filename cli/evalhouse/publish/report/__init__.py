@@ -70,6 +70,7 @@ def write_report(project: LoadedProject, tables: EvaluationTables, path: Path | 
 
     report = render_report(project, tables)
     path = path or project.target_dir / REPORT_FILE
+    project.note_written(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:

@@ -57,8 +57,12 @@ class TrackingOutcome:
 def prepare(project: LoadedProject, settings: TrackingSettings, tables: EvaluationTables,
             report: Report | None) -> Bundle:
     """Write the build's runs and artifacts under target/mlflow_pending/."""
+    from evalhouse.publish.tracking.bundle import pending_root
     from evalhouse.publish.tracking.payload import build_payload
+    from evalhouse.publish.tracking.settings import LOCAL_ARTIFACTS, LOCAL_STORE
 
+    local = [project.target_dir / LOCAL_STORE, project.target_dir / LOCAL_ARTIFACTS] if settings.is_local_store else []
+    project.note_written(pending_root(project.target_dir), *local)
     return write_bundle(project.target_dir, build_payload(project, tables, settings), tables, report)
 
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalhouse.errors import ProjectError, SqlError
-from evalhouse.targets.spark.session import get_session, spark_spec
+from evalhouse.targets.spark.session import get_session, is_local_path, spark_spec
 from evalhouse.targets.spark.target import DEFAULT_SCHEMA, SparkTarget, engine_message
 
 if TYPE_CHECKING:
@@ -36,10 +37,18 @@ def register_functions(spark: SparkSession) -> None:
         spark.udf.register(name, null_safe(compute), "double")
 
 
+def _session(project: LoadedProject, wait_seconds: float) -> SparkSession:
+    """The session, its local folders (log config, metastore, warehouse) recorded for clean."""
+    spec = spark_spec(project)
+    local = [Path(spec.warehouse.removeprefix("file:"))] if is_local_path(spec.warehouse) else []
+    project.note_written(spec.log_config, *local, *([spec.metastore_dir] if spec.metastore_dir else []))
+    return get_session(spec, wait_seconds)
+
+
 @contextmanager
 def open_spark_target(project: LoadedProject, wait_seconds: float = 0.0) -> Iterator[SparkTarget]:
     """The Spark target for a build; the session outlives it (show and query reuse it)."""
-    spark = get_session(spark_spec(project), wait_seconds)
+    spark = _session(project, wait_seconds)
     target = SparkTarget(spark, project.dir, project.target_dir, project.config.seeds)
     target.drop_leftovers()
     register_functions(spark)
@@ -57,7 +66,7 @@ def spark_query(project: LoadedProject, sql: str, wait_seconds: float = 0.0, *, 
     from evalhouse.execute.query_result import QueryResult
     from evalhouse.targets.spark.sql import SparkSql, TranspileError, to_spark
 
-    spark = get_session(spark_spec(project), wait_seconds)
+    spark = _session(project, wait_seconds)
     if not spark.catalog.databaseExists(DEFAULT_SCHEMA):
         raise ProjectError("the Spark warehouse has no tables yet", hint="run 'evalhouse build --target spark' first")
     spark.catalog.setCurrentDatabase(DEFAULT_SCHEMA)

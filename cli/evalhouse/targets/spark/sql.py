@@ -23,6 +23,7 @@ from sqlglot.generators.spark import SparkGenerator
 
 from evalhouse.errors import SqlError
 from evalhouse.project.nodes import Node
+from evalhouse.project.written import note_written
 from evalhouse.targets.spark.pivot import PivotError, rewrite_pivots_and_columns
 from evalhouse.targets.spark.union import UnionByNameError, rewrite_unions_by_name
 
@@ -300,6 +301,7 @@ def spark_compiled_path(node: Node) -> str:
 def write_spark_sql(target_dir: Path, node: Node, sql: SparkSql) -> None:
     relative = Path(spark_compiled_path(node)).relative_to("target")
     out = target_dir / relative
+    note_written(target_dir, out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(sql.text(), encoding="utf-8")
 
