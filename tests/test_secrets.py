@@ -206,3 +206,38 @@ def test_an_env_var_value_is_masked_in_the_spark_sql_on_disk(make_project, monke
     spark_sql = (root / "target/compiled_spark/models/connection_check.sql").read_text()
     assert "'***' AS db_password" in spark_sql
     assert leaks(root, FROM_ENV) == []
+
+
+def test_an_env_var_value_quoted_by_an_error_is_masked(make_project, monkeypatch):
+    monkeypatch.setenv(ENV_NAME, FROM_ENV)
+    root = make_project({"models/broken.sql": "{{ config(materialized='table') }}\n"
+                         f"select cast('{{{{ env_var('{ENV_NAME}') }}}}' as integer) as n"})
+    out = CliRunner().invoke(main, ["run", "--project-dir", str(root)])
+    assert out.exit_code == 1 and "broken" in out.output and "***" in out.output
+    [result] = json.loads((root / "target/run_results.json").read_text())["results"]
+    assert result["status"] == "error" and "'***'" in result["message"]
+    assert FROM_ENV not in out.output and leaks(root, FROM_ENV) == []
+
+
+def test_log_sends_to_the_real_uri_the_pending_bundle_holds_masked(make_project, monkeypatch):
+    """The bundle keeps `http://eval:***@...`; `evalhouse log` finds the password again in
+    MLFLOW_TRACKING_URI (here the server answers 500 both times: what counts is what it got)."""
+    for name in ("EVALHOUSE_MLFLOW", "EVALHOUSE_MLFLOW_URI"):
+        monkeypatch.delenv(name, raising=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answers500)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    password = "pending-pw-4717"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", f"http://eval:{password}@127.0.0.1:{server.server_address[1]}")
+    root = make_project(tiny.files(with_extras=False, with_history=False), tiny.PROJECT_YML)
+    basic = f"Basic {base64.b64encode(f'eval:{password}'.encode()).decode()}"
+    try:
+        result = Project.load(root).build(RunOptions(mlflow=True))
+        assert not result.tracking.ok and len(list((root / "target/mlflow_pending").iterdir())) == 1
+        assert leaks(root, password) == []
+        Answers500.authorizations.clear()
+        out = CliRunner().invoke(main, ["log", "--project-dir", str(root)])
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert out.exit_code == 1 and password not in out.output and "eval:***@" in out.output
+    assert basic in Answers500.authorizations
