@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from evalhouse.project.secrets import mask, mask_text
+
 STATUS_WORDS = {
     "success": ("OK", "green"),
     "pass": ("PASS", "green"),
@@ -27,26 +29,32 @@ class Printer:
         self.json = log_format == "json"
 
     # -- plain messages ------------------------------------------------------------------
+    # messages and node lines pass through mask_text: an error may quote SQL holding an
+    # env_var() value, a warning a URI with its password; query results are the user's data
     def info(self, message: str, **fields: Any) -> None:
+        message = mask_text(message)
         if self.json:
             self._json("info", message=message, **fields)
         elif not self.quiet:
             click.echo(message)
 
     def warning(self, message: str) -> None:
+        message = mask_text(message)
         if self.json:
             self._json("warning", message=message)
         else:
             click.secho(f"warning: {message}", fg="yellow", err=True)
 
     def error(self, message: str, **fields: Any) -> None:
+        message = mask_text(message)
         if self.json:
             self._json("error", message=message, **fields)
         else:
             click.secho(message, fg="red", err=True)
 
     def _json(self, level: str, **fields: Any) -> None:
-        record = {"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "level": level, **fields}
+        record = {"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"), "level": level,
+                  **mask(fields, keys=False)}
         click.echo(json.dumps(record, default=str))
 
     # -- progress ------------------------------------------------------------------------
@@ -72,9 +80,9 @@ class Printer:
         line = f"{index} of {total} {click.style(word, fg=colour)} {label} ... [{', '.join(detail)}]"
         click.echo(line)
         if result.status in ("error",) and result.message:
-            click.secho("  " + result.message.replace("\n", "\n  "), fg="red", err=True)
+            click.secho("  " + mask_text(result.message).replace("\n", "\n  "), fg="red", err=True)
         if result.status in ("fail", "warn"):
-            click.echo(f"  {result.message}; sample:")
+            click.echo(f"  {mask_text(result.message)}; sample:")
             for row in result.sample:
                 click.echo(f"    {row}")
             if result.hint:

@@ -16,6 +16,7 @@ from evalhouse.compile.template_context import EPHEMERAL_PREFIX, RenderContext
 from evalhouse.errors import GraphError, SqlError, TemplateError
 from evalhouse.project.folder_config import apply_settings
 from evalhouse.project.nodes import Node, NodeConfig, checksum
+from evalhouse.project.secrets import mask_text
 
 if TYPE_CHECKING:
     from evalhouse.project.loaded import LoadedProject
@@ -272,7 +273,8 @@ def _ancestor_names(node: Node, graph: Graph, by_name: dict[str, Node]) -> set[s
 
 
 def write_compiled(compiled: CompiledProject, target_dir: Path) -> list[Path]:
-    """Write each node's rendered SQL under target/compiled/, mirroring the project."""
+    """Write each node's rendered SQL under target/compiled/, mirroring the project, with
+    the values env_var() read masked (the SQL that runs keeps them)."""
     from evalhouse.project.written import note_written
 
     note_written(target_dir, target_dir / "compiled")
@@ -285,7 +287,7 @@ def write_compiled(compiled: CompiledProject, target_dir: Path) -> list[Path]:
         else:
             out = target_dir / "compiled" / node.path
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(node.sql, encoding="utf-8")
+        out.write_text(mask_text(node.sql), encoding="utf-8")
         written.append(out)
     return written
 

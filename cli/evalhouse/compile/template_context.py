@@ -17,6 +17,7 @@ from jinja2.runtime import Macro
 
 from evalhouse.errors import GraphError, TemplateError, did_you_mean
 from evalhouse.project.nodes import MATERIALIZATIONS, Node, quote
+from evalhouse.project.secrets import remember
 
 if TYPE_CHECKING:
     from evalhouse.compile.render import Renderer
@@ -137,7 +138,8 @@ def template_globals(renderer: Renderer) -> dict[str, Any]:
 
     def env_var(name: str, default: Any = _MISSING) -> Any:
         if name in os.environ:
-            return os.environ[name]
+            # remembered so that what is written to disk or logged shows *** instead
+            return remember(os.environ[name])
         if default is _MISSING:
             raise TemplateError(
                 f"environment variable '{name}' is not set",

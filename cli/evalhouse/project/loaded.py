@@ -15,7 +15,7 @@ from evalhouse.project.discover import discover
 from evalhouse.project.folder_config import validate_folder_config
 from evalhouse.project.nodes import Node
 from evalhouse.project.paths import check_write_paths, resolve_in
-from evalhouse.project.secrets import is_secret
+from evalhouse.project.secrets import mask
 from evalhouse.project.yamlfile import YamlDocument
 
 P = TypeVar("P", bound="LoadedProject")
@@ -75,7 +75,8 @@ class LoadedProject:
         return str(self.vars.get("baseline") or self.config.evaluation.baseline or "popular")
 
     def public_vars(self) -> dict[str, Any]:
-        return {k: ("***" if is_secret(k) else v) for k, v in self.vars.items()}
+        """The vars as they may be written or logged: secrets masked at any depth."""
+        return mask(self.vars)
 
     def evaluation_context(self) -> dict[str, Any]:
         """The `evaluation` block as templates see it: file paths made absolute and checked."""

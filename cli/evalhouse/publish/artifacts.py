@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalhouse.project.secrets import mask
 from evalhouse.version import __version__
 
 if TYPE_CHECKING:
@@ -24,7 +25,7 @@ def manifest(project: LoadedProject, compiled: CompiledProject, invocation_id: s
             "kind": node.kind,
             "path": node.path.as_posix(),
             "relation": node.relation if node.kind != "test" else None,
-            "config": node.config.to_dict(),
+            "config": mask(node.config.to_dict()),
             "depends_on": sorted(node.depends_on),
             "refs": node.refs,
             "sources": [list(s) for s in node.sources],
@@ -34,7 +35,7 @@ def manifest(project: LoadedProject, compiled: CompiledProject, invocation_id: s
             "test_name": node.test_name,
             "column_name": node.column_name,
         }
-    return {
+    document = {
         "metadata": {
             "evalhouse_version": __version__,
             "project_name": project.config.name,
@@ -50,10 +51,12 @@ def manifest(project: LoadedProject, compiled: CompiledProject, invocation_id: s
         "vars": project.public_vars(),
         "child_map": {uid: sorted(compiled.graph.children.get(uid, ())) for uid in sorted(compiled.nodes)},
     }
+    # the keys here are the project's own names: only the strings are looked at
+    return mask(document, keys=False)
 
 
 def run_results(result: RunResult, invocation_id: str, args: dict[str, Any]) -> dict[str, Any]:
-    return {
+    return mask({
         "metadata": {
             "evalhouse_version": __version__,
             "invocation_id": invocation_id,
@@ -65,7 +68,7 @@ def run_results(result: RunResult, invocation_id: str, args: dict[str, Any]) -> 
         "counts": result.counts(),
         "args": args,
         "results": [r.to_dict() for r in result.results],
-    }
+    }, keys=False)  # error messages may quote SQL holding env_var() values
 
 
 def new_invocation_id() -> str:

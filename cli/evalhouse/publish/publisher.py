@@ -66,7 +66,7 @@ def publish(project: LoadedProject, result: RunResult, options: RunOptions) -> P
     except EvalhouseError as exc:
         out.warnings.append(f"could not read the warehouse to publish the results: {exc.message}")
     if bundle is not None:
-        out.tracking = deliver(bundle, timeout_seconds=settings.timeout_seconds)
+        out.tracking = deliver(bundle, timeout_seconds=settings.timeout_seconds, settings=settings)
         warning = out.tracking.warning(project.dir)
         if warning:
             out.warnings.append(warning)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from evalhouse.project.secrets import MASK, mask_text, mask_uri
 from evalhouse.publish.tracking.bundle import Bundle, pending_bundles, write_bundle
 from evalhouse.publish.tracking.settings import KEPT_BY_CLEAN, TrackingSettings, resolve_settings
 
@@ -50,8 +51,8 @@ class TrackingOutcome:
         if self.ok:
             return None
         where = self.pending.relative_to(project_dir).as_posix() if self.pending else "target/"
-        return (f"MLflow logging failed ({self.error}); the build's tables are fine, and what would have been "
-                f"logged is saved in {where}: send it later with 'evalhouse log'")
+        return mask_text(f"MLflow logging failed ({self.error}); the build's tables are fine, and what would "
+                         f"have been logged is saved in {where}: send it later with 'evalhouse log'")
 
 
 def prepare(project: LoadedProject, settings: TrackingSettings, tables: EvaluationTables,
@@ -66,18 +67,22 @@ def prepare(project: LoadedProject, settings: TrackingSettings, tables: Evaluati
     return write_bundle(project.target_dir, build_payload(project, tables, settings), tables, report)
 
 
-def deliver(bundle: Bundle, *, tracking_uri: str | None = None, timeout_seconds: float = 10.0) -> TrackingOutcome:
-    """Send one bundle; on success delete it, on failure keep it and say why."""
-    from evalhouse.publish.tracking.naming import mask_uri
+def deliver(bundle: Bundle, *, tracking_uri: str | None = None, timeout_seconds: float = 10.0,
+            settings: TrackingSettings | None = None) -> TrackingOutcome:
+    """Send one bundle; on success delete it, on failure keep it and say why.
+
+    The bundle holds its URIs masked; `settings` (the project's, now) give the real ones
+    back when they mask to the same text."""
     from evalhouse.publish.tracking.send import send_bundle
 
     payload = bundle.payload
-    uri = tracking_uri or payload["tracking_uri"]
+    uri = tracking_uri or _unmasked(payload["tracking_uri"], settings and settings.tracking_uri)
+    artifact_location = _unmasked(payload.get("artifact_location"), settings and settings.artifact_location)
     outcome = TrackingOutcome(uri, payload["experiment"], payload["run_name"], payload["invocation_id"])
     try:
-        sent = send_bundle(bundle, uri, timeout_seconds)
+        sent = send_bundle(bundle, uri, timeout_seconds, artifact_location)
     except Exception as exc:
-        outcome.pending, outcome.error = bundle.path, describe_error(exc, mask_uri(uri))
+        outcome.pending, outcome.error = bundle.path, mask_text(describe_error(exc, mask_uri(uri)))
         return outcome
     outcome.run_id, outcome.experiment_id = sent.run_id, sent.experiment_id
     outcome.candidate_runs, outcome.already_logged = sent.candidate_runs, sent.already_logged
@@ -93,12 +98,13 @@ def send_pending(project: LoadedProject, *, tracking_uri: str | None = None, run
     the first failure (the server is likely down for the rest too).
     """
     timeout = timeout_seconds or project.config.mlflow.timeout_seconds
+    settings = resolve_settings(project, enabled=True)
     bundles = pending_bundles(project.target_dir)
     if not bundles:
         bundles = [_bundle_of_last_build(project, tracking_uri, run_name)]
     outcomes = []
     for bundle in bundles:
-        outcome = deliver(bundle, tracking_uri=tracking_uri, timeout_seconds=timeout)
+        outcome = deliver(bundle, tracking_uri=tracking_uri, timeout_seconds=timeout, settings=settings)
         outcomes.append(outcome)
         if not outcome.ok:
             break
@@ -116,6 +122,10 @@ def _bundle_of_last_build(project: LoadedProject, tracking_uri: str | None, run_
     with EvaluationTables.open(project) as tables:
         report = render_report(project, tables) if tables.present() else None
         return prepare(project, settings, tables, report)
+
+
+def _unmasked(stored: str | None, real: str | None) -> str | None:
+    return real if stored and real and MASK in stored and mask_uri(real) == stored else stored
 
 
 def describe_error(exc: BaseException, uri: str) -> str:

@@ -9,11 +9,10 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from evalhouse.project.secrets import is_secret
+from evalhouse.project.secrets import MASK, is_secret, mask, mask_text, mask_uri
 
-MASK = "***"
+__all__ = ["MASK", "flatten", "mask_text", "mask_uri", "metric_key", "param_value", "safe_key"]
 MAX_PARAM_LENGTH = 6000
 _INVALID_KEY_CHARS = re.compile(r"[^\w.\- /]")
 
@@ -35,31 +34,19 @@ def metric_key(metric: str, k: Any) -> str:
     return safe_key(f"{metric}_at_{k}")
 
 
-def mask_uri(value: str) -> str:
-    """Hide the password of a URI such as postgresql://user:secret@host/db."""
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return value
-    if parts.password:
-        netloc = f"{parts.username or ''}:{MASK}@{parts.hostname or ''}"
-        if parts.port:
-            netloc += f":{parts.port}"
-        return urlunsplit(parts._replace(netloc=netloc))
-    return value
-
-
 def param_value(value: Any) -> str:
-    """Strings as they are, everything else as compact JSON (`[5, 10]`, `true`, `null`)."""
+    """Strings as they are, everything else as compact JSON (`[5, 10]`, `true`, `null`),
+    with secrets masked (a list of mappings is one param: its secret keys too)."""
+    value = mask(value)
     text = value if isinstance(value, str) else json.dumps(value, default=str)
-    return mask_uri(text)[:MAX_PARAM_LENGTH]
+    return text[:MAX_PARAM_LENGTH]
 
 
 def flatten(value: Any, prefix: str = "") -> dict[str, str]:
     """Nested mappings become dotted keys (`vars.k_values`); lists stay one value.
 
-    A key whose any part looks like a secret (password, token, secret, key) has its
-    value masked. dbt-style `+` prefixes of folder config are dropped.
+    A key that names a secret (evalhouse.project.secrets.is_secret) has its value
+    masked, and so have URI passwords and secret query parameters in the values. dbt-style `+` prefixes of folder config are dropped.
     """
     out: dict[str, str] = {}
     if isinstance(value, dict) and value:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalhouse.evaluation.tables import EvaluationTables, gate_verdict
+from evalhouse.project.secrets import mask
 from evalhouse.publish.artifacts import read_build_info
 from evalhouse.publish.tracking.naming import flatten, metric_key, safe_key
 from evalhouse.publish.tracking.settings import TrackingSettings
@@ -124,7 +125,9 @@ def build_payload(project: LoadedProject, tables: EvaluationTables, settings: Tr
         }
         for name, metrics in sorted(per_candidate.items())
     ]
-    return {
+    # what goes to disk and to MLflow: the URIs' passwords and tokens masked (send_pending
+    # finds the real URI again in the project's settings), every tag's text masked
+    return mask({
         "format": PAYLOAD_FORMAT,
         "invocation_id": build["invocation_id"],
         "project": project.config.name,
@@ -137,7 +140,7 @@ def build_payload(project: LoadedProject, tables: EvaluationTables, settings: Tr
         "run_name": settings.run_name,
         "parent": {"params": params, "metrics": parent_metrics, "tags": parent_tags},
         "candidates": candidates,
-    }
+    }, keys=False)
 
 
 def _note(project: LoadedProject, build: dict[str, Any], candidates: list[str], baseline: str) -> str:

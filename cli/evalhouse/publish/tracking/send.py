@@ -48,7 +48,8 @@ class SendResult:
     already_logged: bool = False
 
 
-def send_bundle(bundle: Bundle, tracking_uri: str, timeout_seconds: float) -> SendResult:
+def send_bundle(bundle: Bundle, tracking_uri: str, timeout_seconds: float,
+                artifact_location: str | None = None) -> SendResult:
     """Log the bundle's runs; raise TrackingTimeout past the deadline, or MLflow's error.
 
     The deadline is `timeout_seconds` for a tracking server, at least two minutes for a
@@ -64,7 +65,7 @@ def send_bundle(bundle: Bundle, tracking_uri: str, timeout_seconds: float) -> Se
     def work() -> None:
         try:
             with _http_limits(timeout_seconds):
-                outcome["result"] = _log_runs(bundle, tracking_uri, cancel)
+                outcome["result"] = _log_runs(bundle, tracking_uri, cancel, artifact_location)
         except BaseException as exc:  # handed to the waiting thread
             outcome["error"] = exc
 
@@ -80,14 +81,15 @@ def send_bundle(bundle: Bundle, tracking_uri: str, timeout_seconds: float) -> Se
     return outcome["result"]
 
 
-def _log_runs(bundle: Bundle, tracking_uri: str, cancel: threading.Event) -> SendResult:
+def _log_runs(bundle: Bundle, tracking_uri: str, cancel: threading.Event,
+              artifact_location: str | None) -> SendResult:
     from mlflow import MlflowClient
     from mlflow.entities import Metric, Param, ViewType
     from mlflow.utils.mlflow_tags import MLFLOW_PARENT_RUN_ID
 
     payload = bundle.payload
     client = MlflowClient(tracking_uri=tracking_uri)
-    experiment_id = _experiment_id(client, payload["experiment"], payload.get("artifact_location"))
+    experiment_id = _experiment_id(client, payload["experiment"], artifact_location)
     _check(cancel)
     earlier = client.search_runs(
         [experiment_id], filter_string=f"tags.`{TAG_INVOCATION}` = '{payload['invocation_id']}'",

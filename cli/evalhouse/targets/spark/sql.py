@@ -23,6 +23,7 @@ from sqlglot.generators.spark import SparkGenerator
 
 from evalhouse.errors import SqlError
 from evalhouse.project.nodes import Node
+from evalhouse.project.secrets import mask_text
 from evalhouse.project.written import note_written
 from evalhouse.targets.spark.pivot import PivotError, rewrite_pivots_and_columns
 from evalhouse.targets.spark.union import UnionByNameError, rewrite_unions_by_name
@@ -303,7 +304,7 @@ def write_spark_sql(target_dir: Path, node: Node, sql: SparkSql) -> None:
     out = target_dir / relative
     note_written(target_dir, out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(sql.text(), encoding="utf-8")
+    out.write_text(mask_text(sql.text()), encoding="utf-8")  # env_var() values masked
 
 
 def transpile_node(node: Node, catalog: SparkCatalog | None = None) -> SparkSql:
