@@ -390,7 +390,10 @@ def test_a_server_that_hangs_times_out(make_project, server):
     for thread in threading.enumerate():
         if thread.name == "evalhouse-mlflow":
             thread.join(30)
-    outcomes = log_pending(project, tracking_uri=server.uri)
+    # `log` sends the whole build under the same deadline: 2 s is for spotting the hang,
+    # not for sending a build on a loaded machine
+    (root / "project.yml").write_text(tiny.PROJECT_YML.replace("timeout_seconds: 10", "timeout_seconds: 60"))
+    outcomes = log_pending(Project.load(root), tracking_uri=server.uri)
     assert [o.ok for o in outcomes] == [True]
     runs = runs_of_build(MlflowClient(tracking_uri=server.uri), "tiny_experiment", invocation_id(root))
     assert len(runs) == 4 and all(r.info.status == "FINISHED" for r in runs)
