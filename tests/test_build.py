@@ -261,13 +261,13 @@ def test_show_and_query_read_the_warehouse(make_project):
 
 
 def test_query_is_read_only(make_project):
-    from evalhouse.errors import SqlError
+    from evalhouse.errors import SandboxError
 
     root = make_project({"models/a.sql": "{{ config(materialized='table') }}select 1 as x"})
     project, _ = build(root, "run")
-    with pytest.raises(SqlError) as info:
+    with pytest.raises(SandboxError) as info:  # refused before it reaches the read-only connection
         project.query("drop table a")
-    assert "read-only" in info.value.hint
+    assert "only reads" in info.value.hint and info.value.exit_code == 2
     assert project.query("select * from a").rows == [(1,)]
 
 

@@ -69,6 +69,10 @@ class WarehouseLockedError(ProjectError):
     """Another process holds the warehouse."""
 
 
+class SandboxError(ProjectError):
+    """Project SQL that would leave the project or change what it may not (attach, copy ...)."""
+
+
 class NodeError(EvalhouseError):
     """A node failed while running against the warehouse."""
 

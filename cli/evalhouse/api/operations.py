@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalhouse.compile.compiler import CompiledProject, compile_project, write_compiled
 from evalhouse.compile.selector import select_nodes
+from evalhouse.compile.statements import check_query
 from evalhouse.errors import ProjectError, SqlError, did_you_mean
 from evalhouse.evaluation.inputs import check_input_files
 from evalhouse.execute.materialize import TEMP_PREFIX
@@ -72,7 +73,8 @@ def open_target(project: LoadedProject, options: RunOptions) -> Iterator[tuple[T
         return
     warehouse_path = project.warehouse_path
     project.note_written(warehouse_path, warehouse_path.with_name(warehouse_path.name + ".wal"))
-    with Warehouse(warehouse_path, project.config.duckdb, wait_seconds=options.wait_seconds) as warehouse:
+    with Warehouse(warehouse_path, project.config.duckdb, wait_seconds=options.wait_seconds,
+                   allowed=project.sandbox_paths()) as warehouse:
         warehouse.drop_leftovers(TEMP_PREFIX)
         existing = frozenset(warehouse.relations())
         yield DuckDBTarget(warehouse, project.dir, project.config.seeds), existing
@@ -151,13 +153,14 @@ def show(project: LoadedProject, *, model: str | None, inline: str | None, limit
                 hint=did_you_mean(model or "", names) or "list them with 'evalhouse ls'",
             )
         sql = f"select * from {node.relation}" if node.config.materialized != "ephemeral" else node.sql or ""
+    check_query(sql, "show --inline" if inline is not None else f"show {model}")
     if target == "spark":
         from evalhouse.targets.spark.access import spark_query
 
         return spark_query(project, f"select * from (\n{sql}\n) as preview limit {int(limit)}", wait_seconds,
                            hint="run 'evalhouse build --target spark' first if the table does not exist yet")
     with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True,
-                   wait_seconds=wait_seconds) as warehouse:
+                   wait_seconds=wait_seconds, allowed=project.sandbox_paths()) as warehouse:
         try:
             return _fetch(warehouse.cursor(), f"select * from (\n{sql}\n) as preview limit {int(limit)}")
         except duckdb.Error as exc:
@@ -169,6 +172,7 @@ def query(project: LoadedProject, sql: str, wait_seconds: float = 0.0, target: s
     import duckdb
 
     _check_target(target)
+    check_query(sql, "the query")  # on Spark too: SQL is DuckDB's dialect, parsed before it is transpiled
     if target == "spark":
         from evalhouse.targets.spark.access import spark_query
 
@@ -176,7 +180,7 @@ def query(project: LoadedProject, sql: str, wait_seconds: float = 0.0, target: s
                            hint="check table names with 'evalhouse ls'; SQL is DuckDB's dialect, transpiled")
 
     with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True,
-                   wait_seconds=wait_seconds) as warehouse:
+                   wait_seconds=wait_seconds, allowed=project.sandbox_paths()) as warehouse:
         try:
             return _fetch(warehouse.cursor(), sql)
         except duckdb.Error as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from evalhouse.compile.graph import Graph
 from evalhouse.compile.readscache import ReadsCache
 from evalhouse.compile.render import Renderer
+from evalhouse.compile.statements import check_node_statements, hooks_of
 from evalhouse.compile.template_context import EPHEMERAL_PREFIX, RenderContext
 from evalhouse.errors import GraphError, SqlError, TemplateError
 from evalhouse.project.folder_config import apply_settings
@@ -247,13 +248,24 @@ def compile_project(
         relations = {n.identifier.lower(): n.name for n in nodes.values() if n.kind in ("model", "seed")}
         reads_cache = ReadsCache(project.target_dir / "sql_reads.json")
         for node in nodes.values():
-            if node.kind == "seed" or (node.kind == "model" and node.config.materialized == "ephemeral"):
+            if node.kind == "seed":
+                continue
+            # project SQL may not leave the project: refused before anything runs (exit 2)
+            check_node_statements(node)
+            if node.kind == "model" and node.config.materialized == "ephemeral":
                 continue
             allowed = set(node.refs) | _ancestor_names(node, graph, by_name)
             for source_name, table in node.sources:
                 allowed.add(project.properties.sources[(source_name, table)].identifier.lower())
             try:
                 check_reads(node, relations, allowed, "duckdb", reads_cache)
+                for hook in hooks_of(node):
+                    # a hook passes the model's table check; {{ this }} is the model's own table
+                    try:
+                        check_reads(replace(node, sql=hook, raw=""), relations, allowed | {node.name}, "duckdb")
+                    except GraphError as exc:
+                        exc.message = f"a post_hook of {exc.message}"
+                        raise
             except SqlError as exc:
                 if raise_sql_errors:
                     raise

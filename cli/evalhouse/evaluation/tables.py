@@ -69,10 +69,11 @@ class EvaluationTables:
     @classmethod
     @contextmanager
     def open(cls, project: LoadedProject) -> Iterator[EvaluationTables]:
-        """The project's warehouse, opened read-only."""
+        """The project's warehouse, opened read-only; `export` may write under target/ only."""
         from evalhouse.targets.duckdb.warehouse import Warehouse
 
-        with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True) as warehouse:
+        with Warehouse(project.warehouse_path, project.config.duckdb, read_only=True,
+                       allowed=[project.target_dir]) as warehouse:
             yield cls(warehouse.cursor())
 
     def has(self, name: str) -> bool:

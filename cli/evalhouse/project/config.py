@@ -75,6 +75,9 @@ class DuckdbSettings(_Strict):
     memory_limit: str | None = None
     preserve_insertion_order: bool | None = None
     temp_directory: str | None = None
+    # folders and files project SQL may read and write besides the project folder, the
+    # evaluation inputs and the warehouse (relative to the project); see README "Choices"
+    allowed_paths: list[str] = Field(default_factory=list)
 
 
 class SparkSettings(_Strict):

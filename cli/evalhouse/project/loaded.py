@@ -64,6 +64,17 @@ class LoadedProject:
 
         note_written(self.target_dir, *paths)
 
+    def sandbox_paths(self) -> list[Path]:
+        """What project SQL may read and write: the project folder, the evaluation input
+        files, and the folders and files of `duckdb.allowed_paths` (the warehouse and its
+        temp directory are added by the warehouse itself)."""
+        evaluation = self.config.evaluation
+        values = [evaluation.labels, evaluation.train, evaluation.ab_events, evaluation.user_attributes,
+                  evaluation.inference_log, *evaluation.predictions.values(),
+                  *(e if isinstance(e, str) else e.path for e in evaluation.candidates.values())]
+        paths = [self.dir] + [self.resolve_path(v) for v in values if v]
+        return paths + [self.resolve_path(v) for v in self.config.duckdb.allowed_paths]
+
     def node_named(self, name: str) -> Node | None:
         for node in self.nodes.values():
             if node.name == name:

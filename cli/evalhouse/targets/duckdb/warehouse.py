@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,8 +54,26 @@ def _lock_error(path: Path, message: str, read_only: bool) -> WarehouseLockedErr
 
 
 def _quiet(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
-    # DuckDB draws a progress bar on stdout for long queries; the output is ours to print
+    # DuckDB draws a progress bar on stdout for long queries; the output is ours to print.
+    # Set once, before the configuration is locked; cursors inherit it.
     connection.execute("set enable_progress_bar = false")
+    return connection
+
+
+def _sandbox(connection: duckdb.DuckDBPyConnection, warehouse: Path, temp_directory: Path,
+             allowed: Sequence[Path]) -> duckdb.DuckDBPyConnection:
+    """Let SQL on this connection reach only the allow-list, then lock the configuration so
+    that SQL cannot `set enable_external_access = true` again. DuckDB only takes the lists
+    once the database is open, so they are set here rather than in connect()'s config."""
+    directories = [temp_directory]
+    files = [warehouse, warehouse.with_name(warehouse.name + ".wal")]
+    for path in allowed:
+        (directories if path.is_dir() or not path.suffix else files).append(path)
+    # DuckDB matches directories as prefixes: the trailing slash keeps /a/b from allowing /a/bc
+    connection.execute("set allowed_directories = ?", [[d.resolve().as_posix().rstrip("/") + "/" for d in directories]])
+    connection.execute("set allowed_paths = ?", [[f.resolve().as_posix() for f in files]])
+    connection.execute("set enable_external_access = false")
+    connection.execute("set lock_configuration = true")
     return connection
 
 
@@ -68,10 +87,14 @@ class Warehouse:
         *,
         read_only: bool = False,
         wait_seconds: float = 0.0,
+        allowed: Sequence[Path] = (),
     ) -> None:
         self.path = path
         self.settings = settings or DuckdbSettings()
         self.read_only = read_only
+        # what SQL on this connection may read or write besides the warehouse and its
+        # temp directory (LoadedProject.sandbox_paths(): the project, the declared inputs)
+        self.allowed = list(allowed)
         self._functions_added = False
         self._functions_lock = threading.Lock()
         self.connection = self._connect(wait_seconds)
@@ -85,20 +108,23 @@ class Warehouse:
             )
         if not self.read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        config: dict[str, Any] = {}
+        # an extension is never fetched or loaded behind the project's back
+        config: dict[str, Any] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
         if self.settings.threads:
             config["threads"] = self.settings.threads
         if self.settings.memory_limit:
             config["memory_limit"] = self.settings.memory_limit
         if self.settings.preserve_insertion_order is not None:
             config["preserve_insertion_order"] = self.settings.preserve_insertion_order
+        temp_directory = Path(self.settings.temp_directory) if self.settings.temp_directory else \
+            self.path.with_name(self.path.name + ".tmp")  # DuckDB's default spill folder
         if self.settings.temp_directory:
             config["temp_directory"] = self.settings.temp_directory
         deadline = time.monotonic() + wait_seconds
         while True:
             try:
                 connection = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
-                return _quiet(connection)
+                return _sandbox(_quiet(connection), self.path, temp_directory, self.allowed)
             except duckdb.IOException as exc:
                 if not _LOCK.search(str(exc)):
                     raise ProjectError(f"cannot open the warehouse: {exc}", path=self.path) from None
@@ -109,7 +135,7 @@ class Warehouse:
     def cursor(self) -> duckdb.DuckDBPyConnection:
         if self.read_only:
             self.add_functions()  # ad-hoc SQL (query, show) may call them
-        return _quiet(self.connection.cursor())
+        return self.connection.cursor()
 
     @property
     def functions_added(self) -> bool:
