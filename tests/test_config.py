@@ -138,3 +138,64 @@ def test_relative_paths_resolve_inside_the_project(make_project, monkeypatch, tm
 def test_cli_vars_override_project_vars(make_project):
     project = Project.load(make_project(), vars={"threshold": 5, "extra": [1]})
     assert project.vars == {"threshold": 5, "extra": [1]}
+
+
+# --- bounded YAML: alias bombs and repeated keys --------------------------------------------
+
+
+def anchor_bomb(levels: int = 9, indent: str = "") -> str:
+    """"Billion laughs": each level is nine aliases of the one before, 9**levels leaves."""
+    lines = [f"{indent}l0: &l0 [x, x, x, x, x, x, x, x, x]"]
+    for level in range(1, levels):
+        aliases = ", ".join([f"*l{level - 1}"] * 9)
+        lines.append(f"{indent}l{level}: &l{level} [{aliases}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_an_anchor_bomb_in_project_yml_fails_fast_naming_the_line(make_project):
+    import time
+
+    started = time.monotonic()
+    error = load_error(make_project, "name: tiny\nvars:\n" + anchor_bomb(indent="  "))
+    assert time.monotonic() - started < 2
+    assert isinstance(error, ConfigError)
+    assert "anchors/aliases expand past 100,000 nodes" in error.message
+    assert str(error.path).endswith("project.yml") and error.line is not None and error.line > 3
+
+
+def test_an_anchor_bomb_in_cli_vars_exits_2_with_a_clear_message(make_project):
+    import time
+
+    from click.testing import CliRunner
+
+    from evalhouse.cli import main
+
+    root = make_project()
+    vars_text = "{" + anchor_bomb().replace("\n", ", ").rstrip(", ") + "}"
+    started = time.monotonic()
+    result = CliRunner().invoke(main, ["compile", "--project-dir", str(root), "--vars", vars_text])
+    assert time.monotonic() - started < 2
+    assert result.exit_code == 2, result.output
+    assert "--vars" in result.output and "anchors/aliases expand past" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_aliases_within_the_bound_still_work(make_project):
+    project = Project.load(make_project(project_yml="name: tiny\nvars:\n" + anchor_bomb(levels=3, indent="  ")))
+    assert len(project.vars["l2"]) == 9 and project.vars["l2"][0][0] == ["x"] * 9
+
+
+def test_a_repeated_top_level_block_names_both_lines(make_project):
+    error = load_error(make_project, "name: tiny\nevaluation:\n  k_values: [5]\nvars: {}\nevaluation:\n  k_values: [10]\n")
+    assert "'evaluation' twice" in error.message
+    assert "line 2 and line 5" in error.message and error.line == 5
+
+
+def test_a_repeated_nested_key_names_both_lines(make_project):
+    error = load_error(make_project, "name: tiny\nvars:\n  k_values: [5]\n  other: 1\n  k_values: [10]\n")
+    assert "'k_values' twice" in error.message and "line 3 and line 5" in error.message
+
+
+def test_a_merge_key_may_be_overridden(make_project):
+    project = Project.load(make_project(project_yml="name: tiny\nvars:\n  base: &b {k: 1, j: 2}\n  d:\n    <<: *b\n    k: 3\n"))
+    assert project.vars["d"] == {"k": 3, "j": 2}

@@ -139,7 +139,9 @@ def show(project: LoadedProject, *, model: str | None, inline: str | None, limit
         from evalhouse.compile.template_context import RenderContext
 
         renderer = make_renderer(project, RenderContext(project.config.name, project.dir, project.vars,
-                                                        project.evaluation_context(), target=target))
+                                                        project.evaluation_context(), target=target,
+                                                        render_timeout_seconds=project.config.render.timeout_seconds,
+                                                        render_max_output_mb=project.config.render.max_output_mb))
         renderer.nodes_by_name.update({n.name: n for n in compiled.nodes.values()})
         node = NodeClass(kind="model", name="inline_query", path=project.dir.joinpath("<inline>").relative_to(project.dir), raw=inline)
         renderer.render_node(node)

@@ -212,6 +212,8 @@ def compile_project(
         invocation_id=invocation_id,
         run_started_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
         bytecode_dir=project.target_dir / "jinja_bytecode",
+        render_timeout_seconds=project.config.render.timeout_seconds,
+        render_max_output_mb=project.config.render.max_output_mb,
     )
     # render into copies: a Project can be compiled again (for another command) unchanged
     all_nodes = copy.deepcopy(project.nodes)

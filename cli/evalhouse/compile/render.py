@@ -17,8 +17,8 @@ from jinja2 import nodes as jnodes
 from jinja2.exceptions import SecurityError
 from jinja2.ext import Extension
 from jinja2.runtime import Macro
-from jinja2.sandbox import SandboxedEnvironment
 
+from evalhouse.compile.sandbox import BoundedSandbox, RenderLimits
 from evalhouse.compile.template_context import (
     RenderContext,
     RenderState,
@@ -71,8 +71,12 @@ class Renderer:
             # compiling templates costs more than rendering them; keep the bytecode, keyed
             # by each template's name and source checksum, so unchanged files skip it
             context.bytecode_dir.mkdir(parents=True, exist_ok=True)
-            cache = jinja2.FileSystemBytecodeCache(str(context.bytecode_dir))
-        self.env = SandboxedEnvironment(
+            # (the pattern names the bounded sandbox: bytecode compiled before its loops and
+            # operators were guarded must not be reused)
+            cache = jinja2.FileSystemBytecodeCache(str(context.bytecode_dir), "__bounded_%s.cache")
+        self.limits = RenderLimits(context.render_timeout_seconds, context.render_max_output_mb)
+        self.env = BoundedSandbox(
+            self.limits,
             bytecode_cache=cache,
             loader=jinja2.FunctionLoader(self._load),
             undefined=jinja2.StrictUndefined,
@@ -161,7 +165,9 @@ class Renderer:
         token = current_state.set(state)
         try:
             resolved = {key: self._resolve_arg(value) for key, value in kwargs.items()}
-            node.sql = template.render(test_macro=self.env.globals[macro_name], test_kwargs=resolved)
+            node.sql = self._bounded_render(
+                template, {"test_macro": self.env.globals[macro_name], "test_kwargs": resolved}
+            )
         except EvalhouseError as exc:
             if exc.path is None:
                 exc.path = where
@@ -184,7 +190,7 @@ class Renderer:
         state = RenderState(node=node)
         token = current_state.set(state)
         try:
-            node.sql = template.render(**extra)
+            node.sql = self._bounded_render(template, extra)
         except EvalhouseError as exc:
             if exc.path is None or exc.line is None:
                 exc.path = exc.path or name
@@ -198,6 +204,20 @@ class Renderer:
         node.refs = list(dict.fromkeys(state.refs))
         node.sources = list(dict.fromkeys(state.sources))
         return state
+
+    def _bounded_render(self, template: jinja2.Template, values: dict[str, Any]) -> str:
+        """template.render(), stopped at the time and output limits of project.yml."""
+        limits = self.limits
+        limits.start()
+        try:
+            chunks, size = [], 0
+            for chunk in template.generate(**values):
+                size += len(chunk)
+                limits.check_size(size)
+                chunks.append(chunk)
+            return "".join(chunks)
+        finally:
+            limits.stop()
 
     def _wrap(self, exc: Exception, name: str) -> TemplateError:
         line = _template_line(exc.__traceback__, name)

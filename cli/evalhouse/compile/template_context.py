@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from jinja2.runtime import Macro
 
+from evalhouse.compile.sandbox import freeze
 from evalhouse.errors import GraphError, TemplateError, did_you_mean
 from evalhouse.project.nodes import MATERIALIZATIONS, Node, quote
 from evalhouse.project.secrets import remember
@@ -72,6 +73,8 @@ class RenderContext:
     invocation_id: str = ""
     run_started_at: str = ""
     bytecode_dir: Path | None = None  # where compiled templates are cached between commands
+    render_timeout_seconds: float = 30.0  # project.yml render.timeout_seconds
+    render_max_output_mb: float = 50.0  # project.yml render.max_output_mb
 
 
 def _state() -> RenderState:
@@ -84,7 +87,9 @@ def _state() -> RenderState:
 def template_globals(renderer: Renderer) -> dict[str, Any]:
     """The functions and values every template of this renderer can use."""
     ctx = renderer.context
-    evaluation = ctx.evaluation
+    # read-only copies: a model that could .append() to a var would change what every
+    # model rendered after it sees
+    frozen_vars = freeze(ctx.vars)
 
     def ref(name: str, version: Any = None) -> str:
         state = _state()
@@ -114,12 +119,12 @@ def template_globals(renderer: Renderer) -> dict[str, Any]:
         return table.relation
 
     def var(name: str, default: Any = _MISSING) -> Any:
-        if name in ctx.vars:
-            return ctx.vars[name]
+        if name in frozen_vars:
+            return frozen_vars[name]
         if default is _MISSING:
             raise TemplateError(
                 f"var '{name}' is not defined",
-                hint=did_you_mean(name, ctx.vars)
+                hint=did_you_mean(name, frozen_vars)
                 or f"add '{name}:' under 'vars:' in project.yml or pass --vars '{{{name}: ...}}'",
             )
         return default
@@ -190,9 +195,9 @@ def template_globals(renderer: Renderer) -> dict[str, Any]:
         "raise_error": raise_error,
         "dispatch": dispatch,
         "this": ThisRelation(),
-        "evaluation": evaluation,
+        "evaluation": freeze(ctx.evaluation),
         "project_name": ctx.project_name,
         "invocation_id": ctx.invocation_id,
         "run_started_at": ctx.run_started_at,
-        "target": {"name": ctx.target, "type": ctx.target},
+        "target": freeze({"name": ctx.target, "type": ctx.target}),
     }

@@ -49,6 +49,13 @@ class MlflowConfig(_Strict):
     timeout_seconds: float = 10.0
 
 
+class RenderConfig(_Strict):
+    """Bounds of one template render; a render past them fails with a TemplateError."""
+
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    max_output_mb: float = Field(default=50.0, gt=0)
+
+
 class CandidateFile(_Strict):
     path: str
     probabilities: bool = False
@@ -172,6 +179,7 @@ class ProjectConfig(_Strict):
     duckdb: DuckdbSettings = Field(default_factory=DuckdbSettings)
     targets: Targets = Field(default_factory=Targets)
     gate: GateConfig = Field(default_factory=GateConfig)
+    render: RenderConfig = Field(default_factory=RenderConfig)
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:
