@@ -81,4 +81,5 @@ def publish_commands(main: click.Group, exit_on_error: Callable[..., Any], load_
                 _print_logged(printer, outcome)
             else:
                 printer.warning(outcome.warning(project.dir) or "MLflow logging failed")
-        sys.exit(0 if all(o.ok for o in outcomes) else 1)
+        # a damaged bundle set aside is a warning: exit 1 only when a build could not be sent
+        sys.exit(1 if any(o.failed for o in outcomes) else 0)

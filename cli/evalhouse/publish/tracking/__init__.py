@@ -4,7 +4,7 @@
     naming.py    flattened params, masked secrets, metric keys
     payload.py   warehouse tables + target/ files  ->  the runs to log, as plain data
     bundle.py    that payload and its artifacts on disk (target/mlflow_pending/)
-    send.py      MlflowClient, within a deadline
+    send.py      MlflowClient: per-request timeouts and retries, resumable, deletes nothing
 
 A build never fails because of tracking: when MLflow cannot be reached in time the
 outcome carries one warning and the bundle stays pending until `evalhouse log`.
@@ -42,14 +42,25 @@ class TrackingOutcome:
     already_logged: bool = False
     pending: Path | None = None  # the bundle left to send, when sending failed
     error: str | None = None
+    damaged: Path | None = None  # a pending bundle that could not be read, moved aside
 
     @property
     def ok(self) -> bool:
         return self.run_id is not None
 
+    @property
+    def failed(self) -> bool:
+        """A build that could not be sent; a damaged bundle set aside is a warning, not a failure."""
+        return not self.ok and self.damaged is None
+
     def warning(self, project_dir: Path) -> str | None:
         if self.ok:
             return None
+        if self.damaged is not None:
+            aside = self.damaged.relative_to(project_dir).as_posix()
+            return mask_text(f"a pending MLflow build was set aside as {aside}: {self.error}; it no longer holds "
+                             "up the other builds. Repair its payload.json and rename the folder back to send it, or delete "
+                             "it ('evalhouse log' logs the last build again from the warehouse)")
         where = self.pending.relative_to(project_dir).as_posix() if self.pending else "target/"
         return mask_text(f"MLflow logging failed ({self.error}); the build's tables are fine, and what would "
                          f"have been logged is saved in {where}: send it later with 'evalhouse log'")
@@ -82,7 +93,8 @@ def deliver(bundle: Bundle, *, tracking_uri: str | None = None, timeout_seconds:
     try:
         sent = send_bundle(bundle, uri, timeout_seconds, artifact_location)
     except Exception as exc:
-        outcome.pending, outcome.error = bundle.path, mask_text(describe_error(exc, mask_uri(uri)))
+        outcome.pending = bundle.path
+        outcome.error = mask_text(describe_error(exc, mask_uri(uri), timeout_seconds))
         return outcome
     outcome.run_id, outcome.experiment_id = sent.run_id, sent.experiment_id
     outcome.candidate_runs, outcome.already_logged = sent.candidate_runs, sent.already_logged
@@ -95,14 +107,16 @@ def send_pending(project: LoadedProject, *, tracking_uri: str | None = None, run
     """Send every pending bundle, oldest first; with none pending, log the last build.
 
     A bundle goes to the URI it was meant for unless `tracking_uri` is given. Stops at
-    the first failure (the server is likely down for the rest too).
+    the first failure (the server is likely down for the rest too). A bundle whose
+    payload.json cannot be read is moved aside (`<name>.damaged`) and reported as an
+    outcome with `damaged` set; it does not stop the others.
     """
-    timeout = timeout_seconds or project.config.mlflow.timeout_seconds
     settings = resolve_settings(project, enabled=True)
-    bundles = pending_bundles(project.target_dir)
-    if not bundles:
+    timeout = timeout_seconds or settings.timeout_seconds
+    bundles, damaged = pending_bundles(project.target_dir)
+    outcomes = [TrackingOutcome("", "", "", damaged=path, error=why) for path, why in damaged]
+    if not bundles and not (damaged and not (project.target_dir / "run_results.json").is_file()):
         bundles = [_bundle_of_last_build(project, tracking_uri, run_name)]
-    outcomes = []
     for bundle in bundles:
         outcome = deliver(bundle, tracking_uri=tracking_uri, timeout_seconds=timeout, settings=settings)
         outcomes.append(outcome)
@@ -128,17 +142,18 @@ def _unmasked(stored: str | None, real: str | None) -> str | None:
     return real if stored and real and MASK in stored and mask_uri(real) == stored else stored
 
 
-def describe_error(exc: BaseException, uri: str) -> str:
+def describe_error(exc: BaseException, uri: str, timeout_seconds: float = 10.0) -> str:
     """One short line for the warning, not MLflow's page of retry details."""
-    from evalhouse.publish.tracking.send import TrackingTimeout
+    from evalhouse.publish.tracking.send import MAX_RETRIES, TrackingTimeout, request_timeout
 
     text = str(exc)
     if isinstance(exc, TrackingTimeout):
-        return f"{uri} gave {text}"
+        return f"{uri}: {text}"
     lowered = text.lower()
     if "connection refused" in lowered or "failed to establish a new connection" in lowered:
         return f"cannot reach {uri}: connection refused"
     if "timed out" in lowered or "timeout" in lowered:
-        return f"{uri} did not answer in time"
+        return (f"{uri} gave no answer within {request_timeout(timeout_seconds)} s to a request, "
+                f"tried {MAX_RETRIES + 1} times")
     first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
     return f"{type(exc).__name__} from {uri}: {first[:200]}"

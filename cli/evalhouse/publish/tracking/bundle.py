@@ -24,6 +24,13 @@ if TYPE_CHECKING:
 PAYLOAD_FILE = "payload.json"
 ARTIFACTS_DIR = "artifacts"
 TABLE_FORMATS = ("csv", "parquet")
+DAMAGED_SUFFIX = ".damaged"
+REQUIRED_KEYS = ("invocation_id", "tracking_uri", "experiment", "run_name", "started_at_ms", "ended_at_ms",
+                 "success", "parent", "candidates")
+
+
+class DamagedBundle(Exception):
+    """A pending bundle whose payload.json cannot be sent: unreadable, another format, keys missing."""
 
 
 @dataclass
@@ -41,7 +48,24 @@ class Bundle:
 
     @classmethod
     def load(cls, path: Path) -> Bundle:
-        return cls(path, json.loads((path / PAYLOAD_FILE).read_text(encoding="utf-8")))
+        """The bundle in `path`; DamagedBundle names what is wrong with its payload.json."""
+        from evalhouse.publish.tracking.payload import PAYLOAD_FORMAT
+
+        try:
+            payload = json.loads((path / PAYLOAD_FILE).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            raise DamagedBundle(f"{PAYLOAD_FILE} cannot be read: {exc}") from exc
+        if not isinstance(payload, dict) or payload.get("format") != PAYLOAD_FORMAT:
+            found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+            raise DamagedBundle(f"{PAYLOAD_FILE} has format {found!r}, this evalhouse sends format {PAYLOAD_FORMAT}")
+        missing = [key for key in REQUIRED_KEYS if key not in payload]
+        sections = [payload.get("parent"), *(payload.get("candidates") or [])]
+        if not missing and not all(isinstance(s, dict) and {"params", "metrics", "tags"} <= s.keys()
+                                   for s in sections):
+            missing = ["params/metrics/tags of a run"]
+        if missing:
+            raise DamagedBundle(f"{PAYLOAD_FILE} lacks {', '.join(missing)}")
+        return cls(path, payload)
 
     def save(self) -> None:
         write_json_atomic(self.path / PAYLOAD_FILE, self.payload)
@@ -54,12 +78,32 @@ def pending_root(target_dir: Path) -> Path:
     return target_dir / PENDING_DIR
 
 
-def pending_bundles(target_dir: Path) -> list[Bundle]:
-    """Bundles not sent yet, oldest first (the folder names start with the build time)."""
+def pending_bundles(target_dir: Path) -> tuple[list[Bundle], list[tuple[Path, str]]]:
+    """Bundles not sent yet, oldest first (the folder names start with the build time),
+    and the damaged ones, each moved aside to `<name>.damaged` so that it blocks no later
+    send: (the new path, what is wrong)."""
     root = pending_root(target_dir)
     if not root.is_dir():
-        return []
-    return [Bundle.load(p) for p in sorted(root.iterdir()) if (p / PAYLOAD_FILE).is_file()]
+        return [], []
+    bundles, damaged = [], []
+    for path in sorted(root.iterdir()):
+        if DAMAGED_SUFFIX in path.name or not (path / PAYLOAD_FILE).is_file():
+            continue
+        try:
+            bundles.append(Bundle.load(path))
+        except DamagedBundle as exc:
+            damaged.append((set_aside(path), str(exc)))
+    return bundles, damaged
+
+
+def set_aside(path: Path) -> Path:
+    aside = path.with_name(path.name + DAMAGED_SUFFIX)
+    n = 2
+    while aside.exists():
+        aside = path.with_name(f"{path.name}{DAMAGED_SUFFIX}-{n}")
+        n += 1
+    path.rename(aside)
+    return aside
 
 
 def write_bundle(target_dir: Path, payload: dict[str, Any], tables: EvaluationTables,

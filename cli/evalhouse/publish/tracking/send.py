@@ -1,11 +1,19 @@
-"""Send one bundle to MLflow with MlflowClient, within a deadline.
+"""Send one bundle to MLflow with MlflowClient: each request bounded, the send resumable.
 
-MLflow's REST client retries for minutes by default. Here every HTTP request gets the
-timeout and at most one quick retry (MLFLOW_HTTP_REQUEST_TIMEOUT / _MAX_RETRIES /
-_BACKOFF_FACTOR, set while sending), and the whole send runs in a worker thread that
-the caller stops waiting for after `timeout_seconds`. A send is idempotent: runs are
-tagged with the build's invocation id, a build already logged in full is not logged
-again, and the runs of a send that was cut off are deleted before the build is resent.
+`timeout_seconds` is per HTTP request. MLflow's REST client reads its limits from the
+environment, so while sending we set MLFLOW_HTTP_REQUEST_TIMEOUT to it and allow
+MAX_RETRIES retries with exponential backoff (MLflow retries connection errors, read
+timeouts, 408, 429 and 5xx). A slow but healthy server thus gets a build of any size;
+a server that accepts and never answers is given up on after about
+(MAX_RETRIES + 1) x timeout + the backoff. The whole send also runs in a worker thread
+with an overall cap that grows with the build (timeout x the requests it needs): a
+safety net for a server that trickles bytes, not the limit a healthy server meets.
+
+A send is idempotent and keeps history: runs are tagged with the build's invocation id;
+a build already logged in full is not logged again, and a send that was cut off is
+resumed in the same runs (what they lack is added). Nothing is deleted: a duplicate run
+of the build (a retried create that had reached the server) is marked KILLED with the
+tag `evalhouse.superseded_by`.
 """
 
 from __future__ import annotations
@@ -26,10 +34,19 @@ QUIET_LOGGERS = ("mlflow", "urllib3", "alembic", "sqlalchemy", "requests")
 # a store on this machine (a SQLite file, a folder) is not a server that can hang, but
 # creating a new SQLite store runs MLflow's schema migrations: seconds on a busy machine
 LOCAL_STORE_DEADLINE_SECONDS = 120.0
+MAX_RETRIES = 2  # per request; with BACKOFF_FACTOR 1 the waits are 0 s, then 2 s
+BACKOFF_FACTOR = 1
+TAG_SUPERSEDED = "evalhouse.superseded_by"
+DONE = ("FINISHED", "FAILED")  # a build's parent run ends FAILED when the build had failures
 
 
 def is_local_store(tracking_uri: str) -> bool:
     return tracking_uri.startswith(("sqlite:", "file:")) or "://" not in tracking_uri
+
+
+def request_timeout(timeout_seconds: float) -> int:
+    """MLflow takes whole seconds per request."""
+    return max(1, math.ceil(timeout_seconds))
 
 
 class SendCancelled(Exception):
@@ -48,17 +65,29 @@ class SendResult:
     already_logged: bool = False
 
 
+def estimated_requests(bundle: Bundle) -> int:
+    """About how many HTTP requests the bundle takes, on the high side (the overall cap)."""
+    payload = bundle.payload
+    runs = [payload["parent"], *payload["candidates"]]
+    # per run: create, params in batches of 100, metrics in batches of 1000, terminate
+    per_run = sum(3 + math.ceil(len(r["params"]) / 100) + math.ceil(len(r["metrics"]) / 1000) for r in runs)
+    files = sum(1 for p in bundle.artifacts.rglob("*") if p.is_file()) if bundle.artifacts.is_dir() else 0
+    return 10 + per_run + files
+
+
+def overall_cap(bundle: Bundle, tracking_uri: str, timeout_seconds: float) -> float:
+    """The safety net: every request may take its whole timeout, one retry's worth on top."""
+    per_request = request_timeout(timeout_seconds)
+    cap = per_request * estimated_requests(bundle) + (MAX_RETRIES * per_request + 2 * BACKOFF_FACTOR * MAX_RETRIES)
+    return max(cap, LOCAL_STORE_DEADLINE_SECONDS) if is_local_store(tracking_uri) else cap
+
+
 def send_bundle(bundle: Bundle, tracking_uri: str, timeout_seconds: float,
                 artifact_location: str | None = None) -> SendResult:
-    """Log the bundle's runs; raise TrackingTimeout past the deadline, or MLflow's error.
+    """Log the bundle's runs; raise TrackingTimeout past the overall cap, or MLflow's error."""
+    import mlflow  # noqa: F401  (imported here, outside the cap: it takes a second or two)
 
-    The deadline is `timeout_seconds` for a tracking server, at least two minutes for a
-    store on this machine.
-    """
-    import mlflow  # noqa: F401  (imported here, outside the deadline: it takes a second or two)
-
-    if is_local_store(tracking_uri):
-        timeout_seconds = max(timeout_seconds, LOCAL_STORE_DEADLINE_SECONDS)
+    cap = overall_cap(bundle, tracking_uri, timeout_seconds)
     cancel = threading.Event()
     outcome: dict[str, Any] = {}
 
@@ -72,10 +101,11 @@ def send_bundle(bundle: Bundle, tracking_uri: str, timeout_seconds: float,
     with _quiet_logging():
         worker = threading.Thread(target=work, name="evalhouse-mlflow", daemon=True)
         worker.start()
-        worker.join(timeout_seconds)
+        worker.join(cap)
     if worker.is_alive():
         cancel.set()
-        raise TrackingTimeout(f"no answer within {timeout_seconds:g} s")
+        raise TrackingTimeout(f"the send did not finish within {cap:g} s ({request_timeout(timeout_seconds)} s "
+                              f"per request for about {estimated_requests(bundle)} requests)")
     if "error" in outcome:
         raise outcome["error"]
     return outcome["result"]
@@ -95,40 +125,63 @@ def _log_runs(bundle: Bundle, tracking_uri: str, cancel: threading.Event,
         [experiment_id], filter_string=f"tags.`{TAG_INVOCATION}` = '{payload['invocation_id']}'",
         run_view_type=ViewType.ACTIVE_ONLY, max_results=1000,
     )
-    for run in earlier:
-        if run.data.tags.get(TAG_ROLE) == "build" and run.info.status in ("FINISHED", "FAILED"):
-            children = {r.data.tags.get("candidate", ""): r.info.run_id for r in earlier
-                        if r.data.tags.get(MLFLOW_PARENT_RUN_ID) == run.info.run_id}
+    earlier.sort(key=lambda r: (r.info.start_time or 0, r.info.run_id))
+    parents = [r for r in earlier if r.data.tags.get(TAG_ROLE) == "build"]
+
+    def children_of(parent_id: str) -> dict[str, Any]:
+        return {r.data.tags.get("candidate", ""): r for r in earlier
+                if r.data.tags.get(MLFLOW_PARENT_RUN_ID) == parent_id and r.info.status != "KILLED"}
+
+    for run in parents:
+        if run.info.status in DONE:
+            children = {name: r.info.run_id for name, r in children_of(run.info.run_id).items()}
             return SendResult(run.info.run_id, experiment_id, children, already_logged=True)
-    for run in earlier:  # an earlier send was cut off: start again from a clean slate
-        client.delete_run(run.info.run_id)
 
     started, ended = payload["started_at_ms"], payload["ended_at_ms"]
     status = "FINISHED" if payload["success"] else "FAILED"
 
-    def log_batch(run_id: str, section: dict[str, Any]) -> None:
-        metrics = [Metric(k, float(v), started, 0) for k, v in section["metrics"].items()]
-        params = [Param(k, v) for k, v in section["params"].items()]
-        client.log_batch(run_id, metrics=metrics, params=params)
+    def log_missing(run_id: str, section: dict[str, Any], existing: Any) -> None:
+        """What the run lacks: a resumed run keeps the params and metrics it has."""
+        have_params = existing.data.params if existing else {}
+        have_metrics = existing.data.metrics if existing else {}
+        metrics = [Metric(k, float(v), started, 0) for k, v in section["metrics"].items() if k not in have_metrics]
+        params = [Param(k, v) for k, v in section["params"].items() if k not in have_params]
+        if metrics or params:
+            client.log_batch(run_id, metrics=metrics, params=params)
 
     _check(cancel)
-    parent = client.create_run(experiment_id, start_time=started, tags=payload["parent"]["tags"],
-                               run_name=payload["run_name"])
-    parent_id = parent.info.run_id
-    log_batch(parent_id, payload["parent"])
+    resumed = next((r for r in parents if r.info.status == "RUNNING"), None)
+    if resumed is None:
+        resumed_children: dict[str, Any] = {}
+        parent_id = client.create_run(experiment_id, start_time=started, tags=payload["parent"]["tags"],
+                                      run_name=payload["run_name"]).info.run_id
+    else:
+        parent_id, resumed_children = resumed.info.run_id, children_of(resumed.info.run_id)
+    log_missing(parent_id, payload["parent"], resumed)
     children: dict[str, str] = {}
     for candidate in payload["candidates"]:
         _check(cancel)
-        tags = {**candidate["tags"], MLFLOW_PARENT_RUN_ID: parent_id}
-        run = client.create_run(experiment_id, start_time=started, tags=tags, run_name=candidate["name"])
-        log_batch(run.info.run_id, candidate)
-        client.set_terminated(run.info.run_id, status, end_time=ended)
-        children[candidate["name"]] = run.info.run_id
+        run = resumed_children.get(candidate["name"])
+        if run is None:
+            tags = {**candidate["tags"], MLFLOW_PARENT_RUN_ID: parent_id}
+            run_id = client.create_run(experiment_id, start_time=started, tags=tags,
+                                       run_name=candidate["name"]).info.run_id
+        else:
+            run_id = run.info.run_id
+        if run is None or run.info.status not in DONE:
+            log_missing(run_id, candidate, run)
+            client.set_terminated(run_id, status, end_time=ended)
+        children[candidate["name"]] = run_id
     _check(cancel)
     if bundle.artifacts.is_dir() and any(bundle.artifacts.iterdir()):
-        client.log_artifacts(parent_id, str(bundle.artifacts))
+        client.log_artifacts(parent_id, str(bundle.artifacts))  # again in full when resumed: same paths
     _check(cancel)
-    client.set_terminated(parent_id, status, end_time=ended)  # last: marks the build as logged in full
+    client.set_terminated(parent_id, status, end_time=ended)  # last but one: marks the build as logged in full
+    kept = {parent_id, *children.values()}
+    for run in earlier:  # other unfinished runs of this build: kept as history, marked as not the build
+        if run.info.run_id not in kept and run.info.status == "RUNNING":
+            client.set_tag(run.info.run_id, TAG_SUPERSEDED, parent_id)
+            client.set_terminated(run.info.run_id, "KILLED", end_time=ended)
     return SendResult(parent_id, experiment_id, children)
 
 
@@ -155,12 +208,14 @@ def _check(cancel: threading.Event) -> None:
 
 @contextmanager
 def _http_limits(timeout_seconds: float) -> Iterator[None]:
-    """Per-request timeout and one quick retry for MLflow's REST client, while sending; quiet."""
+    """Per-request timeout and a few retries with backoff for MLflow's REST client, while sending; quiet."""
     limits = {
-        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(max(1, math.ceil(timeout_seconds))),
-        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "1",
-        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "0",
-        "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0",
+        "MLFLOW_HTTP_REQUEST_TIMEOUT": str(request_timeout(timeout_seconds)),
+        "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(MAX_RETRIES),
+        "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": str(BACKOFF_FACTOR),
+        "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": "0.5",
+        # a Retry-After of an hour would hold the send that long: the backoff above decides
+        "MLFLOW_HTTP_RESPECT_RETRY_AFTER_HEADER": "false",
         "MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT": "true",  # no "View run at ..." lines in our output
     }
     saved = {key: os.environ.get(key) for key in limits}
