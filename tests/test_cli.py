@@ -191,3 +191,28 @@ def test_termination_signals_print_one_line_and_exit_128_plus_the_signal(project
     assert signal.getsignal(signum) is before  # the command puts the previous handler back
     monkeypatch.undo()
     assert invoke("ls", "--project-dir", project).exit_code == 0  # the next command is not "terminated"
+
+
+def test_sigterm_during_a_duckdb_query_is_reported_as_the_signal(project, monkeypatch):
+    """DuckDB runs the handler while a query runs and then raises its own 'Query interrupted'
+    (a RuntimeError, once an 'internal error'): the signal decides the message."""
+    import os
+    import signal
+    import threading
+
+    import duckdb
+
+    def query_while_stopped(*args):
+        timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM))
+        timer.start()
+        try:
+            duckdb.connect().execute("select count(*) from range(3000000000)").fetchall()
+            threading.Event().wait(10)  # when the query ended first, the handler runs here
+        finally:
+            timer.cancel()
+        raise AssertionError("the signal was not handled")
+
+    monkeypatch.setattr("evalhouse.cli.load_project", query_while_stopped)
+    result = CliRunner().invoke(main, ["ls", "--project-dir", str(project)])
+    assert result.exit_code == 143, result.output
+    assert result.output.startswith("terminated (SIGTERM)") and "internal error" not in result.output
