@@ -45,6 +45,8 @@ class Case:
     replace: tuple[str, str, str] | None = None  # (file, old, new): one edit of a file's text
 
 
+BIG_SORT = ("{{ config(materialized='table') }}\n"
+            "select i as n, md5(i::varchar) as s from range(2000000) as r(i) order by s\n")
 # the evaluation project's inputs (written by the evaluation_base fixture)
 LABELS = "user_id,item_id,relevance\n1,1,5\n1,2,3\n2,3,4\n3,4,5\n"
 RECS = "user_id,item_id,rank,score\n1,1,1,0.9\n1,3,2,0.5\n2,3,1,0.8\n2,4,2,0.1\n3,5,1,0.7\n3,4,2,0.6\n"
@@ -93,6 +95,15 @@ CASES: dict[str, Case] = {
                                       expect=("project.yml:8", "source folder paths.seeds")),
     "warehouse_is_a_folder": Case({"project.yml": BASE_FILES["project.yml"] + "warehouse: macros\n"},
                                   expect=("project.yml:7", "warehouse:", "it is a folder, not a file")),
+    "warehouse_is_a_csv_file": Case({"project.yml": BASE_FILES["project.yml"] + "warehouse: data.csv\n",
+                                     "data.csv": "a,b\n1,2\n"},
+                                    expect=("data.csv: the warehouse", "is not a DuckDB database file",
+                                            "evalhouse left it as it is", "point 'warehouse:' in project.yml at a new file")),
+    "duckdb_memory_limit_not_a_size": Case({"project.yml": BASE_FILES["project.yml"] + "duckdb:\n  memory_limit: lots\n"},
+                                           expect=("project.yml:8", "duckdb.memory_limit", "must be a size such as 512MB",
+                                                   "'lots'", "fix the value")),
+    "duckdb_spill_size_not_a_size": Case({"project.yml": BASE_FILES["project.yml"] + "duckdb:\n  max_temp_directory_size: 1GBs\n"},
+                                         expect=("project.yml:8", "duckdb.max_temp_directory_size", "such as 512MB")),
     "no_project_yml": Case({"project.yml": None}, expect=("no project.yml", "evalhouse init")),
     "missing_models_folder": Case({"project.yml": BASE_FILES["project.yml"] + "paths:\n  models: modelz\n"},
                                   expect=("models folder 'modelz' does not exist", "paths.models")),
@@ -132,6 +143,17 @@ CASES: dict[str, Case] = {
     "sql_unknown_column": Case({"models/marts/summary.sql": "{{ config(materialized='table') }}\nselect\n  nope as n\n"
                                                             "from {{ ref('stg_people') }}\n"},
                                exit_code=1, expect=("models/marts/summary.sql:3", "nope", "compiled SQL")),
+    # memory and spill space: a sort of 2 million rows needs more than 20MB of memory
+    "out_of_memory": Case({"project.yml": BASE_FILES["project.yml"] + "duckdb: {memory_limit: 20MB, max_temp_directory_size: 1MB, threads: 1}\n",
+                           "models/marts/summary.sql": BIG_SORT},
+                          exit_code=1, expect=("models/marts/summary.sql", "model summary ran out of memory",
+                                               "duckdb.memory_limit", "duckdb.temp_directory", "duckdb.max_temp_directory_size")),
+    "spill_folder_unwritable": Case({"project.yml": BASE_FILES["project.yml"] + "duckdb: {memory_limit: 20MB, threads: 1,"
+                                                                                " temp_directory: target/blocked/spill}\n",
+                                     "target/blocked": "a file where the spill folder's parent should be",
+                                     "models/marts/summary.sql": BIG_SORT},
+                                    exit_code=1, expect=("models/marts/summary.sql", "model summary ran out of spill space",
+                                                         "target/blocked/spill", "duckdb.temp_directory")),
     # seeds
     "seed_ragged_rows": Case({"seeds/people.csv": "id,name,age\n1,Ana,30\n2,Bo,40,extra\n"},
                              exit_code=1, expect=("seeds/people.csv:3", "4 fields where the header has 3")),
@@ -159,6 +181,8 @@ CASES: dict[str, Case] = {
     "unknown_source": Case({"models/marts/summary.sql": "select * from {{ source('raw', 'people') }}"},
                            expect=("models/marts/summary.sql:1", "unknown source 'raw.people'", "sources:")),
     # command line
+    "query_empty": Case(command="query", args=("",), expect=("the query is empty", "write one select")),
+    "query_only_a_semicolon": Case(command="query", args=(" ; ",), expect=("the query is empty", "write one select")),
     "vars_not_yaml": Case(args=("--vars", "{factor: [2"), expect=("--vars", "not valid YAML")),
     "vars_not_a_mapping": Case(args=("--vars", "[1, 2]"), expect=("--vars must be a mapping",)),
     "selector_matches_nothing": Case(args=("-s", "summmary"), expect=("matches no node", "did you mean 'summary'?")),
@@ -266,6 +290,10 @@ def test_bad_input(request, tmp_path, case):
     for fragment in case.expect:
         assert fragment in output, f"{fragment!r} not in:\n{output}"
     assert "Traceback" not in output and "internal error" not in output
+    for relative, content in case.files.items():  # the case's inputs are read, never rewritten
+        if content is not None:
+            raw = (root / relative).read_bytes()
+            assert raw == (content if isinstance(content, bytes) else content.encode("utf-8")), relative
     after = snapshot(root / "target/warehouse.duckdb", tables_only=case.base == "evaluation")
     if case.base == "evaluation":
         assert set(after) == set(before)

@@ -147,3 +147,72 @@ def test_help_does_not_import_heavy_modules():
             "print(sorted(m for m in ('duckdb', 'sqlglot', 'mlflow', 'pydantic', 'jinja2') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _evalhouse(*args):
+    """`evalhouse ARGS` in a new process that imports the evalhouse this test imports."""
+    import os
+    from pathlib import Path
+
+    import evalhouse
+
+    env = {**os.environ, "PYTHONPATH": str(Path(evalhouse.__file__).parent.parent)}
+    return subprocess.Popen([sys.executable, "-m", "evalhouse.cli", *map(str, args)], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_a_closed_stdout_ends_the_command_quietly(project):
+    """`evalhouse build | head -3`: the reader has gone, so no message and 141 (128 + SIGPIPE)."""
+    process = _evalhouse("build", "--project-dir", project)
+    process.stdout.close()  # before the first line is written: that write breaks the pipe
+    errors = process.stderr.read().decode()
+    assert process.wait(timeout=60) == 141
+    assert errors == ""
+
+
+@pytest.mark.parametrize(("name", "code"), [("SIGTERM", 143), ("SIGHUP", 129)])
+def test_termination_signals_print_one_line_and_exit_128_plus_the_signal(project, monkeypatch, name, code):
+    import os
+    import signal
+    import time
+
+    signum = getattr(signal, name)
+    before = signal.getsignal(signum)
+
+    def stopped_while_loading(*args):
+        os.kill(os.getpid(), signum)
+        time.sleep(10)  # the handler runs here
+        raise AssertionError("the signal was not handled")
+
+    monkeypatch.setattr("evalhouse.cli.load_project", stopped_while_loading)
+    result = CliRunner().invoke(main, ["ls", "--project-dir", str(project)])
+    assert result.exit_code == code, result.output
+    assert result.output.strip() == f"terminated ({name}); tables that were being built keep their previous version"
+    assert signal.getsignal(signum) is before  # the command puts the previous handler back
+    monkeypatch.undo()
+    assert invoke("ls", "--project-dir", project).exit_code == 0  # the next command is not "terminated"
+
+
+def test_sigterm_during_a_duckdb_query_is_reported_as_the_signal(project, monkeypatch):
+    """DuckDB runs the handler while a query runs and then raises its own 'Query interrupted'
+    (a RuntimeError, once an 'internal error'): the signal decides the message."""
+    import os
+    import signal
+    import threading
+
+    import duckdb
+
+    def query_while_stopped(*args):
+        timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM))
+        timer.start()
+        try:
+            duckdb.connect().execute("select count(*) from range(3000000000)").fetchall()
+            threading.Event().wait(10)  # when the query ended first, the handler runs here
+        finally:
+            timer.cancel()
+        raise AssertionError("the signal was not handled")
+
+    monkeypatch.setattr("evalhouse.cli.load_project", query_while_stopped)
+    result = CliRunner().invoke(main, ["ls", "--project-dir", str(project)])
+    assert result.exit_code == 143, result.output
+    assert result.output.startswith("terminated (SIGTERM)") and "internal error" not in result.output

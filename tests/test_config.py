@@ -199,3 +199,27 @@ def test_a_repeated_nested_key_names_both_lines(make_project):
 def test_a_merge_key_may_be_overridden(make_project):
     project = Project.load(make_project(project_yml="name: tiny\nvars:\n  base: &b {k: 1, j: 2}\n  d:\n    <<: *b\n    k: 3\n"))
     assert project.vars["d"] == {"k": 3, "j": 2}
+
+# the forms DuckDB 2.0.1 takes for a size, and some it refuses (tried on DuckDB itself below)
+GOOD_SIZES = ["512MB", "8GB", "75%", "1.5GB", "1 GB", "1GiB", "20mb", "512M", "100000B", "50 %", "1 G B"]
+BAD_SIZES = ["lots", "100", "", "1GBs", "GB"]
+
+
+@pytest.mark.parametrize("size", GOOD_SIZES)
+def test_duckdb_sizes_that_duckdb_takes_are_accepted(make_project, size):
+    import duckdb
+
+    project = Project.load(make_project(project_yml=f"name: tiny\nduckdb:\n  memory_limit: '{size}'\n"))
+    assert project.config.duckdb.memory_limit == size
+    duckdb.connect(config={"memory_limit": size}).close()  # and DuckDB agrees
+
+
+@pytest.mark.parametrize("size", BAD_SIZES)
+def test_duckdb_sizes_that_duckdb_refuses_name_the_key_and_line(make_project, size):
+    import duckdb
+
+    error = load_error(make_project, f"name: tiny\nduckdb:\n  max_temp_directory_size: '{size}'\n")
+    assert isinstance(error, ConfigError) and error.line == 3
+    assert "duckdb.max_temp_directory_size" in error.message and "such as 512MB, 8GB or 75%" in error.message
+    with pytest.raises(duckdb.Error):  # DuckDB refuses it too, but only when the warehouse opens
+        duckdb.connect(config={"max_temp_directory_size": size}).close()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,19 +14,75 @@ from typing import Any
 from evalhouse.cli.output import Printer
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP: stopped from outside. A KeyboardInterrupt, so that whatever Ctrl-C
+    undoes on its way out is undone for these too; only the message and exit code differ."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_received: list[int] = []  # the stop signals this process got
+
+
+def _terminate(signum: int, _frame: Any) -> None:
+    _received.append(signum)
+    raise Terminated(signum)
+
+
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+def _install_stop_handlers() -> dict[int, Any]:
+    """Handlers for SIGTERM/SIGHUP while a command runs; the previous ones, to put back.
+    Python may only set them from the main thread (not so under some embedders)."""
+    _received.clear()  # a signal an earlier command got (in the same process) is not ours
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, _terminate) for signum in _STOP_SIGNALS}
+
+
+def _silence_stdout() -> None:
+    """The reader of stdout went away (`evalhouse ls | head -3`): later writes, and Python's
+    own flush at exit, go nowhere instead of raising BrokenPipeError again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # stdout without a file descriptor (a test runner's buffer)
+        pass
+
+
 def exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
-    """Errors become a message and an exit code (2 project/usage, 1 failed node)."""
+    """Errors become a message and an exit code (2 project/usage, 1 failed node; see README
+    "Errors and exit codes" for 130, 141, 143 and 129)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         from evalhouse.errors import EvalhouseError
 
         printer = Printer(quiet=kwargs.get("quiet", False), log_format=kwargs.get("log_format", "text"))
+        previous = _install_stop_handlers()
         try:
-            return func(*args, **kwargs)
+            try:
+                return func(*args, **kwargs)
+            except (Exception, KeyboardInterrupt) as exc:
+                # DuckDB turns the handler's exception, raised while a query runs, into its
+                # own RuntimeError("Query interrupted"): the signal decides the message
+                if _received and not isinstance(exc, Terminated):
+                    raise Terminated(_received[-1]) from exc
+                raise
         except EvalhouseError as exc:
             printer.error(f"error: {exc.render()}", path=exc.path, line=exc.line)
             sys.exit(exc.exit_code)
+        except BrokenPipeError:
+            # as Unix tools do: no message (the reader chose to stop) and 128 + SIGPIPE
+            _silence_stdout()
+            sys.exit(141)
+        except Terminated as exc:
+            name = signal.Signals(exc.signum).name
+            printer.error(f"terminated ({name}); tables that were being built keep their previous version")
+            sys.exit(128 + exc.signum)
         except KeyboardInterrupt:
             printer.error("interrupted; tables that were being built keep their previous version")
             sys.exit(130)
@@ -36,6 +94,9 @@ def exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
                 "  hint: this is a bug in evalhouse; rerun with EVALHOUSE_DEBUG=1 for the traceback and report it"
             )
             sys.exit(2)
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
 
     return wrapper
 

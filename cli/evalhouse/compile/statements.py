@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from evalhouse.errors import SandboxError
+from evalhouse.errors import ProjectError, SandboxError
 from evalhouse.project.nodes import Node
 
 # `describe`, `show`, `summarize`, `values` and the `from` shorthand are SELECT to DuckDB;
@@ -87,6 +87,8 @@ def check_node_statements(node: Node) -> None:
 
 def check_query(sql: str, what: str) -> None:
     """`query` and `show` read: one select (or describe, show, explain, summarize, pivot)."""
+    if statement_types(sql) == []:  # blank, only ';' or only comments
+        raise ProjectError(f"{what} is empty", hint="write one select, such as 'select * from leaderboard'")
     why = refusal(sql, QUERY_TYPES)
     if why is not None:
         raise SandboxError(f"{what} is refused: {why}",

@@ -7,11 +7,12 @@ validated separately in `folder_config.py`.
 
 from __future__ import annotations
 
+import re
 import types
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from evalhouse.errors import ConfigError, did_you_mean
 from evalhouse.project.yamlfile import YamlDocument, read_yaml
@@ -77,14 +78,28 @@ class EvaluationConfig(_Strict):
     show_after_build: str | None = "leaderboard"
 
 
+# the sizes DuckDB 2.0.1 accepts for memory_limit and max_temp_directory_size (tried one by
+# one): a number and a unit in 1000s or 1024s (case-insensitive), or a share of the machine's
+# RAM, spaces anywhere; checked here because DuckDB only complains when the warehouse opens
+_SIZE = re.compile(r"^[0-9]+(\.[0-9]+)?([kmgt]i?b|[kmgt]|b|%)$", re.IGNORECASE)
+
+
 class DuckdbSettings(_Strict):
     threads: int | None = Field(default=None, ge=1)
     memory_limit: str | None = None
     preserve_insertion_order: bool | None = None
     temp_directory: str | None = None
+    max_temp_directory_size: str | None = None  # how much DuckDB may spill into temp_directory
     # folders and files project SQL may read and write besides the project folder, the
     # evaluation inputs and the warehouse (relative to the project); see README "Choices"
     allowed_paths: list[str] = Field(default_factory=list)
+
+    @field_validator("memory_limit", "max_temp_directory_size")
+    @classmethod
+    def _a_size(cls, value: str | None) -> str | None:
+        if value is not None and not _SIZE.match(re.sub(r"\s", "", value)):
+            raise ValueError("must be a size such as 512MB, 8GB or 75% (of the machine's memory)")
+        return value
 
 
 class SparkSettings(_Strict):
@@ -232,6 +247,13 @@ def _describe(error: dict[str, Any], doc: YamlDocument) -> ConfigError:
     if error["type"] == "missing":
         return ConfigError(
             f"missing required key '{dotted}'", path=doc.path, line=line, hint=f"add '{loc[-1]}:'"
+        )
+    if error["type"] == "value_error":  # our own validators: the message says what is expected
+        return ConfigError(
+            f"key '{dotted}' {error['ctx']['error']} (got {error.get('input')!r})",
+            path=doc.path,
+            line=line,
+            hint="fix the value on that line",
         )
     return ConfigError(
         f"key '{dotted}': {error['msg']} (got {error.get('input')!r})",

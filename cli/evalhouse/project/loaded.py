@@ -40,6 +40,8 @@ class LoadedProject:
             raise ProjectError(f"project folder {path} does not exist", hint="pass an existing --project-dir")
         config, doc = load_config(directory)
         check_write_paths(directory, config, doc)
+        if config.duckdb.temp_directory:  # DuckDB would take it relative to the shell's folder
+            config.duckdb.temp_directory = str(resolve_in(directory, config.duckdb.temp_directory))
         validate_folder_config(config.models, directory / config.paths.models, doc)
         merged = {**config.vars, **(vars or {})}
         return cls(directory, config, doc, merged)

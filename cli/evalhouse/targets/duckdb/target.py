@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from pathlib import Path
 
@@ -15,6 +16,24 @@ from evalhouse.execute.target import SAMPLE_ROWS, NodeOutcome, compiled_path
 from evalhouse.project.config import SeedConfig
 from evalhouse.project.nodes import Node
 from evalhouse.targets.duckdb.warehouse import Warehouse
+
+# DuckDB's words when a query outgrew memory_limit and could not spill the rest to disk
+# (the spill folder is full, capped by max_temp_directory_size, or cannot be written)
+_SPILL = re.compile(r"no space left on device|could not write to temp|temp(orary)? (directory|file)"
+                    r"|failed to create directory|max_temp_directory_size", re.IGNORECASE)
+RESOURCES_HINT = ("give DuckDB more room in project.yml: raise duckdb.memory_limit (such as 4GB or 75%), "
+                  "point duckdb.temp_directory at a writable disk with free space, or raise "
+                  "duckdb.max_temp_directory_size; fewer --threads also needs less memory")
+
+
+def _resources_error(node: Node, exc: duckdb.Error) -> NodeError | None:
+    """Out of memory or spill space: no fault of the SQL, so the hint names the settings."""
+    message = str(exc)
+    if not isinstance(exc, duckdb.OutOfMemoryException) and not _SPILL.search(message):
+        return None
+    what = "memory" if isinstance(exc, duckdb.OutOfMemoryException) else "spill space"
+    return NodeError(f"{node.kind} {node.name} ran out of {what}: {message.splitlines()[0]}",
+                     path=node.path, hint=RESOURCES_HINT)
 
 
 class DuckDBTarget:
@@ -75,6 +94,9 @@ class DuckDBTarget:
     def node_error(self, node: Node, exc: Exception) -> NodeError | None:
         if not isinstance(exc, duckdb.Error):
             return None
+        resources = _resources_error(node, exc)
+        if resources is not None:
+            return resources
         from evalhouse.compile.sqlcheck import (  # sqlglot loads on this error path only
             error_line,
             source_line,

@@ -23,6 +23,26 @@ from evalhouse.project.nodes import quote
 
 _LOCK = re.compile(r"lock", re.IGNORECASE)
 _PID = re.compile(r"PID (\d+)")
+# every DuckDB database file carries these 4 bytes at offset 8 (seen on files DuckDB 2.0.1
+# writes). DuckDB 2.0.1 opens an existing file of another kind (a CSV, say) as something
+# else without a word: a build then "succeeds" into nothing, so we look before DuckDB does.
+_MAGIC, _MAGIC_AT = b"DUCK", 8
+
+
+def _not_a_database(path: Path) -> ProjectError | None:
+    """The error for an existing file that is no DuckDB database, or None."""
+    if not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        head = handle.read(_MAGIC_AT + len(_MAGIC))
+    if not head or head[_MAGIC_AT:] == _MAGIC:
+        return None  # an empty file (one being created now, say): DuckDB's own check decides
+    return ProjectError(
+        f"the warehouse {path} is not a DuckDB database file; evalhouse left it as it is",
+        path=path,
+        hint="point 'warehouse:' in project.yml at a new file (such as target/warehouse.duckdb) "
+             "or at a DuckDB database",
+    )
 
 
 @dataclass
@@ -106,6 +126,9 @@ class Warehouse:
                 path=self.path,
                 hint="run 'evalhouse build' first",
             )
+        wrong_kind = _not_a_database(self.path)
+        if wrong_kind is not None:
+            raise wrong_kind
         if not self.read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         # an extension is never fetched or loaded behind the project's back
@@ -114,6 +137,8 @@ class Warehouse:
             config["threads"] = self.settings.threads
         if self.settings.memory_limit:
             config["memory_limit"] = self.settings.memory_limit
+        if self.settings.max_temp_directory_size:
+            config["max_temp_directory_size"] = self.settings.max_temp_directory_size
         if self.settings.preserve_insertion_order is not None:
             config["preserve_insertion_order"] = self.settings.preserve_insertion_order
         temp_directory = Path(self.settings.temp_directory) if self.settings.temp_directory else \
@@ -125,6 +150,9 @@ class Warehouse:
             try:
                 connection = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
                 return _sandbox(_quiet(connection), self.path, temp_directory, self.allowed)
+            except duckdb.OutOfMemoryException as exc:  # memory_limit below what opening takes
+                raise ProjectError(f"cannot open the warehouse: {str(exc).splitlines()[0]}", path=self.path,
+                                   hint="raise duckdb.memory_limit in project.yml (such as 1GB)") from None
             except duckdb.IOException as exc:
                 if not _LOCK.search(str(exc)):
                     raise ProjectError(f"cannot open the warehouse: {exc}", path=self.path) from None
