@@ -69,3 +69,21 @@ def tiny(tiny_template: Path, tmp_path: Path) -> Path:
     root = tmp_path / "tiny"
     shutil.copytree(tiny_template, root)
     return root
+
+
+# --- the order files start in ---------------------------------------------------------------
+
+# The suite runs on two processes, a file at a time (pyproject: -n 2 --dist loadfile), and
+# xdist hands files out in collection order. These files take the longest (the Spark demo's
+# two builds alone are about half of one process's run): started first, they run beside the
+# many short files instead of after them, so neither process waits on the other at the end.
+LONGEST_FIRST = ("test_spark_demo.py", "test_properties.py", "test_spark.py", "test_tracking_delivery.py",
+                 "test_reliability.py", "test_tracking.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    def rank(item: pytest.Item) -> int:
+        name = item.path.name
+        return LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order inside a file and among the rest is kept
