@@ -30,9 +30,10 @@ TINY_MOVIES = "movieId,title,genres\n" + "\n".join(
 TINY_TAGS = "userId,movieId,tag,timestamp\n1,1,fun,1500000000\n"
 
 
-def build(project: Project) -> Any:
-    """A build without the report and MLflow run a CLI build publishes (not tested here)."""
-    return project.build(RunOptions(report=False, mlflow=False))
+def build(project: Project, select: list[str] | None = None) -> Any:
+    """A build without the report and MLflow run a CLI build publishes (not tested here);
+    `select` builds only those nodes (and their tests), as `evalhouse build -s` does."""
+    return project.build(RunOptions(report=False, mlflow=False, select=list(select or [])))
 
 
 def frame(project: Project, sql: str) -> pd.DataFrame:
@@ -68,6 +69,7 @@ def build_with_files(
     k_values: list[int],
     rel_threshold: float,
     extra_vars: dict[str, Any] | None = None,
+    select: list[str] | None = None,
 ) -> tuple[Project, Any]:
     """Write labels and one file per candidate, point the project at them, build it."""
     inputs = root / "inputs"
@@ -86,7 +88,7 @@ def build_with_files(
 
     write_project_yml(root, point_at_files)
     project = Project.load(root)
-    return project, build(project)
+    return project, build(project, select)
 
 
 def make_tiny_template(root: Path) -> Path:

@@ -17,6 +17,9 @@ from hypothesis import strategies as st
 K_VALUES = [1, 2, 3, 5, 10]
 BOUNDED = ("precision", "recall", "recall_capped", "f_beta", "hit_rate", "mrr", "map", "map_capped",
            "ndcg", "ndcg_exp")
+# what the properties read, with everything upstream of it and the tests on it: half the
+# nodes of a full build (the A/B, slice, comparison and history families read none of it)
+RANKING_TABLES = ["+metrics", "+user_metrics", "+recall_curve"]
 SETTINGS = settings(max_examples=12, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 
@@ -47,7 +50,8 @@ def build_case(tiny_template: Path, tmp_path: Path, name: str, recs: pd.DataFram
     if root.exists():
         shutil.rmtree(root)
     shutil.copytree(tiny_template, root)
-    project, result = build_with_files(root, recs, labels, "parquet", K_VALUES, rel_threshold=1.0)
+    project, result = build_with_files(root, recs, labels, "parquet", K_VALUES, rel_threshold=1.0,
+                                       select=RANKING_TABLES)
     assert result.success, "\n".join(f"{r.name}: {r.message}" for r in result.results
                                       if not r.ok and r.status != "skipped")
     return project
