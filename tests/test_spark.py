@@ -27,7 +27,10 @@ from evalhouse.cli import main
 from evalhouse.errors import ConfigError, ProjectError, TemplateError
 from evalhouse.targets.spark.sql import TranspileError, spark_type, to_spark
 
-# a short-lived JVM: C1 only and the serial collector start Spark seconds sooner
+# a short-lived JVM: C1 only and the serial collector start Spark seconds sooner. C1 alone
+# reserves 48 MB for compiled code, too little for the demo (tests/test_spark_demo.py), and
+# a process keeps its first JVM for every later session: both modules ask for the same
+# options, so whichever runs first on a test process starts a JVM fit for both.
 PROJECT_YML = """\
 name: spark_parity
 vars:
@@ -39,7 +42,7 @@ seeds:
 targets:
   spark:
     config:
-      spark.driver.extraJavaOptions: "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"
+      spark.driver.extraJavaOptions: "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC -XX:ReservedCodeCacheSize=512m"
       spark.sql.shuffle.partitions: 2
 """
 

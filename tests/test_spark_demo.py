@@ -54,8 +54,9 @@ KEEP_USERS = 150
 # costs a second a table; this module's one session never needs it back after a restart,
 # tests/test_spark.py checks the persistent catalog). Measured on the cut demo: 146 s for
 # the Spark build with the settings of tests/test_spark.py, 110 s with these, 88 s with
-# two threads. C1 alone reserves 48 MB for compiled code, which the demo once filled ("Out
-# of space in CodeCache", the JVM gone): the cache is made larger.
+# two threads. C1 alone reserves 48 MB for compiled code, which the demo fills ("Out of
+# space in CodeCache", the JVM gone): the cache is made larger, here and in test_spark.py
+# (a test process keeps the JVM of its first Spark session, whichever module started it).
 SPARK_SETTINGS = """
 targets:
   spark:
