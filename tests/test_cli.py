@@ -187,7 +187,7 @@ def test_termination_signals_print_one_line_and_exit_128_plus_the_signal(project
     monkeypatch.setattr("evalhouse.cli.load_project", stopped_while_loading)
     result = CliRunner().invoke(main, ["ls", "--project-dir", str(project)])
     assert result.exit_code == code, result.output
-    assert result.output.strip() == f"terminated ({name}); tables that were being built keep their previous version"
+    assert result.output.strip() == f"terminated ({name}); no table was changed"
     assert signal.getsignal(signum) is before  # the command puts the previous handler back
     monkeypatch.undo()
     assert invoke("ls", "--project-dir", project).exit_code == 0  # the next command is not "terminated"

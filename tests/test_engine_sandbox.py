@@ -232,3 +232,21 @@ def test_evaluation_inputs_outside_the_project_are_read(tiny_template, tmp_path)
     result = project.build(RunOptions(report=False, mlflow=False))
     assert result.success, [r.message for r in result.results if r.status == "error"]
     assert project.query("select count(*) from metrics").rows[0][0] > 0
+
+
+@pytest.mark.parametrize("hook", [
+    "insert into main.other select 2",
+    "delete from other",
+    "create table made_by_a_hook as select 1 as x",
+])
+def test_a_post_hook_may_change_only_its_own_table(make_project, hook):
+    """A failed build puts back what it replaced; a hook changing another model's table
+    would change it behind the journal's back (and race the models that read it)."""
+    root = make_project({
+        "models/other.sql": TABLE + "select 1 as x",
+        "models/a.sql": TABLE + "{{ config(post_hook=\"" + hook + "\") }}select * from {{ ref('other') }}",
+    })
+    with pytest.raises(SandboxError) as info:
+        build(root)
+    assert "post_hook of model a is refused: it changes" in info.value.message
+    assert "{{ this }}" in info.value.hint and str(info.value.path) == "models/a.sql"

@@ -11,6 +11,7 @@ from evalhouse.compile.selector import select_nodes
 from evalhouse.compile.statements import check_query
 from evalhouse.errors import ProjectError, SqlError, did_you_mean
 from evalhouse.evaluation.inputs import check_input_files
+from evalhouse.execute.interrupts import run_interruptibly, signals_deferred
 from evalhouse.execute.materialize import TEMP_PREFIX
 from evalhouse.execute.options import KINDS_BY_COMMAND, TARGETS, RunOptions
 from evalhouse.execute.query_result import QueryResult
@@ -18,6 +19,7 @@ from evalhouse.execute.runner import Runner, RunResult
 from evalhouse.execute.target import Target
 from evalhouse.files import write_json_atomic
 from evalhouse.publish.artifacts import manifest, new_invocation_id, run_results
+from evalhouse.targets.duckdb.journal import Journal
 from evalhouse.targets.duckdb.target import DuckDBTarget
 from evalhouse.targets.duckdb.warehouse import Warehouse
 
@@ -62,8 +64,10 @@ def compile_only(project: LoadedProject, *, write: bool = True, check_sql: bool 
 
 
 @contextmanager
-def open_target(project: LoadedProject, options: RunOptions) -> Iterator[tuple[Target, frozenset[str]]]:
-    """The engine a command runs on, and the relations it holds already."""
+def open_target(project: LoadedProject, options: RunOptions,
+                notes: list[str] | None = None) -> Iterator[tuple[Target, frozenset[str]]]:
+    """The engine a command runs on, and the relations it holds already. A build that was
+    killed left its journal: its previous tables go back first (a sentence in `notes`)."""
     _check_target(options.target)
     if options.target == "spark":
         from evalhouse.targets.spark.access import open_spark_target
@@ -75,9 +79,19 @@ def open_target(project: LoadedProject, options: RunOptions) -> Iterator[tuple[T
     project.note_written(warehouse_path, warehouse_path.with_name(warehouse_path.name + ".wal"))
     with Warehouse(warehouse_path, project.config.duckdb, wait_seconds=options.wait_seconds,
                    allowed=project.sandbox_paths()) as warehouse:
+        restored = Journal(warehouse.connection).restore()
+        if restored and notes is not None:
+            notes.append(f"an earlier build was stopped before it ended: its {restored} relation(s) were put "
+                         "back as they were before it")
         warehouse.drop_leftovers(TEMP_PREFIX)
         existing = frozenset(warehouse.relations())
-        yield DuckDBTarget(warehouse, project.dir, project.config.seeds), existing
+        target = DuckDBTarget(warehouse, project.dir, project.config.seeds)
+        try:
+            yield target, existing
+        except BaseException as stopped:  # an error, Ctrl-C, SIGTERM: the command changes nothing
+            with signals_deferred():
+                _put_back(target, stopped)
+            raise
 
 
 def execute(project: LoadedProject, command: str, options: RunOptions) -> RunResult:
@@ -85,7 +99,8 @@ def execute(project: LoadedProject, command: str, options: RunOptions) -> RunRes
     if command in ("run", "build"):
         # a required column missing from an input file is the user's to fix, before any table
         check_input_files(project)
-    with open_target(project, options) as (target, existing):
+    notes: list[str] = []
+    with open_target(project, options, notes) as (target, existing):
         # a model with a SQL syntax error fails on its own; the rest of the graph still builds
         compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh,
                                    invocation_id=invocation_id, raise_sql_errors=False, target=target.name)
@@ -103,6 +118,12 @@ def execute(project: LoadedProject, command: str, options: RunOptions) -> RunRes
             on_event=options.on_event,
         )
         result = runner.run(plan, command, gate_on_tests=(command == "build"))
+        with signals_deferred():  # one short transaction; a Ctrl-C now would only leave it undecided
+            touched = target.finish(result.success)
+        result.notes = notes
+        if not result.success and touched:
+            notes.append(f"the {command} failed, so it changed nothing: the {touched} relation(s) it had built "
+                         "so far were put back as they were before it")
     args = {
         "select": options.select,
         "exclude": options.exclude,
@@ -119,11 +140,24 @@ def execute(project: LoadedProject, command: str, options: RunOptions) -> RunRes
     return result
 
 
-def _fetch(cursor: Any, sql: str) -> QueryResult:
+def _put_back(target: Target, stopped: BaseException) -> None:
+    """Undo a stopped command's changes; the exception says whether that worked, for the
+    message (`warehouse_restored`): a failed undo leaves the journal, and the next command
+    that opens the warehouse finishes it."""
+    try:
+        target.finish(False)
+        stopped.warehouse_restored = True  # type: ignore[attr-defined]
+    except Exception:
+        stopped.warehouse_restored = False  # type: ignore[attr-defined]
 
-    relation = cursor.execute(sql)
-    columns = [d[0] for d in relation.description] if relation.description else []
-    return QueryResult(columns, relation.fetchall() if columns else [])
+
+def _fetch(cursor: Any, sql: str) -> QueryResult:
+    def work() -> QueryResult:
+        relation = cursor.execute(sql)
+        columns = [d[0] for d in relation.description] if relation.description else []
+        return QueryResult(columns, relation.fetchall() if columns else [])
+
+    return run_interruptibly(work, cursor.interrupt)
 
 
 def show(project: LoadedProject, *, model: str | None, inline: str | None, limit: int,

@@ -27,20 +27,38 @@ _received: list[int] = []  # the stop signals this process got
 
 
 def _terminate(signum: int, _frame: Any) -> None:
+    first = not _received
     _received.append(signum)
+    if not first:
+        return  # the command is stopping already: a second Ctrl-C must not cut its undo short
+    if signum == signal.SIGINT:
+        raise KeyboardInterrupt
     raise Terminated(signum)
 
 
-_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 def _install_stop_handlers() -> dict[int, Any]:
-    """Handlers for SIGTERM/SIGHUP while a command runs; the previous ones, to put back.
-    Python may only set them from the main thread (not so under some embedders)."""
+    """Handlers for Ctrl-C, SIGTERM and SIGHUP while a command runs; the previous ones, to
+    put back. Python may only set them from the main thread (not so under some embedders).
+    Ctrl-C's handler is Python's own but for the record it keeps: DuckDB turns an exception
+    raised while a query runs into its own RuntimeError, and the record says what it was."""
     _received.clear()  # a signal an earlier command got (in the same process) is not ours
     if threading.current_thread() is not threading.main_thread():
         return {}
     return {signum: signal.signal(signum, _terminate) for signum in _STOP_SIGNALS}
+
+
+def _stopped_message(exc: BaseException) -> str:
+    """What an interrupted command did to the warehouse, truthfully."""
+    restored = getattr(exc, "warehouse_restored", None)
+    if restored is None:
+        return "no table was changed"  # a read (query, show, test) or before the first table
+    if restored:
+        return "every table keeps the version it had before this command"
+    return ("the previous tables could not be put back yet; the next build, run or seed puts them back "
+            "before it starts")
 
 
 def _silence_stdout() -> None:
@@ -69,8 +87,10 @@ def exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
             except (Exception, KeyboardInterrupt) as exc:
                 # DuckDB turns the handler's exception, raised while a query runs, into its
                 # own RuntimeError("Query interrupted"): the signal decides the message
-                if _received and not isinstance(exc, Terminated):
-                    raise Terminated(_received[-1]) from exc
+                if _received and not isinstance(exc, KeyboardInterrupt):
+                    stop = KeyboardInterrupt() if _received[0] == signal.SIGINT else Terminated(_received[0])
+                    stop.warehouse_restored = getattr(exc, "warehouse_restored", None)  # type: ignore[attr-defined]
+                    raise stop from exc
                 raise
         except EvalhouseError as exc:
             printer.error(f"error: {exc.render()}", path=exc.path, line=exc.line)
@@ -81,10 +101,10 @@ def exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(141)
         except Terminated as exc:
             name = signal.Signals(exc.signum).name
-            printer.error(f"terminated ({name}); tables that were being built keep their previous version")
+            printer.error(f"terminated ({name}); {_stopped_message(exc)}")
             sys.exit(128 + exc.signum)
-        except KeyboardInterrupt:
-            printer.error("interrupted; tables that were being built keep their previous version")
+        except KeyboardInterrupt as exc:
+            printer.error(f"interrupted; {_stopped_message(exc)}")
             sys.exit(130)
         except Exception as exc:  # a bug in evalhouse, not in the project
             if os.environ.get("EVALHOUSE_DEBUG"):

@@ -98,6 +98,8 @@ class Printer:
             self._json("info", event="summary", success=result.success, counts=counts, elapsed=result.elapsed)
         else:
             click.secho(text, fg="green" if result.success else "red")
+        for note in getattr(result, "notes", []):
+            self.info(note)
 
     # -- tables ----------------------------------------------------------------------------
     def table(self, columns: list[str], rows: list[tuple], fmt: str = "table", title: str | None = None) -> None:

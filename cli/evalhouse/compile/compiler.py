@@ -14,7 +14,7 @@ from evalhouse.compile.readscache import ReadsCache
 from evalhouse.compile.render import Renderer
 from evalhouse.compile.statements import check_node_statements, hooks_of
 from evalhouse.compile.template_context import EPHEMERAL_PREFIX, RenderContext
-from evalhouse.errors import GraphError, SqlError, TemplateError
+from evalhouse.errors import GraphError, SandboxError, SqlError, TemplateError
 from evalhouse.project.folder_config import apply_settings
 from evalhouse.project.nodes import Node, NodeConfig, checksum
 from evalhouse.project.secrets import mask_text
@@ -268,12 +268,28 @@ def compile_project(
                     except GraphError as exc:
                         exc.message = f"a post_hook of {exc.message}"
                         raise
+                    _check_hook_changes_its_own_table(node, hook)
             except SqlError as exc:
                 if raise_sql_errors:
                     raise
                 node.compile_error = exc
         reads_cache.save()
     return CompiledProject(nodes=nodes, graph=graph)
+
+
+def _check_hook_changes_its_own_table(node: Node, hook: str) -> None:
+    """A hook may change its model's table and no other: a failed build puts back what the
+    build replaced, and another model's table changed behind the graph's back would not be,
+    besides racing the models that read it."""
+    from evalhouse.compile.sqlcheck import changed_table  # sqlglot loads only when checking
+
+    changed = changed_table(hook)
+    if changed == "" or changed == node.identifier.lower():
+        return
+    what = f"it changes '{changed}'" if changed else "evalhouse cannot tell which table it changes"
+    raise SandboxError(f"a post_hook of {node.kind} {node.name} is refused: {what}", path=node.path,
+                       hint="a hook may change only its own model's table: write it as "
+                            "'delete from {{ this }} where ...' (or insert, update, alter)")
 
 
 def _ancestor_names(node: Node, graph: Graph, by_name: dict[str, Node]) -> set[str]:

@@ -48,6 +48,23 @@ def tables_read(expression: exp.Expression) -> set[str]:
     return names
 
 
+_CHANGES = (exp.Insert, exp.Delete, exp.Update, exp.Drop, exp.Alter, exp.Create, exp.Merge, exp.TruncateTable)
+
+
+def changed_table(sql: str) -> str | None:
+    """The lower-case name of the table a statement changes (insert, delete, update, drop,
+    alter, create, merge, truncate: its first table, the target), "" when it changes none
+    (a select), None when sqlglot cannot read it."""
+    try:
+        expression = sqlglot.parse_one(sql, read="duckdb")
+    except (ParseError, ValueError):
+        return None
+    if not isinstance(expression, _CHANGES):
+        return ""
+    target = next(expression.find_all(exp.Table), None)  # breadth first: the target comes first
+    return target.name.lower() if target is not None and target.name else None
+
+
 def duckdb_syntax_error(sql: str) -> tuple[str, int | None] | None:
     """DuckDB's own parser, for SQL that sqlglot does not know; None when it parses."""
     import duckdb

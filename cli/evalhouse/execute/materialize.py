@@ -3,16 +3,22 @@
 A table is built under a temporary name and swapped in within one transaction: until the
 swap commits, readers see the previous table; if the build fails, the previous table is
 still there. A view is replaced in one transaction. An incremental model deletes the
-rows it is about to replace and inserts the new ones in one transaction.
+rows it is about to replace and inserts the new ones in one transaction. In each of these
+transactions the build's journal sets the previous version aside (targets/duckdb/journal.py),
+so that a build that fails later puts it back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import duckdb
 
 from evalhouse.project.nodes import Node, quote
+
+if TYPE_CHECKING:
+    from evalhouse.targets.duckdb.journal import Journal
 
 TEMP_PREFIX = "__evalhouse_tmp__"
 
@@ -38,12 +44,16 @@ def _cleanup(cursor: duckdb.DuckDBPyConnection, statement: str) -> None:
         pass
 
 
-def _drop_statement(existing_kind: str | None, relation: str) -> list[str]:
-    if existing_kind == "view":
-        return [f"drop view if exists {relation}"]
-    if existing_kind == "table":
-        return [f"drop table if exists {relation}"]
-    return []
+def _replace_in_transaction(cursor: duckdb.DuckDBPyConnection, journal: Journal, node: Node,
+                            existing_kind: str | None, statements: list[str]) -> None:
+    """Run `statements` (which create the node's relation) after setting the current one
+    aside, all in one transaction."""
+    set_aside, entry = journal.set_aside(node.config.schema, node.identifier, existing_kind)
+    try:
+        _execute_in_transaction(cursor, set_aside + statements)
+    except BaseException:
+        journal.failed(entry)
+        raise
 
 
 def _count(cursor: duckdb.DuckDBPyConnection, relation: str) -> int:
@@ -55,6 +65,7 @@ def swap_in_table(
     node: Node,
     select_sql: str | None,
     existing_kind: str | None,
+    journal: Journal,
     *,
     create_temp: Callable[[str], None] | None = None,
 ) -> int:
@@ -70,11 +81,8 @@ def swap_in_table(
         else:
             cursor.execute(f"create table {temp} as\n{select_sql}")
         rows = _count(cursor, temp)
-        _execute_in_transaction(
-            cursor,
-            _drop_statement(existing_kind, node.relation)
-            + [f"alter table {temp} rename to {quote(node.identifier)}"],
-        )
+        _replace_in_transaction(cursor, journal, node, existing_kind,
+                                [f"alter table {temp} rename to {quote(node.identifier)}"])
     except BaseException:
         _cleanup(cursor, f"drop table if exists {temp}")
         raise
@@ -82,21 +90,21 @@ def swap_in_table(
     return rows
 
 
-def build_view(cursor: duckdb.DuckDBPyConnection, node: Node, existing_kind: str | None) -> None:
+def build_view(cursor: duckdb.DuckDBPyConnection, node: Node, existing_kind: str | None, journal: Journal) -> None:
     cursor.execute(f"create schema if not exists {quote(node.config.schema)}")
-    drop = _drop_statement(existing_kind, node.relation) if existing_kind == "table" else []
-    _execute_in_transaction(cursor, drop + [f"create or replace view {node.relation} as\n{node.sql}"])
+    _replace_in_transaction(cursor, journal, node, existing_kind, [f"create view {node.relation} as\n{node.sql}"])
 
 
 def build_incremental(
-    cursor: duckdb.DuckDBPyConnection, node: Node, existing_kind: str | None, full_refresh: bool
+    cursor: duckdb.DuckDBPyConnection, node: Node, existing_kind: str | None, full_refresh: bool, journal: Journal
 ) -> int:
     if existing_kind != "table" or full_refresh:
-        return swap_in_table(cursor, node, node.sql, existing_kind)
+        return swap_in_table(cursor, node, node.sql, existing_kind, journal)
     new_rows = quote(TEMP_PREFIX + "new__" + node.identifier)
     cursor.execute(f"create or replace temp table {new_rows} as\n{node.sql}")
+    entry = None
     try:
-        statements = []
+        statements, entry = journal.copy_aside(node.config.schema, node.identifier)
         keys = node.config.unique_key
         if keys:
             keys = [keys] if isinstance(keys, str) else list(keys)
@@ -108,6 +116,7 @@ def build_incremental(
         _execute_in_transaction(cursor, statements)
         rows = _count(cursor, new_rows)
     except BaseException:
+        journal.failed(entry)
         _cleanup(cursor, f"drop table if exists {new_rows}")
         raise
     cursor.execute(f"drop table if exists {new_rows}")
@@ -115,17 +124,17 @@ def build_incremental(
 
 
 def materialize(
-    cursor: duckdb.DuckDBPyConnection, node: Node, existing_kind: str | None, full_refresh: bool
+    cursor: duckdb.DuckDBPyConnection, node: Node, existing_kind: str | None, full_refresh: bool, journal: Journal
 ) -> int | None:
     """Build one model, then run its post hooks; returns the rows written (None for a view)."""
     kind = node.config.materialized
     rows: int | None = None
     if kind == "view":
-        build_view(cursor, node, existing_kind)
+        build_view(cursor, node, existing_kind, journal)
     elif kind == "table":
-        rows = swap_in_table(cursor, node, node.sql, existing_kind)
+        rows = swap_in_table(cursor, node, node.sql, existing_kind, journal)
     elif kind == "incremental":
-        rows = build_incremental(cursor, node, existing_kind, full_refresh)
+        rows = build_incremental(cursor, node, existing_kind, full_refresh, journal)
     else:
         return None  # ephemeral models live inside the models that read them
     hooks = node.config.extra.get("post_hook") or []

@@ -17,6 +17,7 @@ from typing import Any
 
 from evalhouse.compile.compiler import CompiledProject
 from evalhouse.errors import EvalhouseError
+from evalhouse.execute.interrupts import signals_deferred
 from evalhouse.execute.target import NodeOutcome, Target
 from evalhouse.project.nodes import Node
 
@@ -63,6 +64,7 @@ class RunResult:
     results: list[NodeResult]
     elapsed: float
     started_at: str
+    notes: list[str] = field(default_factory=list)  # what happened to the warehouse, for people
 
     @property
     def success(self) -> bool:
@@ -149,7 +151,8 @@ class Runner:
             indexes[uid] = len(indexes) + 1
             return indexes[uid]
 
-        with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="evalhouse") as pool:
+        pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="evalhouse")
+        try:
             while sorter.is_active():
                 ready.extend(sorter.get_ready())
                 # tests first, so a model's tests run right after it; then graph order
@@ -184,8 +187,23 @@ class Runner:
                         if self.fail_fast:
                             stop = True
                     sorter.done(uid)
+        except BaseException:  # Ctrl-C, SIGTERM: stop what runs, then let the caller undo
+            with signals_deferred():
+                self._stop_running(running)
+            raise
+        finally:
+            pool.shutdown(wait=True)
         ordered = [results[uid] for uid in executable if uid in results]
         return RunResult(command, ordered, time.perf_counter() - t0, started)
+
+    def _stop_running(self, running: dict[Future[NodeResult], str]) -> None:
+        """Interrupt the statements of the nodes still running until every one has ended:
+        a node may start its next statement just after an interrupt, so it is repeated."""
+        while running:
+            self.target.interrupt()
+            done, _ = wait(list(running), timeout=0.2)
+            for future in done:
+                running.pop(future)
 
     @staticmethod
     def _gated_children(uid: str, parents: dict[str, set[str]]) -> set[str]:

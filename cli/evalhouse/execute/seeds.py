@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 
@@ -12,6 +13,9 @@ from evalhouse.errors import SeedError
 from evalhouse.execute.materialize import swap_in_table
 from evalhouse.project.config import SeedConfig
 from evalhouse.project.nodes import Node
+
+if TYPE_CHECKING:
+    from evalhouse.targets.duckdb.journal import Journal
 
 _CSV_LINE = re.compile(r"CSV Error on Line:\s*(\d+)")
 
@@ -85,6 +89,7 @@ def load_seed(
     project_dir: Path,
     config: SeedConfig,
     existing_kind: str | None,
+    journal: Journal,
 ) -> int:
     path = project_dir / node.path
     if path.stat().st_size == 0:
@@ -96,6 +101,6 @@ def load_seed(
         )
     select = f"select * from {reader_sql(path, config)}"
     try:
-        return swap_in_table(cursor, node, select, existing_kind)
+        return swap_in_table(cursor, node, select, existing_kind, journal)
     except duckdb.Error as exc:
         raise _seed_error(node, exc, path, config) from None

@@ -33,6 +33,15 @@ class Target(Protocol):
         """The engine's exception as a NodeError, or None when it is not the engine's."""
         ...
 
+    def interrupt(self) -> None:
+        """Stop the statements running now (Ctrl-C, SIGTERM); callable from any thread."""
+        ...
+
+    def finish(self, passed: bool) -> int:
+        """The command is over: keep what it built (passed), or put back every relation it
+        replaced or created, where the engine can. Returns how many relations that touched."""
+        ...
+
 
 def compiled_path(node: Node) -> str:
     """Where `compile` wrote the node's SQL, for error hints."""

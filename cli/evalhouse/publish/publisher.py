@@ -1,6 +1,7 @@
 """The last step of `run` and `build`: write the report, log to MLflow.
 
-Publishing never fails a build: the tables are already in the warehouse, so a report
+A failed build publishes nothing (its tables were put back). Publishing never fails a
+build: the tables are already in the warehouse, so a report
 that cannot be drawn or an MLflow server that cannot be reached becomes a warning on
 the result (and for MLflow a pending bundle that `evalhouse log` sends later).
 """
@@ -39,6 +40,12 @@ def publish(project: LoadedProject, result: RunResult, options: RunOptions) -> P
     from evalhouse.publish.tracking import deliver, prepare, resolve_settings
 
     out = PublishedResult(**{f.name: getattr(result, f.name) for f in dataclasses.fields(RunResult)})
+    if not result.success:
+        # the warehouse holds the previous build's tables (a failed build changes nothing):
+        # a report or an MLflow run of them would pass them off as this build's
+        if options.report or options.mlflow is not False:
+            out.notes.append("the report and MLflow were not updated: they show the last build that passed")
+        return out
     engine = getattr(options, "target", "duckdb")
     if engine != "duckdb":  # the tables are on another engine; ours would be an older build's
         if options.report or options.mlflow:

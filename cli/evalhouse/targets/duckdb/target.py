@@ -15,6 +15,7 @@ from evalhouse.execute.seeds import load_seed
 from evalhouse.execute.target import SAMPLE_ROWS, NodeOutcome, compiled_path
 from evalhouse.project.config import SeedConfig
 from evalhouse.project.nodes import Node
+from evalhouse.targets.duckdb.journal import Journal
 from evalhouse.targets.duckdb.warehouse import Warehouse
 
 # DuckDB's words when a query outgrew memory_limit and could not spill the rest to disk
@@ -45,6 +46,9 @@ class DuckDBTarget:
         self.seed_configs = seed_configs
         self._existing = {rel: info.kind for rel, info in warehouse.relations().items()}
         self._lock = threading.Lock()
+        self.journal = Journal(warehouse.connection)
+        self.journal.start()
+        self._cursors: set[duckdb.DuckDBPyConnection] = set()
 
     def _existing_kind(self, node: Node) -> str | None:
         with self._lock:
@@ -68,19 +72,39 @@ class DuckDBTarget:
 
     def _run_node(self, node: Node, full_refresh: bool) -> NodeOutcome:
         cursor = self.warehouse.cursor()
+        with self._lock:
+            self._cursors.add(cursor)
         try:
             if node.kind == "seed":
                 config = self.seed_configs.get(node.name) or SeedConfig()
-                rows = load_seed(cursor, node, self.project_dir, config, self._existing_kind(node))
+                rows = load_seed(cursor, node, self.project_dir, config, self._existing_kind(node), self.journal)
                 self._record(node, "table")
                 return NodeOutcome(rows=rows)
             if node.kind == "model":
-                rows = materialize(cursor, node, self._existing_kind(node), full_refresh)
+                rows = materialize(cursor, node, self._existing_kind(node), full_refresh, self.journal)
                 self._record(node, "view" if node.config.materialized == "view" else "table")
                 return NodeOutcome(rows=rows)
             return self._run_test(cursor, node)
         finally:
+            with self._lock:
+                self._cursors.discard(cursor)
             cursor.close()
+
+    def interrupt(self) -> None:
+        """Stop the statements running now (Ctrl-C, SIGTERM): each fails within moments
+        with DuckDB's interrupt error, and its node's transaction rolls back."""
+        with self._lock:
+            cursors = list(self._cursors)
+        for cursor in cursors:
+            try:
+                cursor.interrupt()
+            except duckdb.Error:
+                pass
+
+    def finish(self, passed: bool) -> int:
+        """The build is over: keep what it built (passed) or put every relation it replaced
+        or created back as it was. Returns the number of relations dropped or put back."""
+        return self.journal.commit() if passed else self.journal.restore()
 
     @staticmethod
     def _run_test(cursor: duckdb.DuckDBPyConnection, node: Node) -> NodeOutcome:

@@ -20,6 +20,7 @@ from evalhouse.compile.sql_functions import calls_functions, register_functions
 from evalhouse.errors import ProjectError, WarehouseLockedError
 from evalhouse.project.config import DuckdbSettings
 from evalhouse.project.nodes import quote
+from evalhouse.targets.duckdb.journal import is_internal
 
 _LOCK = re.compile(r"lock", re.IGNORECASE)
 _PID = re.compile(r"PID (\d+)")
@@ -206,6 +207,8 @@ class Warehouse:
         ).fetchall()
         out = {}
         for schema, name, table_type in rows:
+            if is_internal(name):
+                continue  # the build's journal and the previous versions it keeps
             info = RelationInfo(schema, name, "view" if table_type == "VIEW" else "table")
             out[info.relation] = info
         return out

@@ -338,6 +338,14 @@ class SparkTarget:
                                  lambda rel, frame=frame: frame.write.format("parquet").saveAsTable(rel))
                 self._files_loaded.add(read.table)
 
+    def interrupt(self) -> None:
+        self.spark.sparkContext.cancelAllJobs()
+
+    def finish(self, passed: bool) -> int:
+        """Spark's tables are swapped in one by one and not set aside: a failed build keeps
+        the tables it finished (README "Choices we made"; the DuckDB warehouse keeps none)."""
+        return 0
+
     # -- errors ---------------------------------------------------------------------------
     def node_error(self, node: Node, exc: Exception) -> NodeError | None:
         if not is_engine_error(exc):

@@ -1,0 +1,185 @@
+"""A failed or stopped build changes nothing: every table and view of the warehouse is as it
+was before the build started (the journal of targets/duckdb/journal.py), and Ctrl-C or
+SIGTERM stop a running statement within moments, saying so truthfully."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+from click.testing import CliRunner
+
+from evalhouse import Project, RunOptions
+from evalhouse.cli import main
+
+TABLE = "{{ config(materialized='table') }}\n"
+FILES = {
+    "models/base.sql": TABLE + "select {{ var('version') }} as version, range as i from range(3)",
+    "models/shown.sql": "{{ config(materialized='view') }}\nselect version, count(*) as n from {{ ref('base') }} group by 1",
+    "models/history.sql": "{{ config(materialized='incremental') }}\nselect {{ var('version') }} as version",
+    "models/after.sql": TABLE + "select version from {{ ref('base') }}",
+    "tests/data/after_is_recent.sql": "select * from {{ ref('after') }} where version >= {{ var('fail_at', 100) }}",
+}
+
+
+def warehouse_state(root: Path) -> dict[str, object]:
+    """Every relation's kind, definition (views) and rows."""
+    with duckdb.connect(str(root / "target/warehouse.duckdb"), read_only=True) as con:
+        relations = con.execute("select table_name, table_type from information_schema.tables order by 1").fetchall()
+        state: dict[str, object] = {}
+        for name, kind in relations:
+            rows = con.execute(f'select * from "{name}" order by all').fetchall()
+            state[name] = (kind, rows)
+        return state
+
+
+def build(root: Path, **variables: object) -> object:
+    text = "{" + ", ".join(f"{k}: {v}" for k, v in variables.items()) + "}"
+    return CliRunner().invoke(main, ["build", "--project-dir", str(root), "--no-mlflow", "--vars", text])
+
+
+@pytest.fixture
+def built(make_project) -> Path:
+    root = make_project(FILES)
+    first = build(root, version=1)
+    assert first.exit_code == 0, first.output
+    return root
+
+
+
+def test_a_failing_test_puts_back_every_table_view_and_incremental_row(built):
+    before = warehouse_state(built)
+    assert before["base"][1] == [(1, 0), (1, 1), (1, 2)] and before["history"][1] == [(1,)]
+    failed = build(built, version=2, fail_at=2)  # after's test fails once base, shown, history are rebuilt
+    assert failed.exit_code == 1, failed.output
+    assert "FAIL" in failed.output
+    assert "so it changed nothing" in failed.output and "put back as they were" in failed.output
+    assert "the report and MLflow were not updated" in failed.output
+    assert warehouse_state(built) == before
+    passed = build(built, version=3)
+    assert passed.exit_code == 0, passed.output
+    after = warehouse_state(built)
+    assert after["base"][1] == [(3, 0), (3, 1), (3, 2)] and after["history"][1] == [(1,), (3,)]
+    assert not [name for name in after if name.startswith("__evalhouse")]  # no backup, no journal
+
+
+def test_a_model_new_in_the_failed_build_is_removed(built):
+    before = warehouse_state(built)
+    (built / "models/extra.sql").write_text(TABLE + "select 1 as x")
+    (built / "models/broken.sql").write_text(TABLE + "select * from {{ ref('extra') }} where x / 0 > 1 and error('no')")
+    failed = build(built, version=2)
+    assert failed.exit_code == 1, failed.output
+    assert warehouse_state(built) == before  # extra was built, then removed again
+
+
+def test_a_project_error_after_tables_were_built_changes_nothing(built):
+    """An exception that is not a failed node (here a bug's stand-in raised by the runner
+    after the first tables were swapped in) still puts everything back."""
+    from evalhouse.execute import runner as runner_module
+
+    before = warehouse_state(built)
+    original = runner_module.Runner._execute
+    calls = []
+
+    def failing_after_two(self, node):
+        calls.append(node.name)
+        if len(calls) > 2:
+            raise RuntimeError("a stand-in for a bug")
+        return original(self, node)
+
+    project = Project.load(built, vars={"version": 2})
+    runner_module.Runner._execute = failing_after_two
+    try:
+        with pytest.raises(RuntimeError):
+            project.build(RunOptions(report=False, mlflow=False))
+    finally:
+        runner_module.Runner._execute = original
+    assert len(calls) == 3
+    assert warehouse_state(built) == before
+
+
+SLOW = TABLE + "select {{ var('version') }} as version, sum(hash(a.range * b.range)) as n from range({{ var('spin', 1) }}) a, range({{ var('spin', 1) }}) b"
+
+
+def start(root: Path, *args: str) -> subprocess.Popen:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EVALHOUSE_")}
+    return subprocess.Popen([sys.executable, "-u", "-m", "evalhouse.cli", *args, "--project-dir", str(root)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+
+def wait_for(process: subprocess.Popen, needle: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    seen = []
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        seen.append(line)
+        if needle in line:
+            return
+    raise AssertionError(f"never saw {needle!r}: {''.join(seen)}")
+
+
+@pytest.mark.parametrize(("signum", "code", "word"), [
+    (signal.SIGINT, 130, "interrupted"),
+    (signal.SIGTERM, 143, "terminated (SIGTERM)"),
+], ids=["ctrl_c", "sigterm"])
+def test_a_signal_stops_the_running_statement_within_two_seconds_and_changes_nothing(make_project, signum, code, word):
+    root = make_project({**FILES, "models/slow.sql": SLOW})
+    first = build(root, version=1)
+    assert first.exit_code == 0, first.output
+    before = warehouse_state(root)
+    process = start(root, "build", "--no-mlflow", "--no-report", "--threads", "2",
+                    "--vars", "{version: 2, spin: 60000}")  # the slow table alone takes minutes
+    wait_for(process, "START table slow")
+    time.sleep(1.0)  # the statement is under way, other tables are already swapped in
+    sent = time.monotonic()
+    process.send_signal(signum)
+    output, _ = process.communicate(timeout=30)
+    elapsed = time.monotonic() - sent
+    assert process.returncode == code, output
+    print(f"stopped {elapsed:.2f}s after the signal")
+    assert elapsed < 2.0, f"took {elapsed:.1f}s to stop"
+    assert f"{word}; every table keeps the version it had before this command" in output
+    assert "internal error" not in output and "Traceback" not in output
+    assert warehouse_state(root) == before
+
+
+def test_a_second_ctrl_c_is_harmless(make_project):
+    root = make_project({**FILES, "models/slow.sql": SLOW})
+    assert build(root, version=1).exit_code == 0
+    before = warehouse_state(root)
+    process = start(root, "build", "--no-mlflow", "--no-report", "--vars", "{version: 2, spin: 60000}")
+    wait_for(process, "START table slow")
+    time.sleep(0.5)
+    for _ in range(20):  # impatient: Ctrl-C again and again while it stops
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.01)
+        if process.poll() is not None:
+            break
+    output, _ = process.communicate(timeout=30)
+    # a Ctrl-C that lands after the command has put Python's own handler back ends the
+    # process by the signal itself (-2 here, 130 to a shell): the same status, told once
+    assert process.returncode in (130, -signal.SIGINT), output
+    assert output.count("interrupted;") == 1, output
+    assert "internal error" not in output and "Traceback" not in output, output
+    # the second signal may land before the undo or after it: either way the warehouse is
+    # as it was once the next command that writes has opened it
+    again = CliRunner().invoke(main, ["test", "--project-dir", str(root), "--vars", "{version: 1}"])
+    assert again.exit_code == 0, again.output
+    assert warehouse_state(root) == before
+
+
+def test_ctrl_c_in_a_query_is_an_interruption_not_an_internal_error(built):
+    process = start(built, "query", "select count(*) from range(100000) a, range(100000) b where hash(a.range * b.range) = 0")
+    time.sleep(3.0)  # python starts, opens the warehouse, the query runs (for minutes)
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 130, output
+    assert output.strip().endswith("interrupted; no table was changed"), output
