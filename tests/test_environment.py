@@ -211,6 +211,7 @@ def test_a_candidate_override_keeps_the_settings_of_a_mapping(tmp_path):
     (("--candidate", "a=x.csv", "--candidate", "a=y.csv"), "--candidate a is given twice"),
     (("--labels", "nowhere.csv"), "--labels: file 'nowhere.csv' does not exist"),
     (("--train", "."), "--train: file '.' is a folder, not a file"),
+    (("--items", "items-4725.csv"), "--items: file 'items-4725.csv' does not exist"),
 ])
 def test_a_bad_override_exits_2_naming_the_option(evaluation_project, tmp_path, monkeypatch, args, expect):
     monkeypatch.chdir(tmp_path)
@@ -233,3 +234,23 @@ def test_parse_candidate_and_unknown_override_keys():
     assert parse_candidate(" m = dir/recs=v2.parquet ") == ("m", "dir/recs=v2.parquet")
     with pytest.raises(ConfigError, match="unknown key 'label'"):
         EvaluationOverrides.of({"label": "x.csv"})
+    with pytest.raises(ConfigError, match="'candidates' must map names to files"):
+        EvaluationOverrides.of({"candidates": ["x.csv"]})
+
+
+def test_items_sets_evaluation_items_and_the_sandbox_reads_it(small, tmp_path, monkeypatch):
+    monkeypatch.setenv("EVALHOUSE_TEST_MODEL", "inputs/mine.csv")
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path, {"catalog/items.csv": "item_id\n1\n"})
+    project = Project.load(small, evaluation_overrides=EvaluationOverrides(items="catalog/items.csv"))
+    path = (tmp_path / "catalog/items.csv").resolve()
+    assert project.config.evaluation.items == path.as_posix() and path in project.sandbox_paths()
+    assert project.evaluation_context()["items"] == path.as_posix()
+
+
+def test_the_options_read_their_environment_variables(evaluation_project, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path, {"a.csv": MINE})
+    result = invoke("run", "--project-dir", evaluation_project, "-s", "candidate_files",
+                    env={"EVALHOUSE_CANDIDATE": "a=a.csv b=nowhere-4726.csv"})
+    assert result.exit_code == 2 and "--candidate b: file 'nowhere-4726.csv' does not exist" in result.output

@@ -40,6 +40,9 @@ class EvaluationOverrides:
         if unknown:
             raise ConfigError(f"evaluation_overrides: unknown key '{unknown[0]}'",
                               hint=f"use {', '.join(_FILE_KEYS)} or candidates")
+        if not isinstance(value.get("candidates", {}), Mapping):
+            raise ConfigError("evaluation_overrides: 'candidates' must map names to files",
+                              hint="e.g. {'candidates': {'fresh': 'recs.parquet'}}")
         return cls(**value)
 
     def __bool__(self) -> bool:
