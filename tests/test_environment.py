@@ -41,10 +41,16 @@ def invoke(*args: object, env: dict[str, str] | None = None):
     return CliRunner().invoke(main, [str(a) for a in args], env=env)
 
 
+# what the tests put into the environment: a value env_var() reads is masked for the rest of
+# the process (secrets.remember), so each is a name no other test prints
+ENV_MODEL = "inputs/env-model-4731.csv"
+ENV_LABELS = "inputs/env-labels-4732.csv"
+
+
 @pytest.fixture
 def small(make_project) -> Path:
     """An engine project (no evaluation models) whose evaluation block reads the environment."""
-    return make_project({"inputs/labels.csv": LABELS, "inputs/mine.csv": MINE,
+    return make_project({"inputs/labels.csv": LABELS, ENV_LABELS: LABELS, ENV_MODEL: MINE,
                          "models/one.sql": "select 1 as n"}, project_yml=SMALL_YML)
 
 
@@ -52,17 +58,17 @@ def small(make_project) -> Path:
 
 
 def test_env_var_with_and_without_a_default_in_evaluation_paths(small, monkeypatch):
-    monkeypatch.setenv("EVALHOUSE_TEST_MODEL", "inputs/mine.csv")
+    monkeypatch.setenv("EVALHOUSE_TEST_MODEL", ENV_MODEL)
     monkeypatch.delenv("EVALHOUSE_TEST_LABELS", raising=False)
     project = Project.load(small)
-    assert project.config.evaluation.candidates == {"m": "inputs/mine.csv"}
+    assert project.config.evaluation.candidates == {"m": ENV_MODEL}
     assert project.config.evaluation.labels == "inputs/labels.csv"  # the default
     assert project.vars["tag"] == "no-tag"
     context = project.evaluation_context()
-    assert context["candidates"]["m"]["path"] == (small / "inputs/mine.csv").resolve().as_posix()
-    assert small / "inputs/mine.csv" in project.sandbox_paths()
-    monkeypatch.setenv("EVALHOUSE_TEST_LABELS", "inputs/mine.csv")
-    assert Project.load(small).config.evaluation.labels == "inputs/mine.csv"  # the variable wins
+    assert context["candidates"]["m"]["path"] == (small / ENV_MODEL).resolve().as_posix()
+    assert small / ENV_MODEL in project.sandbox_paths()
+    monkeypatch.setenv("EVALHOUSE_TEST_LABELS", ENV_LABELS)
+    assert Project.load(small).config.evaluation.labels == ENV_LABELS  # the variable wins
 
 
 def test_a_rendered_value_is_read_as_the_type_its_key_takes(make_project, monkeypatch):
@@ -112,7 +118,7 @@ def test_env_var_values_are_masked_in_manifest_run_results_and_mlflow_params(sma
     from evalhouse.publish.tracking.payload import build_params
 
     tag, model = "tag-from-env-4722", "inputs/model-from-env-4723.csv"
-    shutil.copy(small / "inputs/mine.csv", small / model)
+    shutil.copy(small / ENV_MODEL, small / model)
     write_files(small, {"models/uses_inputs.sql": "select '{{ var('tag') }}' as tag, "
                                                   "'{{ evaluation.candidates.m.path }}' as path"})
     monkeypatch.setenv("EVALHOUSE_TEST_TAG", tag)
@@ -239,7 +245,7 @@ def test_parse_candidate_and_unknown_override_keys():
 
 
 def test_items_sets_evaluation_items_and_the_sandbox_reads_it(small, tmp_path, monkeypatch):
-    monkeypatch.setenv("EVALHOUSE_TEST_MODEL", "inputs/mine.csv")
+    monkeypatch.setenv("EVALHOUSE_TEST_MODEL", ENV_MODEL)
     monkeypatch.chdir(tmp_path)
     write_files(tmp_path, {"catalog/items.csv": "item_id\n1\n"})
     project = Project.load(small, evaluation_overrides=EvaluationOverrides(items="catalog/items.csv"))
