@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from evalhouse.cli import params
-from evalhouse.cli.common import exit_on_error, load_project, load_vars
+from evalhouse.cli.common import evaluation_overrides, exit_on_error, load_project, load_vars
 from evalhouse.cli.gate_command import gate as gate_command
 from evalhouse.cli.output import Printer
 from evalhouse.cli.publish_commands import print_published, publish_commands
@@ -50,7 +50,8 @@ def _run_command(command: str) -> Callable[..., Any]:
         from evalhouse.execute.options import RunOptions
 
         printer = Printer(quiet=quiet, log_format=log_format)
-        project = load_project(project_dir, vars_text, vars_file)
+        overrides = evaluation_overrides(extra) if command in ("run", "build") else None
+        project = load_project(project_dir, vars_text, vars_file, overrides)
         options = RunOptions(
             select=list(select), exclude=list(exclude), threads=threads, fail_fast=fail_fast,
             full_refresh=full_refresh, wait_seconds=wait_seconds, on_event=printer.event, target=target,
@@ -96,7 +97,7 @@ def _register_run_command(name: str, help_text: str) -> None:
     for decorate in (params.running, params.selection, params.common):
         decorated = decorate(decorated)
     if name in ("run", "build"):
-        decorated = params.publishing(decorated)
+        decorated = params.evaluation_inputs(params.publishing(decorated))
     main.command(name=name, help=help_text)(decorated)
 
 

@@ -140,7 +140,22 @@ def load_vars(vars_text: str | None, vars_file: str | None) -> dict[str, Any]:
     return merged
 
 
-def load_project(project_dir: str, vars_text: str | None, vars_file: str | None) -> Any:
+def evaluation_overrides(options: dict[str, Any]) -> Any:
+    """--labels, --train, --items and --candidate NAME=PATH as EvaluationOverrides."""
+    from evalhouse.errors import ConfigError
+    from evalhouse.project.overrides import EvaluationOverrides, parse_candidate
+
+    candidates: dict[str, str] = {}
+    for text in options.get("candidates") or ():
+        name, path = parse_candidate(text)
+        if name in candidates:  # the last would silently win
+            raise ConfigError(f"--candidate {name} is given twice", hint="give each candidate name once")
+        candidates[name] = path
+    return EvaluationOverrides(labels=options.get("labels_path"), train=options.get("train_path"),
+                               items=options.get("items_path"), candidates=candidates)
+
+
+def load_project(project_dir: str, vars_text: str | None, vars_file: str | None, overrides: Any = None) -> Any:
     from evalhouse.api.project import Project
 
-    return Project.load(project_dir, vars=load_vars(vars_text, vars_file))
+    return Project.load(project_dir, vars=load_vars(vars_text, vars_file), evaluation_overrides=overrides)

@@ -83,6 +83,25 @@ report = _option(
     help="Write target/report.html after the build.",
 )
 
+# the evaluation inputs of one run/build, over project.yml's (project/overrides.py)
+labels = _option(
+    "--labels", "labels_path", envvar="EVALHOUSE_LABELS", default=None, metavar="PATH",
+    help="The labels file for this invocation, instead of evaluation.labels in project.yml.",
+)
+train = _option(
+    "--train", "train_path", envvar="EVALHOUSE_TRAIN", default=None, metavar="PATH",
+    help="The train file for this invocation, instead of evaluation.train.",
+)
+items = _option(
+    "--items", "items_path", envvar="EVALHOUSE_ITEMS", default=None, metavar="PATH",
+    help="The items file for this invocation, instead of evaluation.items.",
+)
+candidate = _option(
+    "--candidate", "candidates", multiple=True, envvar="EVALHOUSE_CANDIDATE", metavar="NAME=PATH",
+    help="A candidate's recommendations file for this invocation: replaces the file of a candidate "
+    "project.yml names, or adds one; the others stay. Repeatable. Paths start at the current folder.",
+)
+
 
 def common(func: F) -> F:
     """Options every command that reads a project takes."""
@@ -106,6 +125,13 @@ def running(func: F) -> F:
 def publishing(func: F) -> F:
     """What `run` and `build` publish after the tables are built: the report and MLflow runs."""
     for decorate in reversed((report, mlflow, mlflow_uri, run_name)):
+        func = decorate(func)
+    return func
+
+
+def evaluation_inputs(func: F) -> F:
+    """What `run` and `build` evaluate, when not project.yml's `evaluation` files."""
+    for decorate in reversed((labels, train, items, candidate)):
         func = decorate(func)
     return func
 

@@ -75,9 +75,7 @@ def check_input_files(project: LoadedProject) -> None:
 
 
 def _check_file(con: duckdb.DuckDBPyConnection, project: LoadedProject, file: InputFile) -> None:
-    where = ("evaluation",) + file.key_path
-    name = "evaluation." + ".".join(file.key_path)
-    line = project.doc.line_of(where)
+    name, where = project.evaluation_key(file.key_path)  # project.yml's line, or the option
     if not file.path.exists():
         return  # project.evaluation_context() names a missing file where it is used
     try:
@@ -85,8 +83,7 @@ def _check_file(con: duckdb.DuckDBPyConnection, project: LoadedProject, file: In
     except Exception as exc:  # duckdb's own message says what it could not parse
         raise ConfigError(
             f"{name}: file '{file.written}' cannot be read: {str(exc).splitlines()[0]}",
-            path=project.doc.path, line=line,
-            hint="give a CSV with a header row or a Parquet file",
+            **where, hint="give a CSV with a header row or a Parquet file",
         ) from None
     missing = [c for c in file.required if c not in columns]
     if file.one_of and not any(c in columns for c in file.one_of):
@@ -95,6 +92,5 @@ def _check_file(con: duckdb.DuckDBPyConnection, project: LoadedProject, file: In
         raise ConfigError(
             f"{name}: file '{file.written}' has no column {', '.join(missing)} "
             f"(its columns: {', '.join(columns) or 'none'})",
-            path=project.doc.path, line=line,
-            hint="rename the file's columns, or point the key at the right file",
+            **where, hint="rename the file's columns, or point the key at the right file",
         )

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator
 
 from evalhouse.errors import ConfigError, did_you_mean
+from evalhouse.project.envvars import render_env_vars
 from evalhouse.project.yamlfile import YamlDocument, read_yaml
 
 PROJECT_FILE = "project.yml"
@@ -68,6 +69,7 @@ class EvaluationConfig(_Strict):
 
     labels: str | None = None
     train: str | None = None
+    items: str | None = None
     candidates: dict[str, str | CandidateFile] = Field(default_factory=dict)
     predictions: dict[str, str] = Field(default_factory=dict)
     ab_events: str | None = None
@@ -264,16 +266,15 @@ def _describe(error: dict[str, Any], doc: YamlDocument) -> ConfigError:
 
 
 def validate_config(doc: YamlDocument) -> ProjectConfig:
-    data = doc.data
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
+    """The config of a parsed project.yml: its {{ env_var() }} values rendered, then validated."""
+    if doc.data is not None and not isinstance(doc.data, dict):
         raise ConfigError(
             "project.yml must be a mapping of keys to values",
             path=doc.path,
             line=1,
             hint="start with 'name: my_project'",
         )
+    data = render_env_vars(doc) or {}
     try:
         return ProjectConfig.model_validate(data)
     except ValidationError as exc:

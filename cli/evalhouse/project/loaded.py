@@ -6,6 +6,7 @@ that the steps below can take a project without importing the API.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -14,6 +15,7 @@ from evalhouse.project.config import ProjectConfig, load_config
 from evalhouse.project.discover import discover
 from evalhouse.project.folder_config import validate_folder_config
 from evalhouse.project.nodes import Node
+from evalhouse.project.overrides import EvaluationOverrides, apply_overrides
 from evalhouse.project.paths import check_write_paths, resolve_in
 from evalhouse.project.secrets import mask
 from evalhouse.project.yamlfile import YamlDocument
@@ -23,28 +25,40 @@ P = TypeVar("P", bound="LoadedProject")
 class LoadedProject:
     """A loaded project: its config and its nodes (the API's `Project` adds the operations)."""
 
-    def __init__(self, directory: Path, config: ProjectConfig, doc: YamlDocument, vars: dict[str, Any]) -> None:
+    def __init__(self, directory: Path, config: ProjectConfig, doc: YamlDocument, vars: dict[str, Any],
+                 overridden: dict[tuple[str, ...], str] | None = None) -> None:
         self.dir = directory
         self.config = config
         self.doc = doc
         self.vars = vars
+        # evaluation keys set for this invocation, not by project.yml: key path -> option
+        self.overridden = overridden or {}
         files = discover(directory, config)
         self.nodes: dict[str, Node] = files.nodes
         self.macro_files = files.macro_files
         self.properties = files.properties
 
     @classmethod
-    def load(cls: type[P], path: str | Path = ".", vars: dict[str, Any] | None = None) -> P:
+    def load(cls: type[P], path: str | Path = ".", vars: dict[str, Any] | None = None,
+             evaluation_overrides: EvaluationOverrides | Mapping[str, Any] | None = None) -> P:
+        """The project in folder `path`; `vars` override project.yml's vars, and
+        `evaluation_overrides` (labels, train, items, candidates {name: path}; relative
+        paths start at the current folder) its evaluation inputs, as --labels, --train,
+        --items and --candidate do."""
         directory = Path(path).resolve()
         if not directory.is_dir():
             raise ProjectError(f"project folder {path} does not exist", hint="pass an existing --project-dir")
         config, doc = load_config(directory)
+        overrides = EvaluationOverrides.of(evaluation_overrides)
+        overridden: dict[tuple[str, ...], str] = {}
+        if overrides:
+            config.evaluation, overridden = apply_overrides(config.evaluation, overrides)
         check_write_paths(directory, config, doc)
         if config.duckdb.temp_directory:  # DuckDB would take it relative to the shell's folder
             config.duckdb.temp_directory = str(resolve_in(directory, config.duckdb.temp_directory))
         validate_folder_config(config.models, directory / config.paths.models, doc)
         merged = {**config.vars, **(vars or {})}
-        return cls(directory, config, doc, merged)
+        return cls(directory, config, doc, merged, overridden)
 
     # -- paths and lookups -------------------------------------------------------------
     @property
@@ -71,7 +85,7 @@ class LoadedProject:
         files, and the folders and files of `duckdb.allowed_paths` (the warehouse and its
         temp directory are added by the warehouse itself)."""
         evaluation = self.config.evaluation
-        values = [evaluation.labels, evaluation.train, evaluation.ab_events, evaluation.user_attributes,
+        values = [evaluation.labels, evaluation.train, evaluation.items, evaluation.ab_events, evaluation.user_attributes,
                   evaluation.inference_log, *evaluation.predictions.values(),
                   *(e if isinstance(e, str) else e.path for e in evaluation.candidates.values())]
         paths = [self.dir] + [self.resolve_path(v) for v in values if v]
@@ -91,6 +105,20 @@ class LoadedProject:
         """The vars as they may be written or logged: secrets masked at any depth."""
         return mask(self.vars)
 
+    def evaluation_key(self, key_path: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+        """How a message names `evaluation.<key_path>` and where it points (path, line): the
+        option that set it for this invocation, else its line in project.yml, with the
+        environment variables its value came from (the value itself may print as ***)."""
+        dotted = "evaluation." + ".".join(key_path)
+        option = self.overridden.get(key_path)
+        if option:
+            return f"{option} ({dotted})", {}
+        full = ("evaluation", *key_path)
+        names = self.doc.env_vars.get(full)
+        if names:
+            dotted += " (from " + ", ".join(f"env_var('{name}')" for name in names) + ")"
+        return dotted, {"path": self.doc.path, "line": self.doc.line_of(full)}
+
     def evaluation_context(self) -> dict[str, Any]:
         """The `evaluation` block as templates see it: file paths made absolute and checked."""
         evaluation = self.config.evaluation
@@ -99,15 +127,14 @@ class LoadedProject:
         def checked(value: str, key_path: tuple[str, ...]) -> str:
             path = self.resolve_path(value)
             if not path.exists():
+                name, where = self.evaluation_key(key_path)
                 raise ConfigError(
-                    f"evaluation.{'.'.join(key_path)}: file '{value}' does not exist",
-                    path=self.doc.path,
-                    line=self.doc.line_of(("evaluation",) + key_path),
+                    f"{name}: file '{value}' does not exist", **where,
                     hint="fix the path (relative paths start at the project folder)",
                 )
             return path.resolve().as_posix()
 
-        for key in ("labels", "train", "ab_events", "user_attributes", "inference_log"):
+        for key in ("labels", "train", "items", "ab_events", "user_attributes", "inference_log"):
             if out.get(key):
                 out[key] = checked(out[key], (key,))
         candidates = {}

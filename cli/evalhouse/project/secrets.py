@@ -5,7 +5,9 @@ A value is replaced by `***` when
   - its key, at any depth of mappings and lists, names a secret (`is_secret`);
   - it is the password of a URI (`postgresql://me:***@host/db`);
   - it is a URI query parameter whose name is secret-like (`?token=***`, `&sig=***`);
-  - it was read from the environment by `env_var()` while rendering (`remember`).
+  - it was read from the environment by `env_var()` while rendering a model or macro, or
+    project.yml's values (`remember`): paths included, since a variable's name cannot tell
+    a path from a token (README "Choices").
 Everything else stays readable. The SQL that runs keeps the real values: only what is
 written, logged or printed goes through `mask`.
 """

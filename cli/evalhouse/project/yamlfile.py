@@ -28,6 +28,8 @@ class YamlDocument:
     path: Path
     data: Any
     lines: dict[tuple[Any, ...], int] = field(default_factory=dict)
+    # project.yml: the environment variables each {{ env_var() }} value read (envvars.py)
+    env_vars: dict[tuple[Any, ...], list[str]] = field(default_factory=dict)
 
     def line_of(self, key_path: tuple[Any, ...]) -> int | None:
         """The line of the deepest known prefix of `key_path`."""
