@@ -81,9 +81,19 @@ def paired_t_p(values: np.ndarray, baseline: np.ndarray) -> float | None:
     return float(stats.ttest_rel(values, baseline).pvalue)
 
 
+def _wins_ties_losses(deltas: np.ndarray, direction: str) -> dict[str, int | None]:
+    if direction == "neutral":
+        return {"direction": direction, "wins": None, "ties": None, "losses": None}
+    better = deltas > 0 if direction == "higher" else deltas < 0
+    worse = deltas < 0 if direction == "higher" else deltas > 0
+    return {"direction": direction, "wins": int(better.sum()), "ties": int((deltas == 0).sum()),
+            "losses": int(worse.sum())}
+
+
 def reference_comparisons(per_user: pd.DataFrame, baseline: str, seed: int = SEED,
-                          resamples: int = B) -> pd.DataFrame:
-    """comparisons from the per-user rows (candidate, user_id, metric, k, value)."""
+                          resamples: int = B, directions: dict[str, str] | None = None) -> pd.DataFrame:
+    """comparisons from the per-user rows (candidate, user_id, metric, k, value); a win is
+    a user better off by the metric's direction (higher unless `directions` says lower)."""
     rows = per_user.dropna(subset=["value"]).assign(k=lambda d: d["k"].astype(float))
     base = rows[rows["candidate"] == baseline].drop(columns="candidate")
     others = rows[rows["candidate"] != baseline]
@@ -100,11 +110,11 @@ def reference_comparisons(per_user: pd.DataFrame, baseline: str, seed: int = SEE
             "rel_delta": deltas.mean() / base_values.mean() if base_values.mean() != 0 else None,
             "ci_low": low, "ci_high": high, "p_ttest": paired_t_p(values, base_values),
             "p_randomization": randomization_p(deltas, seed, resamples) if resamples else None,
-            "wins": int((deltas > 0).sum()), "ties": int((deltas == 0).sum()), "losses": int((deltas < 0).sum()),
+            **_wins_ties_losses(deltas, (directions or {}).get(metric, "higher")),
         })
     expected = pd.DataFrame(out, columns=["candidate", "baseline", "metric", "k", "baseline_value", "value",
                                           "delta", "rel_delta", "ci_low", "ci_high", "p_ttest",
-                                          "p_randomization", "wins", "ties", "losses"])
+                                          "p_randomization", "direction", "wins", "ties", "losses"])
     expected["p_adjusted"] = None
     for _, group in expected.groupby("candidate"):
         tested = group[group["p_ttest"].notna()]
@@ -143,8 +153,14 @@ def demo_per_user(demo: tuple[Project, Any]) -> pd.DataFrame:
 
 def test_demo_comparisons_equal_the_reference(demo: tuple[Project, Any], demo_per_user: pd.DataFrame) -> None:
     project, _ = demo
-    expected = reference_comparisons(demo_per_user, "popular")
-    assert_comparisons_equal(expected, frame(project, "select * from comparisons"))
+    directions = dict(frame(project, "select metric, direction from metric_definitions").itertuples(index=False))
+    assert directions["avg_popularity"] == "lower" and directions["ndcg"] == "higher"
+    expected = reference_comparisons(demo_per_user, "popular", directions=directions)
+    actual = frame(project, "select * from comparisons")
+    assert_comparisons_equal(expected, actual)
+    # a lower average popularity (less popularity bias) is a win, not a loss
+    popularity = actual[(actual["metric"] == "avg_popularity") & (actual["candidate"] == "random")].iloc[0]
+    assert popularity["delta"] < 0 and popularity["wins"] > popularity["losses"]
 
 
 def test_demo_compares_every_ranking_metric_of_every_candidate_with_popular(demo: tuple[Project, Any]) -> None:
@@ -169,11 +185,13 @@ def test_demo_compares_every_ranking_metric_of_every_candidate_with_popular(demo
 
 def compare_project(root: Path, rows: list[tuple], *, vars: dict[str, Any] | None = None,
                     evaluation: dict[str, Any] | None = None) -> Project:
-    """models/compare and every macro of the repository, plus `per_user_values`, a table of
+    """models/compare, metric_definitions and every macro of the repository, plus `per_user_values`, a table of
     (candidate, user_id, metric, k, value) rows tagged per_user."""
     root.mkdir(parents=True, exist_ok=True)
     shutil.copytree(REPO / "macros", root / "macros", dirs_exist_ok=True)
     shutil.copytree(REPO / "models" / "compare", root / "models" / "compare", dirs_exist_ok=True)
+    # the metric directions (no metric model here: every metric counts as higher-is-better)
+    shutil.copy(REPO / "models" / "metrics" / "metric_definitions.sql", root / "models")
     data = pd.DataFrame(rows, columns=["candidate", "user_id", "metric", "k", "value"])
     data["k"] = data["k"].astype("Int64")
     data["value"] = data["value"].astype("Float64")

@@ -2,8 +2,10 @@
 -- per-user values of comparison_pairs: the two means, delta = value - baseline_value and
 -- rel_delta = delta / baseline_value, the seeded bootstrap 95% interval of the delta
 -- (ci_low, ci_high), the paired t-test (p_ttest), the randomization test (p_randomization),
--- p_ttest Holm-adjusted across the metric and K rows of each candidate (p_adjusted), and the
--- users the candidate beats, ties and loses to the baseline (wins, ties, losses)
+-- p_ttest Holm-adjusted across the metric and K rows of each candidate (p_adjusted), the
+-- metric's direction (metric_definitions: higher, lower or neutral is better) and the users
+-- for whom the candidate is better than, as good as and worse than the baseline (wins, ties,
+-- losses: a lower value wins on a lower-is-better metric; null for a neutral one)
 {{ config(materialized='table') }}
 
 with pairs as (
@@ -23,9 +25,9 @@ summary as (
         cast(sum({{ exact_number('value') }}) as double) / count(*) as value,
         cast(sum({{ exact_number('delta') }}) as double) / count(*) as delta,
         var_samp(delta) as delta_variance,
-        count(*) filter (where delta > 0) as wins,
+        count(*) filter (where delta > 0) as n_higher,
         count(*) filter (where delta = 0) as ties,
-        count(*) filter (where delta < 0) as losses
+        count(*) filter (where delta < 0) as n_lower
     from pairs
     group by comparison_id
 ),
@@ -69,10 +71,12 @@ select
     h.p_ttest,
     r.p_randomization,
     h.p_adjusted,
-    h.wins,
-    h.ties,
-    h.losses
+    coalesce(d.direction, 'higher') as direction,
+    case coalesce(d.direction, 'higher') when 'higher' then h.n_higher when 'lower' then h.n_lower end as wins,
+    case when coalesce(d.direction, 'higher') <> 'neutral' then h.ties end as ties,
+    case coalesce(d.direction, 'higher') when 'higher' then h.n_lower when 'lower' then h.n_higher end as losses
 from holm as h
+left join {{ ref('metric_definitions') }} as d on d.metric = h.metric
 left join {{ ref('comparison_bootstrap') }} as b on b.comparison_id = h.comparison_id
 left join {{ ref('comparison_randomization') }} as r on r.comparison_id = h.comparison_id
 order by h.candidate, h.metric, h.k

@@ -80,6 +80,8 @@ def _show_after_build(project: Any, printer: Printer, target: str = "duckdb") ->
         printer.warning(f"could not show {name}: {exc.message}")
         return
     columns, rows = table.columns, table.rows
+    if name == "leaderboard":
+        columns, rows = _key_columns(project, printer, columns, rows, target)
     if len(columns) > 12 and 0 < len(rows) < len(columns):
         # a wide table (a leaderboard: one column per metric@K) reads better turned:
         # one row per column, one column per row
@@ -87,6 +89,30 @@ def _show_after_build(project: Any, printer: Printer, target: str = "duckdb") ->
             (column, *(row[i] for row in rows)) for i, column in enumerate(columns) if i > 0
         ]
     printer.table(columns, rows, title=name)
+
+
+def _key_columns(project: Any, printer: Printer, columns: list[str], rows: list[tuple],
+                 target: str) -> tuple[list[str], list[tuple]]:
+    """The leaderboard's key columns (project.yml `leaderboard:`), with a line on the rest."""
+    from evalhouse.api.operations import show
+    from evalhouse.errors import EvalhouseError
+    from evalhouse.evaluation.leaderboard import choose_columns, project_rows
+
+    try:
+        definitions = show(project, model="metric_definitions", inline=None, limit=10_000, target=target)
+        records = [dict(zip(definitions.columns, row, strict=False)) for row in definitions.rows]
+    except EvalhouseError:
+        records = []  # a project without metric metadata: the first columns
+    order = project.vars.get("leaderboard_order") or {}
+    sort_by = (str(order.get("metric", "ndcg")), order.get("k", 10)) if isinstance(order, dict) else ("ndcg", 10)
+    settings = project.config.leaderboard
+    choice = choose_columns(columns, records, sort_by, settings.metrics, settings.max_columns)
+    for unknown in choice.unknown:
+        printer.warning(f"leaderboard.metrics in project.yml: the leaderboard has no column '{unknown}'")
+    if choice.left_out:
+        printer.info(f"leaderboard: {choice.left_out} more metric columns; all of them: "
+                     "evalhouse query \"select * from leaderboard\" --format csv")
+    return choice.columns, project_rows(columns, rows, choice.columns)
 
 
 def _register_run_command(name: str, help_text: str) -> None:

@@ -59,15 +59,19 @@ def make_renderer(project: LoadedProject, context: RenderContext, nodes: dict[st
     return renderer
 
 
+def _asks_for_tags(node: Node) -> bool:
+    return "models_tagged" in node.raw or "metric_definitions" in node.raw
+
+
 def _render_models(nodes: dict[str, Node], renderer: Renderer) -> None:
     models = [n for n in nodes.values() if n.kind == "model"]
     # Models that union other models by tag render last, once every tag is known. One of
     # them may itself carry a tag another one asks for (set by config() in its own file),
     # so a model whose models_tagged() answer changed once all were rendered renders
     # again, until the answers settle.
-    late = [n for n in models if "models_tagged" in n.raw]
+    late = [n for n in models if _asks_for_tags(n)]
     queries: dict[str, dict[str, list[str]]] = {}
-    for node in [n for n in models if "models_tagged" not in n.raw] + late:
+    for node in [n for n in models if not _asks_for_tags(n)] + late:
         state = renderer.render_node(node)
         apply_settings(node.config, state.config)
         queries[node.name] = state.tag_queries
@@ -214,6 +218,8 @@ def compile_project(
         bytecode_dir=project.target_dir / "jinja_bytecode",
         render_timeout_seconds=project.config.render.timeout_seconds,
         render_max_output_mb=project.config.render.max_output_mb,
+        metric_meta={model: [m.as_row() for m in metas] for model, metas in project.properties.metrics.items()},
+        metrics_from_tag=dict(project.properties.metrics_from_tag),
     )
     # render into copies: a Project can be compiled again (for another command) unchanged
     all_nodes = copy.deepcopy(project.nodes)

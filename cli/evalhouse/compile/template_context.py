@@ -75,6 +75,9 @@ class RenderContext:
     bytecode_dir: Path | None = None  # where compiled templates are cached between commands
     render_timeout_seconds: float = 30.0  # project.yml render.timeout_seconds
     render_max_output_mb: float = 50.0  # project.yml render.max_output_mb
+    # metric metadata from the YAML beside the models (project/metric_meta.py), by model
+    metric_meta: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    metrics_from_tag: dict[str, str] = field(default_factory=dict)
 
 
 def _state() -> RenderState:
@@ -168,6 +171,37 @@ def template_globals(renderer: Renderer) -> dict[str, Any]:
         state.tag_queries[tag] = answer
         return answer
 
+    def metric_definitions() -> list[dict[str, Any]]:
+        """The metadata of every metric the models tagged `metric` or `user_metric` compute,
+        by family and then in the order the YAML declares them; a model without it is an
+        error naming its file."""
+        state = _state()
+        rows: dict[str, dict[str, Any]] = {}
+        for tag in ("metric", "user_metric"):
+            models = renderer.models_with_tag(tag, excluding=state.node.name)
+            state.tag_queries[tag] = models
+            for model in models:
+                if model in ctx.metrics_from_tag:
+                    continue  # its rows are the metrics of other models
+                declared = ctx.metric_meta.get(model)
+                if not declared:
+                    raise TemplateError(
+                        f"model {model} is tagged '{tag}' but no YAML declares what its metrics are",
+                        path=renderer.nodes_by_name[model].path,
+                        hint=f"add to a .yml beside it: models: [{{name: {model}, meta: {{metrics: {{<metric>: "
+                             "{family: ranking, direction: higher, range: [0, 1], description: ...}}}}]} "
+                             "(docs/evaluation.md, 'Adding a metric')")
+                for row in declared:
+                    if row["metric"] in rows:
+                        raise TemplateError(
+                            f"metric '{row['metric']}' is declared by two models, {rows[row['metric']]['model']} "
+                            f"and {model}", path=renderer.nodes_by_name[model].path,
+                            hint="give one of them another metric name")
+                    rows[row["metric"]] = row
+        families = ("ranking", "beyond_accuracy", "classification", "regression", "stability", "other")
+        return [freeze(rows[name]) for name in sorted(
+            rows, key=lambda n: (families.index(rows[n]["family"]), rows[n]["position"]))]
+
     def raise_error(message: str, hint: str | None = None) -> None:
         raise TemplateError(str(message), hint=None if hint is None else str(hint))
 
@@ -192,6 +226,7 @@ def template_globals(renderer: Renderer) -> dict[str, Any]:
         "env_var": env_var,
         "is_incremental": is_incremental,
         "models_tagged": models_tagged,
+        "metric_definitions": metric_definitions,
         "raise_error": raise_error,
         "dispatch": dispatch,
         "this": ThisRelation(),

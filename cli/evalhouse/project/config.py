@@ -183,6 +183,14 @@ class GateConfig(_Strict):
     health: HealthIndex = Field(default_factory=HealthIndex)
 
 
+class LeaderboardConfig(_Strict):
+    """`leaderboard:` what `build` prints and the report shows of the wide leaderboard table
+    (evaluation/leaderboard.py); the table itself keeps every metric@K."""
+
+    metrics: list[str] | None = None  # such as [ndcg@10, recall@100]; unset: the metrics marked key: true
+    max_columns: int = Field(default=10, ge=1)  # the default choice's size
+
+
 class ProjectConfig(_Strict):
     name: str
     version: str = "0.1.0"
@@ -197,6 +205,7 @@ class ProjectConfig(_Strict):
     targets: Targets = Field(default_factory=Targets)
     gate: GateConfig = Field(default_factory=GateConfig)
     render: RenderConfig = Field(default_factory=RenderConfig)
+    leaderboard: LeaderboardConfig = Field(default_factory=LeaderboardConfig)
 
 
 def _field_names(model: type[BaseModel]) -> list[str]:

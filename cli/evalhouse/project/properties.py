@@ -23,11 +23,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from evalhouse.errors import ConfigError, did_you_mean
+from evalhouse.project.metric_meta import MetricMeta, parse_model_meta
 from evalhouse.project.nodes import SEVERITIES, SourceTable
 from evalhouse.project.yamlfile import YamlDocument, read_yaml
 
@@ -57,6 +58,8 @@ class Properties:
     tests: list[TestSpec] = field(default_factory=list)
     descriptions: dict[str, str] = field(default_factory=dict)
     column_descriptions: dict[str, dict[str, str]] = field(default_factory=dict)
+    metrics: dict[str, list[MetricMeta]] = field(default_factory=dict)  # model -> what it computes
+    metrics_from_tag: dict[str, str] = field(default_factory=dict)  # model -> tag of its metrics' models
 
 
 def _check_keys(mapping: Any, allowed: tuple[str, ...], doc: YamlDocument, where: tuple) -> None:
@@ -136,6 +139,12 @@ def parse_properties(doc: YamlDocument, props: Properties) -> None:
                 raise ConfigError(f"an entry under '{kind}' has no 'name'", path=doc.path, line=doc.line_of(where))
             owner = str(entry["name"])
             props.descriptions[owner] = str(entry.get("description") or "")
+            metrics, source_tag = parse_model_meta(entry.get("meta"), owner, doc, where + ("meta",))
+            if metrics:
+                start = sum(len(m) for m in props.metrics.values())
+                props.metrics[owner] = [replace(m, position=start + i) for i, m in enumerate(metrics)]
+            if source_tag:
+                props.metrics_from_tag[owner] = source_tag
             key, tests = _tests_of(entry)
             for t_index, spec in enumerate(tests):
                 props.tests.append(_parse_test(spec, owner, None, doc, where + (key, t_index)))

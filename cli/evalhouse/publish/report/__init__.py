@@ -48,7 +48,7 @@ def render_report(project: LoadedProject, tables: EvaluationTables) -> Report:
     from evalhouse.publish.report.html import esc, page
     from evalhouse.publish.report.sections import build_sections
 
-    sections = build_sections(tables, project.vars, project.baseline_name())
+    sections = build_sections(tables, project.vars, project.baseline_name(), project.config.leaderboard)
     meta = [f"project {esc(project.config.name)} {esc(project.config.version)}",
             f"written {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC"]
     if (project.target_dir / "run_results.json").is_file():

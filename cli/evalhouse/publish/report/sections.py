@@ -43,6 +43,8 @@ class Context:
     baseline: str
     key_metric: tuple[str, Any]  # (metric, k) that ranks the leaderboard
     metrics: list[dict[str, Any]]  # rows of `metrics`, [] when absent
+    board_metrics: list[str] | None = None  # project.yml leaderboard.metrics
+    board_max_columns: int = 10
 
     @property
     def key_label(self) -> str:
@@ -55,11 +57,20 @@ def _whole(table: Table, caption: str = "", limit: int = 200) -> str:
 
 
 def leaderboard(ctx: Context) -> Section | None:
+    from evalhouse.evaluation.leaderboard import choose_columns, project_rows
+
     table = ctx.tables.read("leaderboard")
     if table is None:
         return None
+    definitions = ctx.tables.read("metric_definitions")
+    choice = choose_columns(table.columns, definitions.dicts() if definitions is not None else [], ctx.key_metric,
+                            ctx.board_metrics, ctx.board_max_columns)
+    shown = table_html(choice.columns, project_rows(table.columns, table.rows, choice.columns),
+                       table_id="table-leaderboard")
+    rest = (f" {choice.left_out} more metric@K columns are in the table: "
+            "evalhouse query \"select * from leaderboard\"." if choice.left_out else "")
     return Section("leaderboard", "Leaderboard", f"One row per candidate, best first by {ctx.key_label}; "
-                   f"the baseline is {ctx.baseline}.", [_whole(table)])
+                   f"the baseline is {ctx.baseline}.{rest}", [shown])
 
 
 def accuracy(ctx: Context) -> Section | None:
@@ -124,6 +135,19 @@ def slices(ctx: Context) -> Section | None:
                    [Chart("slices", figures.slice_bars(chosen, ctx.style, label))])
 
 
+def _verdict(row: dict) -> str:
+    """'better', 'worse' or '' for a comparison row: significant (adjusted p < 0.05) and in
+    the direction the metric's metadata calls better (metric_definitions)."""
+    p = row.get("p_adjusted", row.get("p_ttest"))
+    delta = row.get("delta")
+    if not (isinstance(p, float) and p < 0.05 and isinstance(delta, (int, float)) and delta != 0):
+        return ""
+    direction = row.get("direction") or "higher"
+    if direction == "neutral":
+        return ""
+    return "better" if (delta > 0) == (direction == "higher") else "worse"
+
+
 def comparisons(ctx: Context) -> Section | None:
     table = ctx.tables.read("comparisons")
     if table is None or not table.has_columns("candidate", "baseline", "metric", "k", "delta"):
@@ -142,13 +166,12 @@ def comparisons(ctx: Context) -> Section | None:
         out_rows.append((r["candidate"], r["baseline"], label, r.get("baseline_value"), r.get("value"), r["delta"],
                          r.get("rel_delta"), interval, r.get("p_ttest"), r.get("p_randomization"),
                          r.get("p_adjusted"), record))
-        p = r.get("p_adjusted", r.get("p_ttest"))
-        significant = isinstance(p, float) and p < 0.05 and isinstance(r["delta"], (int, float))
-        classes.append(("better" if r["delta"] > 0 else "worse") if significant else "")
+        classes.append(_verdict(r))
     section = Section("comparisons", "Comparison with the baseline",
                       "Paired per-user deltas to the baseline: mean delta, 95% bootstrap interval, paired t-test, "
                       "randomization test and Holm-adjusted p-value. Green rows are significantly better, red rows "
-                      "significantly worse (adjusted p < 0.05).",
+                      "significantly worse (adjusted p < 0.05), by each metric's direction: a lower average "
+                      "popularity, Gini or calibration KL is better. Wins count the users better off.",
                       [table_html(columns, out_rows, row_classes=classes, limit=400, table_id="table-comparisons")])
     metric, k = ctx.key_metric
     at_key_k = [r for r in rows if r["k"] == k] or rows
@@ -234,7 +257,8 @@ def key_metric(vars: dict[str, Any], metrics: list[dict[str, Any]]) -> tuple[str
     return available[0]
 
 
-def build_sections(tables: EvaluationTables, vars: dict[str, Any], baseline: str) -> list[Section]:
+def build_sections(tables: EvaluationTables, vars: dict[str, Any], baseline: str,
+                   board: Any = None) -> list[Section]:
     metrics_table = tables.read("metrics")
     metrics = (metrics_table.dicts() if metrics_table is not None
                and metrics_table.has_columns("candidate", "metric", "k", "value") else [])
@@ -242,7 +266,8 @@ def build_sections(tables: EvaluationTables, vars: dict[str, Any], baseline: str
     board = tables.read("leaderboard")
     if board is not None and "candidate" in board.columns:
         candidates |= {str(r["candidate"]) for r in board.dicts()}
-    ctx = Context(tables, figures.Style(candidates, baseline), baseline, key_metric(vars, metrics), metrics)
+    ctx = Context(tables, figures.Style(candidates, baseline), baseline, key_metric(vars, metrics), metrics,
+                  getattr(board, "metrics", None), getattr(board, "max_columns", 10))
     return [s for s in (build(ctx) for build in SECTION_BUILDERS) if s is not None]
 
 
