@@ -10,7 +10,8 @@ from evalhouse.compile.compiler import CompiledProject, compile_project, write_c
 from evalhouse.compile.selector import select_nodes
 from evalhouse.compile.statements import check_query
 from evalhouse.errors import ProjectError, SqlError, did_you_mean
-from evalhouse.evaluation.inputs import check_input_files
+from evalhouse.evaluation.checks import CheckResult, run_checks
+from evalhouse.evaluation.fingerprint import check_unchanged, fingerprint_inputs
 from evalhouse.execute.materialize import TEMP_PREFIX
 from evalhouse.execute.options import KINDS_BY_COMMAND, TARGETS, RunOptions
 from evalhouse.execute.query_result import QueryResult
@@ -82,9 +83,41 @@ def open_target(project: LoadedProject, options: RunOptions) -> Iterator[tuple[T
 
 def execute(project: LoadedProject, command: str, options: RunOptions) -> RunResult:
     invocation_id = new_invocation_id()
+    checked = CheckResult()
     if command in ("run", "build"):
-        # a required column missing from an input file is the user's to fix, before any table
-        check_input_files(project)
+        # a required column missing from an input file is the user's to fix, before any table;
+        # then each input file is fingerprinted before the build reads it (inputs_manifest)
+        checked = run_checks(project)
+        project.input_fingerprints = fingerprint_inputs(project)
+    try:
+        result = _execute(project, command, options, invocation_id)
+    finally:
+        prints, project.input_fingerprints = project.input_fingerprints, None
+    # a file rewritten while the build read it: its tables may mix both versions
+    check_unchanged(prints or [])
+    result.warnings[:0] = checked.warnings
+    args = {
+        "select": options.select,
+        "exclude": options.exclude,
+        "threads": options.threads,
+        "full_refresh": options.full_refresh,
+        "target": options.target,
+        "vars": project.public_vars(),
+    }
+    _write_json(project, "run_results.json", run_results(result, invocation_id, args))
+    if command in ("run", "build"):
+        from evalhouse.publish.publisher import publish
+
+        return publish(project, result, options)
+    return result
+
+
+def check(project: LoadedProject) -> CheckResult:
+    """`evalhouse check`: the checks every run and build starts with (schemas only)."""
+    return run_checks(project)
+
+
+def _execute(project: LoadedProject, command: str, options: RunOptions, invocation_id: str) -> RunResult:
     with open_target(project, options) as (target, existing):
         # a model with a SQL syntax error fails on its own; the rest of the graph still builds
         compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh,
@@ -102,21 +135,7 @@ def execute(project: LoadedProject, command: str, options: RunOptions) -> RunRes
             full_refresh=options.full_refresh,
             on_event=options.on_event,
         )
-        result = runner.run(plan, command, gate_on_tests=(command == "build"))
-    args = {
-        "select": options.select,
-        "exclude": options.exclude,
-        "threads": options.threads,
-        "full_refresh": options.full_refresh,
-        "target": options.target,
-        "vars": project.public_vars(),
-    }
-    _write_json(project, "run_results.json", run_results(result, invocation_id, args))
-    if command in ("run", "build"):
-        from evalhouse.publish.publisher import publish
-
-        return publish(project, result, options)
-    return result
+        return runner.run(plan, command, gate_on_tests=(command == "build"))
 
 
 def _fetch(cursor: Any, sql: str) -> QueryResult:

@@ -12,6 +12,7 @@ from evalhouse.project.loaded import LoadedProject
 if TYPE_CHECKING:
     from evalhouse.compile.compiler import CompiledProject
     from evalhouse.compile.lineage import LineageResult
+    from evalhouse.evaluation.checks import CheckResult
     from evalhouse.evaluation.gate import GateResult
     from evalhouse.execute.options import RunOptions
     from evalhouse.execute.query_result import QueryResult
@@ -32,6 +33,13 @@ class Project(LoadedProject):
         from evalhouse.api.operations import compile_only
 
         return compile_only(self, write=write, check_sql=check_sql)
+
+    def check(self) -> CheckResult:
+        """The input checks every run and build starts with: raises a ConfigError for a
+        missing column or an unreadable file, returns the warnings."""
+        from evalhouse.api.operations import check
+
+        return check(self)
 
     def list(self, select: list[str] | None = None, exclude: list[str] | None = None) -> list[Node]:
         from evalhouse.compile.compiler import compile_project

@@ -63,6 +63,7 @@ class RunResult:
     results: list[NodeResult]
     elapsed: float
     started_at: str
+    warnings: list[str] = field(default_factory=list)  # what the user should know (input checks)
 
     @property
     def success(self) -> bool:

@@ -32,6 +32,9 @@ class LoadedProject:
         self.nodes: dict[str, Node] = files.nodes
         self.macro_files = files.macro_files
         self.properties = files.properties
+        # set by a run/build before it compiles: the input files as they were hashed before
+        # the read (evalhouse.evaluation.fingerprint); None: stat'ed only, when the context is made
+        self.input_fingerprints: list[Any] | None = None
 
     @classmethod
     def load(cls: type[P], path: str | Path = ".", vars: dict[str, Any] | None = None) -> P:
@@ -119,4 +122,13 @@ class LoadedProject:
         out["predictions"] = {
             name: checked(path, ("predictions", name)) for name, path in evaluation.predictions.items()
         }
+        # what the files hold (columns and their types, ids' common type) and the manifest rows
+        from evalhouse.evaluation.checks import input_facts
+        from evalhouse.evaluation.fingerprint import fingerprint_inputs
+
+        out.update(input_facts(self))
+        prints = self.input_fingerprints
+        if prints is None:
+            prints = fingerprint_inputs(self, with_hash=False)
+        out["manifest"] = [fp.as_row() for fp in prints]
         return out
