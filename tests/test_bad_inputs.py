@@ -54,7 +54,7 @@ RECS_FIX = "evaluation.candidates in project.yml names it"
 # the tables that record every successful build (they grow by design)
 HISTORY_TABLES = {"metrics_history", "recs_history", "stability"}
 # the evaluation inputs and what their tests read: as in dbt's build, a relation is built
-# before its tests judge it, and the views over the files show the files as they are now;
+# before its tests judge it (the tables each file is read into, once, hold the new file);
 # every table computed from them must keep its previous version
 INPUT_RELATIONS = {"candidate_files", "recs", "recs_duplicates", "recs_lists", "recs_ties", "labels", "inputs_manifest",
                    "candidate_overlap"}

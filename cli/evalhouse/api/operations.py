@@ -10,8 +10,8 @@ from evalhouse.compile.compiler import CompiledProject, compile_project, write_c
 from evalhouse.compile.selector import select_nodes
 from evalhouse.compile.statements import check_query
 from evalhouse.errors import ProjectError, SqlError, did_you_mean
-from evalhouse.evaluation.checks import CheckResult, run_checks
-from evalhouse.evaluation.fingerprint import check_unchanged, fingerprint_inputs
+from evalhouse.evaluation.checks import CheckResult, input_facts, run_checks
+from evalhouse.evaluation.fingerprint import Fingerprint, check_unchanged, fingerprint_inputs
 from evalhouse.execute.materialize import TEMP_PREFIX
 from evalhouse.execute.options import KINDS_BY_COMMAND, TARGETS, RunOptions
 from evalhouse.execute.query_result import QueryResult
@@ -35,9 +35,18 @@ def _write_json(project: LoadedProject, name: str, payload: Any) -> None:
     write_json_atomic(project.target_dir / name, payload)
 
 
+def prepare_inputs(project: LoadedProject, *, hashed: bool = False) -> list[Fingerprint]:
+    """Give the templates what the input files hold (evaluation.columns, id_types) and the
+    rows of inputs_manifest; hashed: with each file's blake2b (a run or build, before the read)."""
+    prints = fingerprint_inputs(project, with_hash=hashed)
+    project.input_facts = {**input_facts(project), "manifest": [fp.as_row() for fp in prints]}
+    return prints
+
+
 def compile_only(project: LoadedProject, *, write: bool = True, check_sql: bool = True,
                  target: str = "duckdb") -> CompiledProject:
     _check_target(target)
+    prepare_inputs(project)
     if target == "spark":
         from evalhouse.targets.spark.compile import compile_for_spark, write_spark_compiled
 
@@ -84,17 +93,15 @@ def open_target(project: LoadedProject, options: RunOptions) -> Iterator[tuple[T
 def execute(project: LoadedProject, command: str, options: RunOptions) -> RunResult:
     invocation_id = new_invocation_id()
     checked = CheckResult()
-    if command in ("run", "build"):
-        # a required column missing from an input file is the user's to fix, before any table;
-        # then each input file is fingerprinted before the build reads it (inputs_manifest)
+    reads = command in ("run", "build")
+    if reads:
+        # a required column missing from an input file is the user's to fix, before any table
         checked = run_checks(project)
-        project.input_fingerprints = fingerprint_inputs(project)
-    try:
-        result = _execute(project, command, options, invocation_id)
-    finally:
-        prints, project.input_fingerprints = project.input_fingerprints, None
-    # a file rewritten while the build read it: its tables may mix both versions
-    check_unchanged(prints or [])
+    # each input file is fingerprinted before the build reads it (inputs_manifest)
+    prints = prepare_inputs(project, hashed=reads)
+    result = _execute(project, command, options, invocation_id)
+    if reads:  # a file rewritten while the build read it: its tables may mix both versions
+        check_unchanged(prints)
     result.warnings[:0] = checked.warnings
     args = {
         "select": options.select,
@@ -152,6 +159,7 @@ def show(project: LoadedProject, *, model: str | None, inline: str | None, limit
     from evalhouse.project.nodes import Node as NodeClass  # noqa: N814
 
     _check_target(target)
+    prepare_inputs(project)
     compiled = compile_project(project, check_sql=False, target=target)
     if inline is not None:
         from evalhouse.compile.compiler import make_renderer

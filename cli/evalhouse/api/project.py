@@ -42,9 +42,11 @@ class Project(LoadedProject):
         return check(self)
 
     def list(self, select: list[str] | None = None, exclude: list[str] | None = None) -> list[Node]:
+        from evalhouse.api.operations import prepare_inputs
         from evalhouse.compile.compiler import compile_project
         from evalhouse.compile.selector import select_nodes
 
+        prepare_inputs(self)  # what is enabled depends on the input files' columns
         compiled = compile_project(self, check_sql=False)
         chosen = select_nodes(compiled.nodes, compiled.graph, select, exclude)
         return [compiled.nodes[uid] for uid in compiled.graph.order(chosen)]
@@ -80,9 +82,11 @@ class Project(LoadedProject):
         return query(self, sql, wait_seconds=wait_seconds)
 
     def lineage(self, target: str) -> LineageResult:
+        from evalhouse.api.operations import prepare_inputs
         from evalhouse.compile.lineage import lineage
         from evalhouse.targets.duckdb.warehouse import warehouse_columns
 
+        prepare_inputs(self)
         return lineage(self, target, warehouse_columns(self.warehouse_path, self.config.duckdb))
 
     def gate(self, candidate: str, *, write: bool = True, wait_seconds: float = 0.0) -> GateResult:

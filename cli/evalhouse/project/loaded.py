@@ -32,9 +32,10 @@ class LoadedProject:
         self.nodes: dict[str, Node] = files.nodes
         self.macro_files = files.macro_files
         self.properties = files.properties
-        # set by a run/build before it compiles: the input files as they were hashed before
-        # the read (evalhouse.evaluation.fingerprint); None: stat'ed only, when the context is made
-        self.input_fingerprints: list[Any] | None = None
+        # what the input files hold, set by the API before it compiles (evalhouse.evaluation:
+        # checks.input_facts and the inputs_manifest rows): {columns, id_types, manifest}.
+        # None: not looked at; the templates then assume every column is there
+        self.input_facts: dict[str, Any] | None = None
 
     @classmethod
     def load(cls: type[P], path: str | Path = ".", vars: dict[str, Any] | None = None) -> P:
@@ -122,13 +123,5 @@ class LoadedProject:
         out["predictions"] = {
             name: checked(path, ("predictions", name)) for name, path in evaluation.predictions.items()
         }
-        # what the files hold (columns and their types, ids' common type) and the manifest rows
-        from evalhouse.evaluation.checks import input_facts
-        from evalhouse.evaluation.fingerprint import fingerprint_inputs
-
-        out.update(input_facts(self))
-        prints = self.input_fingerprints
-        if prints is None:
-            prints = fingerprint_inputs(self, with_hash=False)
-        out["manifest"] = [fp.as_row() for fp in prints]
+        out.update(self.input_facts or {"columns": {}, "id_types": {}, "manifest": []})
         return out
