@@ -10,8 +10,13 @@ from evalhouse.compile.compiler import CompiledProject, compile_project, write_c
 from evalhouse.compile.selector import select_nodes
 from evalhouse.compile.statements import check_query
 from evalhouse.errors import ProjectError, SqlError, did_you_mean
-from evalhouse.evaluation.checks import CheckResult, input_facts, run_checks
-from evalhouse.evaluation.fingerprint import Fingerprint, check_unchanged, fingerprint_inputs
+from evalhouse.evaluation.checks import CheckResult, check_overlap, input_facts, run_checks
+from evalhouse.evaluation.fingerprint import (
+    Fingerprint,
+    InputChangedError,
+    check_unchanged,
+    fingerprint_inputs,
+)
 from evalhouse.execute.materialize import TEMP_PREFIX
 from evalhouse.execute.options import KINDS_BY_COMMAND, TARGETS, RunOptions
 from evalhouse.execute.query_result import QueryResult
@@ -100,9 +105,14 @@ def execute(project: LoadedProject, command: str, options: RunOptions) -> RunRes
     # each input file is fingerprinted before the build reads it (inputs_manifest)
     prints = prepare_inputs(project, hashed=reads)
     result = _execute(project, command, options, invocation_id)
-    if reads:  # a file rewritten while the build read it: its tables may mix both versions
-        check_unchanged(prints)
     result.warnings[:0] = checked.warnings
+    changed = None
+    if reads:  # a file rewritten while the build read it: its tables may mix both versions
+        try:
+            check_unchanged(prints)
+        except InputChangedError as exc:
+            changed = exc
+            result.warnings.append(exc.message)
     args = {
         "select": options.select,
         "exclude": options.exclude,
@@ -112,6 +122,8 @@ def execute(project: LoadedProject, command: str, options: RunOptions) -> RunRes
         "vars": project.public_vars(),
     }
     _write_json(project, "run_results.json", run_results(result, invocation_id, args))
+    if changed is not None:  # recorded with the run; nothing of it is published
+        raise changed
     if command in ("run", "build"):
         from evalhouse.publish.publisher import publish
 
@@ -119,9 +131,14 @@ def execute(project: LoadedProject, command: str, options: RunOptions) -> RunRes
     return result
 
 
-def check(project: LoadedProject) -> CheckResult:
-    """`evalhouse check`: the checks every run and build starts with (schemas only)."""
-    return run_checks(project)
+def check(project: LoadedProject, *, overlap: bool = True) -> CheckResult:
+    """`evalhouse check`: the checks every run and build starts with (schemas only), and,
+    with overlap, each candidate file's share of the label users (reads the user ids; a
+    build checks that on its tables instead)."""
+    result = run_checks(project)
+    if overlap:
+        check_overlap(project, result)
+    return result
 
 
 def _execute(project: LoadedProject, command: str, options: RunOptions, invocation_id: str) -> RunResult:

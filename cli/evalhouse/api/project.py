@@ -34,12 +34,13 @@ class Project(LoadedProject):
 
         return compile_only(self, write=write, check_sql=check_sql)
 
-    def check(self) -> CheckResult:
+    def check(self, *, overlap: bool = True) -> CheckResult:
         """The input checks every run and build starts with: raises a ConfigError for a
-        missing column or an unreadable file, returns the warnings."""
+        missing column or an unreadable file, returns the warnings; with overlap, also each
+        candidate file's share of the label users (a NodeError when it is 0)."""
         from evalhouse.api.operations import check
 
-        return check(self)
+        return check(self, overlap=overlap)
 
     def list(self, select: list[str] | None = None, exclude: list[str] | None = None) -> list[Node]:
         from evalhouse.api.operations import prepare_inputs

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from evalhouse.errors import NodeError
 from evalhouse.evaluation.inputs import check_input_files, input_files, read_columns
 
 if TYPE_CHECKING:
@@ -99,3 +100,52 @@ def run_checks(project: LoadedProject) -> CheckResult:
             f"evaluation.labels ({evaluation.labels}) has no relevance column: implicit feedback, "
             f"every label is relevant with relevance 1 (rel_threshold is not applied)")
     return result
+
+
+class NoLabelUserError(NodeError):
+    """A candidate file in which no user of the labels has a list (every metric would be 0)."""
+
+
+def check_overlap(project: LoadedProject, result: CheckResult) -> None:
+    """`evalhouse check` only (a build checks the same on its tables, candidate_overlap):
+    each candidate file's share of the label users that have a list in it. Below half a
+    warning; none at all a NoLabelUserError (exit 1) naming the candidate, with up to 3 ids
+    of each side. Reads the user_id column of each file (Parquet reads that column only)."""
+    import duckdb
+
+    from evalhouse.evaluation.inputs import read_sql
+
+    evaluation = project.config.evaluation
+    if not evaluation.labels or not evaluation.candidates:
+        return  # the split's labels are checked by the build
+    as_text = input_facts(project)["id_types"]["user_id"] == "varchar"
+    user = "cast(user_id as varchar)" if as_text else "user_id"
+    errors = []
+    with duckdb.connect() as con:
+        con.execute(f"create temp table label_users as select distinct {user} as user_id "
+                    f"from {read_sql(project.resolve_path(evaluation.labels))} where user_id is not null")
+        for name, entry in evaluation.candidates.items():
+            written = entry if isinstance(entry, str) else entry.path
+            n_labels, n_listed, missing, extra = con.execute(
+                f"with listed as (select distinct {user} as user_id from {read_sql(project.resolve_path(written))}"
+                f" where user_id is not null) "
+                "select (select count(*) from label_users), "
+                "(select count(*) from listed semi join label_users using (user_id)), "
+                "(select min(user_id, 3) from label_users anti join listed using (user_id)), "
+                "(select min(user_id, 3) from listed anti join label_users using (user_id))").fetchone()
+            if not n_labels:
+                continue
+            sample = f"label users without a list: {_ids(missing)}; users of the file not in labels: {_ids(extra)}"
+            if n_listed == 0:
+                errors.append(f"evaluation.candidates.{name} ({written}): no user of evaluation.labels has a list "
+                              f"({sample})")
+            elif n_listed < n_labels / 2:
+                result.warnings.append(f"evaluation.candidates.{name} ({written}): {n_listed} of {n_labels} label "
+                                       f"users ({n_listed / n_labels:.0%}) have a list; the others score 0 ({sample})")
+    if errors:
+        raise NoLabelUserError("; ".join(errors), hint="check that the candidate files and evaluation.labels use "
+                                                       "the same user ids")
+
+
+def _ids(values: list[Any] | None) -> str:
+    return ", ".join(str(v) for v in values) if values else "none"

@@ -61,10 +61,15 @@ def _is_parquet(path: Path) -> bool:
     return path.suffix.lower() in (".parquet", ".pq")
 
 
+def read_sql(path: Path) -> str:
+    """The file's reader as macros/dialect.sql's read_data_file writes it."""
+    quoted = "'" + path.as_posix().replace("'", "''") + "'"
+    return f"read_parquet({quoted})" if _is_parquet(path) else f"read_csv({quoted}, header = true)"
+
+
 def _schema(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
     """{column: DuckDB type} as macros/dialect.sql's read_data_file reads the file."""
-    reader = "read_parquet(?)" if _is_parquet(path) else "read_csv(?, header = true)"
-    return {row[0]: row[1] for row in con.execute(f"describe select * from {reader}", [path.as_posix()]).fetchall()}
+    return {row[0]: row[1] for row in con.execute(f"describe select * from {read_sql(path)}").fetchall()}
 
 
 def _no_value_in(con: duckdb.DuckDBPyConnection, path: Path, column: str) -> bool:
