@@ -5,7 +5,8 @@ they cost milliseconds whatever the size of the files. What they find also goes 
 templates, as `evaluation.columns` and `evaluation.id_types`: a file without `ts` or
 `relevance` changes what the models select, ids are cast to one type where the files
 disagree. What needs the rows (users without a list, tied ranks) is checked by the build
-itself, on the tables it reads each file into once (models/inputs).
+itself, on the tables it reads each file into once (models/inputs); `evalhouse check` alone
+also reads the user ids for the share of label users each candidate file covers.
 """
 
 from __future__ import annotations
