@@ -1,8 +1,8 @@
-{#- The rows of recs, shared by the recs view and the per-list checks of recs_lists (which
-    reads them directly, not through recs, so that it is not skipped when a test of recs
-    fails: the rank tests need it). -#}
+{#- The rows of recs before tied ranks are broken, shared by recs, the per-list checks of
+    recs_lists and the ties of recs_ties (both upstream of recs: recs breaks the ties they
+    find, and the rank tests of recs read recs_lists). -#}
 
-{#- returns recs' rows (candidate, user_id, item_id, rank, score): the candidate files' rows
+{#- returns recs' rows (candidate, user_id, item_id, rank, score): candidate_files' rows
     with each duplicated key's copies replaced by its row of recs_duplicates, and the
     baselines' lists; ranks kept as they are, a rank that is not a whole number as null -#}
 {% macro recs_rows() -%}
@@ -40,4 +40,20 @@
         score
     from unique_rows
 )
+{%- endmacro %}
+
+{#- returns var rank_ties: 'break' (default: a list where items share a rank is renumbered
+    1..n by rank, then score descending, then item_id descending) or 'error' (recs keeps the
+    shared ranks and the test recs_rank_unique_per_list fails) -#}
+{% macro rank_ties() -%}
+{%- set value = var('rank_ties', 'break') -%}
+{%- if value not in ('break', 'error') -%}
+{{ raise_error("var rank_ties must be 'break' or 'error', got " ~ value) }}
+{%- endif -%}
+{{ value }}
+{%- endmacro %}
+
+{#- returns the join condition of two relations on their list (candidate, user_id) -#}
+{% macro same_list(left, right) -%}
+{{ left }}.candidate = {{ right }}.candidate and {{ left }}.user_id = {{ right }}.user_id
 {%- endmacro %}

@@ -26,9 +26,10 @@
 {{ k_values().split(', ') | map('int') | max }}
 {%- endmacro %}
 
-{#- returns the relevance threshold (var rel_threshold, default 1) -#}
+{#- returns the relevance threshold (var rel_threshold, default 1); 1 when evaluation.labels
+    has no relevance column (implicit feedback: every label is relevant, with relevance 1) -#}
 {% macro rel_threshold() -%}
-{%- set value = var('rel_threshold', 1) -%}
+{%- set value = var('rel_threshold', 1) if input_has('labels', 'relevance') == 'true' else 1 -%}
 {%- if _is_number(value) != 'True' -%}
 {{ raise_error("var rel_threshold must be a number such as 4.0, got " ~ value) }}
 {%- endif -%}

@@ -195,7 +195,9 @@ CASES: dict[str, Case] = {
                                           expect=("FAIL test recs_rank_is_positive", "'rank': -2", "renumber")),
     "recs_rank_not_whole": evaluation_case(RECS.replace("1,3,2,0.5", "1,3,1.5,0.5"), exit_code=1,
                                            expect=("FAIL test not_null_recs_rank", "not a whole number")),
+    # with var rank_ties: error (the default, break, renumbers the list: tests/test_inputs_once.py)
     "recs_rank_shared": evaluation_case(RECS.replace("1,3,2,0.5", "1,3,1,0.5"), exit_code=1,
+                                        args=("--vars", "{rank_ties: error}"),
                                         expect=("FAIL test recs_rank_unique_per_list", "share a rank")),
     "recs_missing_item_id_column": evaluation_case("user_id,rank\n1,1\n", expect=(
         "project.yml:", "evaluation.candidates.mine: file 'inputs/mine.csv' has no column item_id",
@@ -209,8 +211,9 @@ CASES: dict[str, Case] = {
         "project.yml:", "evaluation.candidates.mine: file 'inputs/mine2.csv' does not exist", "fix the path")),
     "unknown_labels_path": evaluation_case(replace=("project.yml", "inputs/labels.csv", "inputs/label.csv"), expect=(
         "project.yml:", "evaluation.labels: file 'inputs/label.csv' does not exist")),
-    "labels_missing_relevance_column": evaluation_case(labels="user_id,item_id,rating\n1,1,5\n", expect=(
-        "evaluation.labels: file 'inputs/labels.csv' has no column relevance", "its columns: user_id, item_id, rating")),
+    # (without relevance the labels are implicit feedback: tests/test_inputs_once.py)
+    "labels_missing_item_id_column": evaluation_case(labels="user_id,item,relevance\n1,1,5\n", expect=(
+        "evaluation.labels: file 'inputs/labels.csv' has no column item_id", "its columns: user_id, item, relevance")),
     "labels_null_relevance": evaluation_case(labels=LABELS + "4,4,\n", exit_code=1, expect=(
         "FAIL test not_null_labels_relevance", "0 for not relevant")),
     "labels_without_relevant_rows": evaluation_case(labels="user_id,item_id,relevance\n1,1,1\n2,3,2\n", exit_code=1,
@@ -312,7 +315,7 @@ def test_duplicated_recs_warn_and_keep_the_best_rank(evaluation_base, tmp_path):
     after = snapshot(root / "target/warehouse.duckdb")
 
     # sums over other row orders may differ in the last bits: floats to 1e-12, relative above 1
-    rebuilt = HISTORY_TABLES | {"recs_duplicates", "candidate_files"}
+    rebuilt = HISTORY_TABLES | {"recs_duplicates", "candidate_files", "inputs_manifest"}
     assert set(after) - rebuilt == set(before) - rebuilt
     for table in sorted(set(before) - rebuilt):
         assert_rows_close(before[table], after[table], table, rtol=1e-12, atol=1e-12)

@@ -1,13 +1,19 @@
 -- the labels every metric reads: one row per (user_id, item_id) with its relevance and ts,
--- from evaluation.labels when set, else the split's holdout; duplicates keep the highest relevance
+-- from evaluation.labels when set (read once, here), else the split's holdout; duplicates
+-- keep the highest relevance. Ids in the type every input compares them in (input_id);
+-- a file without relevance is implicit feedback: every label relevant, relevance 1
 {{ config(materialized='table') }}
 
 with label_rows as (
     {%- if evaluation.labels %}
-    select user_id, item_id, {{ number_or_null('relevance') }} as relevance, ts
+    select
+        {{ input_id('user_id') }} as user_id,
+        {{ input_id('item_id') }} as item_id,
+        {% if input_has('labels', 'relevance') == 'true' %}{{ number_or_null('relevance') }}{% else %}cast(1 as double){% endif %} as relevance,
+        {% if input_has('labels', 'ts') == 'true' %}ts{% else %}cast(null as timestamp){% endif %} as ts
     from {{ read_with_columns(evaluation.labels, ['user_id', 'item_id', 'relevance', 'ts']) }} as labels_file
     {%- else %}
-    select user_id, item_id, relevance, ts
+    select {{ input_id('user_id') }} as user_id, {{ input_id('item_id') }} as item_id, relevance, ts
     from {{ ref('holdout_labels') }}
     {%- endif %}
 ),

@@ -1,53 +1,34 @@
 -- one row per (candidate, user_id, item_id) that the candidate files hold on more than one
 -- row: n_rows, the best (smallest) rank and that row's score, which recs keeps in place of
--- the copies. Usually empty. Per file, one pass counts the distinct keys: when there are
--- as many as rows (no duplicate), that is all; otherwise a group by finds the duplicated
--- keys, and only their rows are read again for the best one. The baselines' lists hold
--- every item once by construction.
+-- the copies. Usually empty. Reads candidate_files (the files' rows, read once): per
+-- candidate, one pass counts the distinct keys; when there are as many as rows (no
+-- duplicate) that is all, otherwise a group by finds the duplicated keys, and only their
+-- rows are read again for the best one. The baselines' lists hold every item once by
+-- construction.
 {{ config(materialized='table') }}
 {%- if not (evaluation.candidates or evaluation.baselines is none or evaluation.baselines) %}
 {{ raise_error("nothing to evaluate: evaluation.baselines is [] and evaluation.candidates lists no file") }}
 {%- endif %}
 {%- set files = evaluation.candidates or {} %}
 
-{#- the (user_id, item_id) of a file's rows, read from the file itself: going through
-    candidate_files (the union of every file) would plan every file once per file, which
-    grows with the square of the number of files. A macro, not a common table expression,
-    so that it is read where it is and never materialized -#}
-{%- macro keys_of(path) -%}
-(
-    select user_id, item_id
-    from {{ read_with_columns(path, ['user_id', 'item_id']) }} as candidate_file
-    where user_id is not null and item_id is not null
-)
-{%- endmacro %}
-
 {%- if files %}
 
-with
-{%- for name, spec in files.items() %}
-
-has_duplicates_{{ loop.index }} as (
-    select
-        (select count(*) from {{ keys_of(spec.path) }} as file_rows)
-        > (select count(*) from (select distinct user_id, item_id from {{ keys_of(spec.path) }} as file_rows) as file_keys)
-        as has_duplicates
+{#- the table is read in each step rather than through a shared common table expression,
+    which DuckDB could materialize (a copy of every key) -#}
+with counts as (
+    select candidate, count(*) as n_rows, count(distinct (user_id, item_id)) as n_keys
+    from {{ ref('candidate_files') }}
+    where user_id is not null and item_id is not null
+    group by candidate
 ),
-
-duplicated_in_file_{{ loop.index }} as (
-    select user_id, item_id, count(*) as n_rows
-    from {{ keys_of(spec.path) }} as file_rows
-    where (select has_duplicates from has_duplicates_{{ loop.index }})
-    group by user_id, item_id
-    having count(*) > 1
-),
-{%- endfor %}
 
 duplicated as (
-    {%- for name in files %}
-    select {{ sql_string(name) }} as candidate, user_id, item_id, n_rows from duplicated_in_file_{{ loop.index }}
-    {% if not loop.last %}union all{% endif %}
-    {%- endfor %}
+    select k.candidate, k.user_id, k.item_id, count(*) as n_rows
+    from {{ ref('candidate_files') }} as k
+    where k.user_id is not null and k.item_id is not null
+        and k.candidate in (select candidate from counts where n_rows > n_keys)
+    group by k.candidate, k.user_id, k.item_id
+    having count(*) > 1
 )
 
 select

@@ -3,8 +3,9 @@
 -- two rows at one rank. One aggregate per list holds the ranks 1 to 64 x words as bits
 -- (words from max(k_values)), so a shared rank among those is found exactly; a list with
 -- a higher rank is checked as a whole. The rank tests of recs look at the rows of the
--- lists to check only, instead of reading every row of recs once per test. Reads recs'
--- rows (macros/recs.sql) rather than recs, so that a failing test of recs does not skip it.
+-- lists to check only, instead of reading every row of recs once per test, and recs_ties
+-- finds the tied ranks there. Reads recs' rows before ties are broken (macros/recs.sql):
+-- recs is built after it.
 {{ config(materialized='table') }}
 {%- set words = ((max_k() | int) + 63) // 64 %}
 

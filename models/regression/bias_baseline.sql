@@ -3,9 +3,11 @@
 -- (n_item + bias_item_damping); b_user = sum(rating - mu - b_item) / (n_user +
 -- bias_user_damping); a user or item without a train rating gets bias 0. One prediction
 -- per (user_id, item_id) in labels; none when train has no rating. Off unless
--- evaluation.baselines lists 'bias' (or is left out).
+-- evaluation.baselines lists 'bias' (or is left out), and left out when evaluation.train
+-- has no rating column (the checks say so in one line).
 {{ config(materialized='table', tags=['rating_baseline'],
-          enabled=(evaluation.baselines is none or 'bias' in evaluation.baselines)) }}
+          enabled=((evaluation.baselines is none or 'bias' in evaluation.baselines)
+                   and input_has('train', 'rating') == 'true')) }}
 
 with rated as (
     select user_id, item_id, rating

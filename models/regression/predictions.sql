@@ -1,7 +1,7 @@
 -- every rating prediction (candidate, user_id, item_id, prediction): the files under
 -- evaluation.predictions ({name: path}, CSV or Parquet with user_id, item_id and
 -- prediction; NaN counts as missing) and the rating baselines that are on (the models
--- tagged rating_baseline: bias); duplicates included
+-- tagged rating_baseline: bias); duplicates included; ids in the type labels compare them in
 {%- set files = evaluation.predictions or {} %}
 {%- set baselines = models_tagged('rating_baseline') %}
 {%- if 'bias' in files and 'bias_baseline' in baselines %}
@@ -12,8 +12,8 @@
 {% for name, path in files.items() %}
 select
     {{ sql_string(name) }} as candidate,
-    user_id,
-    item_id,
+    {{ input_id('user_id') }} as user_id,
+    {{ input_id('item_id') }} as item_id,
     {{ number_or_null('prediction') }} as prediction
 from {{ read_with_columns(path, ['user_id', 'item_id', 'prediction']) }} as prediction_file
 {% if not loop.last or baselines %}union all{% endif %}

@@ -1,7 +1,8 @@
 -- tenure: every user in labels as 'new' (no train interaction, or the first one at most
 -- var new_user_days days before the cutoff) or 'returning' (earlier); 'unknown' when the
 -- times are missing or not times. The cutoff is the split's; with your own train file,
--- the earliest label time (or, without label times, the latest train time).
+-- the earliest label time (or, without label times, the latest train time). No rows when
+-- evaluation.train has no ts column (the checks say so in one line).
 {{ config(tags=['slice']) }}
 
 with cutoff as (
@@ -33,3 +34,6 @@ select
 from {{ ref('label_users') }} as u
 cross join cutoff as c
 left join first_seen as f on cast(f.user_id as varchar) = cast(u.user_id as varchar)
+{%- if train_has_ts() == 'false' %}
+where false
+{%- endif %}

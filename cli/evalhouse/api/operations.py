@@ -10,7 +10,13 @@ from evalhouse.compile.compiler import CompiledProject, compile_project, write_c
 from evalhouse.compile.selector import select_nodes
 from evalhouse.compile.statements import check_query
 from evalhouse.errors import ProjectError, SqlError, did_you_mean
-from evalhouse.evaluation.inputs import check_input_files
+from evalhouse.evaluation.checks import CheckResult, check_overlap, input_facts, run_checks
+from evalhouse.evaluation.fingerprint import (
+    Fingerprint,
+    InputChangedError,
+    check_unchanged,
+    fingerprint_inputs,
+)
 from evalhouse.execute.interrupts import run_interruptibly, signals_deferred
 from evalhouse.execute.materialize import TEMP_PREFIX
 from evalhouse.execute.options import KINDS_BY_COMMAND, TARGETS, RunOptions
@@ -36,9 +42,18 @@ def _write_json(project: LoadedProject, name: str, payload: Any) -> None:
     write_json_atomic(project.target_dir / name, payload)
 
 
+def prepare_inputs(project: LoadedProject, *, hashed: bool = False) -> list[Fingerprint]:
+    """Give the templates what the input files hold (evaluation.columns, id_types) and the
+    rows of inputs_manifest; hashed: with each file's blake2b (a run or build, before the read)."""
+    prints = fingerprint_inputs(project, with_hash=hashed)
+    project.input_facts = {**input_facts(project), "manifest": [fp.as_row() for fp in prints]}
+    return prints
+
+
 def compile_only(project: LoadedProject, *, write: bool = True, check_sql: bool = True,
                  target: str = "duckdb") -> CompiledProject:
     _check_target(target)
+    prepare_inputs(project)
     if target == "spark":
         from evalhouse.targets.spark.compile import compile_for_spark, write_spark_compiled
 
@@ -96,10 +111,49 @@ def open_target(project: LoadedProject, options: RunOptions,
 
 def execute(project: LoadedProject, command: str, options: RunOptions) -> RunResult:
     invocation_id = new_invocation_id()
-    if command in ("run", "build"):
+    checked = CheckResult()
+    reads = command in ("run", "build")
+    if reads:
         # a required column missing from an input file is the user's to fix, before any table
-        check_input_files(project)
+        checked = run_checks(project)
+    # each input file is fingerprinted before the build reads it (inputs_manifest)
+    prints = prepare_inputs(project, hashed=reads)
     notes: list[str] = []
+    result, changed = _execute(project, command, options, invocation_id, notes, prints if reads else None)
+    result.warnings[:0] = checked.warnings
+    result.notes = notes
+    args = {
+        "select": options.select,
+        "exclude": options.exclude,
+        "threads": options.threads,
+        "full_refresh": options.full_refresh,
+        "target": options.target,
+        "vars": project.public_vars(),
+    }
+    _write_json(project, "run_results.json", run_results(result, invocation_id, args))
+    if changed is not None:  # recorded with the run; its tables were put back, nothing is published
+        raise changed
+    if command in ("run", "build"):
+        from evalhouse.publish.publisher import publish
+
+        return publish(project, result, options)
+    return result
+
+
+def check(project: LoadedProject, *, overlap: bool = True) -> CheckResult:
+    """`evalhouse check`: the checks every run and build starts with (schemas only), and,
+    with overlap, each candidate file's share of the label users (reads the user ids; a
+    build checks that on its tables instead)."""
+    result = run_checks(project)
+    if overlap:
+        check_overlap(project, result)
+    return result
+
+
+def _execute(project: LoadedProject, command: str, options: RunOptions, invocation_id: str, notes: list[str],
+             prints: list[Fingerprint] | None) -> tuple[RunResult, InputChangedError | None]:
+    """Run the plan; keep what it built only when every node passed and no input file
+    changed while it was read (`prints`), else put every table back as it was."""
     with open_target(project, options, notes) as (target, existing):
         # a model with a SQL syntax error fails on its own; the rest of the graph still builds
         compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh,
@@ -118,26 +172,20 @@ def execute(project: LoadedProject, command: str, options: RunOptions) -> RunRes
             on_event=options.on_event,
         )
         result = runner.run(plan, command, gate_on_tests=(command == "build"))
+        changed = None
+        if prints:  # a file rewritten while the build read it: its tables may mix both versions
+            try:
+                check_unchanged(prints)
+            except InputChangedError as exc:
+                changed = exc
+                result.warnings.append(exc.message)
+        passed = result.success and changed is None
         with signals_deferred():  # one short transaction; a Ctrl-C now would only leave it undecided
-            touched = target.finish(result.success)
-        result.notes = notes
-        if not result.success and touched:
+            touched = target.finish(passed)
+        if not passed and touched:
             notes.append(f"the {command} failed, so it changed nothing: the {touched} relation(s) it had built "
                          "so far were put back as they were before it")
-    args = {
-        "select": options.select,
-        "exclude": options.exclude,
-        "threads": options.threads,
-        "full_refresh": options.full_refresh,
-        "target": options.target,
-        "vars": project.public_vars(),
-    }
-    _write_json(project, "run_results.json", run_results(result, invocation_id, args))
-    if command in ("run", "build"):
-        from evalhouse.publish.publisher import publish
-
-        return publish(project, result, options)
-    return result
+        return result, changed
 
 
 def _put_back(target: Target, stopped: BaseException) -> None:
@@ -167,6 +215,7 @@ def show(project: LoadedProject, *, model: str | None, inline: str | None, limit
     from evalhouse.project.nodes import Node as NodeClass  # noqa: N814
 
     _check_target(target)
+    prepare_inputs(project)
     compiled = compile_project(project, check_sql=False, target=target)
     if inline is not None:
         from evalhouse.compile.compiler import make_renderer

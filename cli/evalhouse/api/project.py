@@ -12,6 +12,7 @@ from evalhouse.project.loaded import LoadedProject
 if TYPE_CHECKING:
     from evalhouse.compile.compiler import CompiledProject
     from evalhouse.compile.lineage import LineageResult
+    from evalhouse.evaluation.checks import CheckResult
     from evalhouse.evaluation.gate import GateResult
     from evalhouse.execute.options import RunOptions
     from evalhouse.execute.query_result import QueryResult
@@ -33,10 +34,20 @@ class Project(LoadedProject):
 
         return compile_only(self, write=write, check_sql=check_sql)
 
+    def check(self, *, overlap: bool = True) -> CheckResult:
+        """The input checks every run and build starts with: raises a ConfigError for a
+        missing column or an unreadable file, returns the warnings; with overlap, also each
+        candidate file's share of the label users (a NodeError when it is 0)."""
+        from evalhouse.api.operations import check
+
+        return check(self, overlap=overlap)
+
     def list(self, select: list[str] | None = None, exclude: list[str] | None = None) -> list[Node]:
+        from evalhouse.api.operations import prepare_inputs
         from evalhouse.compile.compiler import compile_project
         from evalhouse.compile.selector import select_nodes
 
+        prepare_inputs(self)  # what is enabled depends on the input files' columns
         compiled = compile_project(self, check_sql=False)
         chosen = select_nodes(compiled.nodes, compiled.graph, select, exclude)
         return [compiled.nodes[uid] for uid in compiled.graph.order(chosen)]
@@ -72,9 +83,11 @@ class Project(LoadedProject):
         return query(self, sql, wait_seconds=wait_seconds)
 
     def lineage(self, target: str) -> LineageResult:
+        from evalhouse.api.operations import prepare_inputs
         from evalhouse.compile.lineage import lineage
         from evalhouse.targets.duckdb.warehouse import warehouse_columns
 
+        prepare_inputs(self)
         return lineage(self, target, warehouse_columns(self.warehouse_path, self.config.duckdb))
 
     def gate(self, candidate: str, *, write: bool = True, wait_seconds: float = 0.0) -> GateResult:

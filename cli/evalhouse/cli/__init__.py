@@ -154,6 +154,22 @@ def compile_command(project_dir, vars_text, vars_file, quiet, log_format, select
     printer.info(f"Compiled {len(chosen)} nodes to {where}", nodes=len(chosen))
 
 
+@main.command(name="check")
+@params.common
+@exit_on_error
+def check_command(project_dir, vars_text, vars_file, quiet, log_format) -> None:
+    """Check the evaluation input files before a build reads them (every run and build
+    does it first): required columns, id types, what a missing ts, relevance or rating
+    turns off. Reads each file's schema only."""
+    printer = Printer(quiet=quiet, log_format=log_format)
+    project = load_project(project_dir, vars_text, vars_file)
+    result = project.check()
+    for warning in result.warnings:
+        printer.warning(warning)
+    printer.info(f"Checked {result.files} input files: {len(result.warnings)} warnings",
+                 files=result.files, warnings=len(result.warnings))
+
+
 @main.command(name="ls")
 @params.common
 @params.selection

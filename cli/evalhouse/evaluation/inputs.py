@@ -32,7 +32,7 @@ class InputFile:
 
 # the columns each kind of input cannot do without; the rest are optional (docs/evaluation.md)
 REQUIRED = {
-    "labels": ("user_id", "item_id", "relevance"),
+    "labels": ("user_id", "item_id"),  # without relevance: implicit feedback, every label relevant
     "train": ("user_id", "item_id"),
     "ab_events": ("user_id", "variant", "impressions", "clicks"),
     "user_attributes": ("user_id",),
@@ -57,9 +57,54 @@ def input_files(project: LoadedProject) -> list[InputFile]:
     return files
 
 
+def _is_parquet(path: Path) -> bool:
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+def read_sql(path: Path) -> str:
+    """The file's reader as macros/dialect.sql's read_data_file writes it."""
+    quoted = "'" + path.as_posix().replace("'", "''") + "'"
+    return f"read_parquet({quoted})" if _is_parquet(path) else f"read_csv({quoted}, header = true)"
+
+
+def _schema(con: duckdb.DuckDBPyConnection, path: Path) -> dict[str, str]:
+    """{column: DuckDB type} as macros/dialect.sql's read_data_file reads the file."""
+    return {row[0]: row[1] for row in con.execute(f"describe select * from {read_sql(path)}").fetchall()}
+
+
+def _no_value_in(con: duckdb.DuckDBPyConnection, path: Path, column: str) -> bool:
+    """True when a Parquet column holds nulls only (pandas writes a column of NaN so), read
+    from the row groups' statistics, not from the rows."""
+    if not _is_parquet(path):
+        return False
+    nulls, values = con.execute(
+        "select sum(stats_null_count), sum(num_values) from parquet_metadata(?) where path_in_schema = ?",
+        [path.as_posix(), column]).fetchone()
+    return nulls is not None and nulls == values
+
+
 def _columns(con: duckdb.DuckDBPyConnection, path: Path) -> list[str]:
-    reader = "read_parquet(?)" if path.suffix.lower() in (".parquet", ".pq") else "read_csv(?, header = true)"
-    return [row[0] for row in con.execute(f"describe select * from {reader}", [path.as_posix()]).fetchall()]
+    return list(_schema(con, path))
+
+
+def read_columns(files: list[InputFile]) -> list[tuple[InputFile, dict[str, str] | None]]:
+    """Each file with its schema, None when it is missing or cannot be read (check_input_files
+    says why)."""
+    if not files:
+        return []
+    import duckdb
+
+    out: list[tuple[InputFile, dict[str, str] | None]] = []
+    with duckdb.connect() as con:
+        for file in files:
+            try:
+                schema = _schema(con, file.path) if file.path.exists() else None
+                if schema and file.one_of and "rank" in schema and _no_value_in(con, file.path, "rank"):
+                    del schema["rank"]  # a rank column without a rank: ranked by score, as without one
+                out.append((file, schema))
+            except duckdb.Error:
+                out.append((file, None))
+    return out
 
 
 def check_input_files(project: LoadedProject) -> None:

@@ -64,6 +64,7 @@ class RunResult:
     results: list[NodeResult]
     elapsed: float
     started_at: str
+    warnings: list[str] = field(default_factory=list)  # what the user should know (input checks)
     notes: list[str] = field(default_factory=list)  # what happened to the warehouse, for people
 
     @property

@@ -37,6 +37,10 @@ class LoadedProject:
         self.nodes: dict[str, Node] = files.nodes
         self.macro_files = files.macro_files
         self.properties = files.properties
+        # what the input files hold, set by the API before it compiles (evalhouse.evaluation:
+        # checks.input_facts and the inputs_manifest rows): {columns, id_types, manifest}.
+        # None: not looked at; the templates then assume every column is there
+        self.input_facts: dict[str, Any] | None = None
 
     @classmethod
     def load(cls: type[P], path: str | Path = ".", vars: dict[str, Any] | None = None,
@@ -146,4 +150,5 @@ class LoadedProject:
         out["predictions"] = {
             name: checked(path, ("predictions", name)) for name, path in evaluation.predictions.items()
         }
+        out.update(self.input_facts or {"columns": {}, "id_types": {}, "manifest": []})
         return out

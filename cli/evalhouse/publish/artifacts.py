@@ -66,6 +66,7 @@ def run_results(result: RunResult, invocation_id: str, args: dict[str, Any]) -> 
         "elapsed_time": round(result.elapsed, 4),
         "success": result.success,
         "counts": result.counts(),
+        "warnings": list(result.warnings),
         "args": args,
         "results": [r.to_dict() for r in result.results],
     }, keys=False)  # error messages may quote SQL holding env_var() values
