@@ -72,7 +72,7 @@ class LoadedProject:
         temp directory are added by the warehouse itself)."""
         evaluation = self.config.evaluation
         values = [evaluation.labels, evaluation.train, evaluation.ab_events, evaluation.user_attributes,
-                  evaluation.inference_log, *evaluation.predictions.values(),
+                  evaluation.inference_log, evaluation.items, *evaluation.predictions.values(),
                   *(e if isinstance(e, str) else e.path for e in evaluation.candidates.values())]
         paths = [self.dir] + [self.resolve_path(v) for v in values if v]
         return paths + [self.resolve_path(v) for v in self.config.duckdb.allowed_paths]
@@ -107,7 +107,7 @@ class LoadedProject:
                 )
             return path.resolve().as_posix()
 
-        for key in ("labels", "train", "ab_events", "user_attributes", "inference_log"):
+        for key in ("labels", "train", "ab_events", "user_attributes", "inference_log", "items"):
             if out.get(key):
                 out[key] = checked(out[key], (key,))
         candidates = {}
