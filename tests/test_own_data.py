@@ -138,9 +138,11 @@ def test_list_columns_and_several_features(tmp_path: Path) -> None:
     root = tmp_path / "eval"
     init_project(root, "blank")
     write_own_files(root, items=None, k_values=(2,))
+    # outside the project folder: the DuckDB sandbox lets SQL read the evaluation inputs only
+    (tmp_path / "shared").mkdir()
     pd.DataFrame({"item_id": ["a", "b"], "tags": [["x", "y"], ["x"]], "brand": ["p", "p"]}).to_parquet(
-        root / "data" / "items.parquet", index=False)
-    write_project_yml(root, lambda config: config["evaluation"].update(items="data/items.parquet"))
+        tmp_path / "shared" / "items.parquet", index=False)
+    write_project_yml(root, lambda config: config["evaluation"].update(items="../shared/items.parquet"))
     project = Project.load(root)
     assert build(project, SELECT_METRICS).success
     values = metric_values(project)
