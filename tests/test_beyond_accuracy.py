@@ -6,7 +6,7 @@ novelty in their pandas form, RecBole's get_gini, recmetrics' personalization as
 loop over every pair of users (the O(n^2) reference for the per-item sum in SQL), ILD
 with scikit-learn's cosine_similarity on genre vectors, calibration_kl with scipy's
 entropy. Checked on (a) the demo project and (b) the adversarial cases of
-tests/oracles, written as label, train and candidate files beside a movies.csv with
+tests/oracles, written as label, train, candidate and item files (evaluation.items) with
 random genres (items without genres, items missing from it, items unseen in train,
 users without train items), plus a one-user case.
 """
@@ -287,9 +287,9 @@ def _new_id(example: Any, name: str, offset: int) -> Any:
 
 
 def side_data(recs: pd.DataFrame, labels: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, Genres]:
-    """A train file and a movies.csv for a case: ~70% of its items in train plus items
+    """A train file and an items file for a case: ~70% of its items in train plus items
     only in train, repeated interactions, users in labels without train rows; genres
-    drawn from a small pool, some items with none listed, some missing from movies.csv."""
+    drawn from a small pool, some items with none listed, some missing from the items file."""
     rng = np.random.default_rng(seed)
     items = sorted({*recs["item_id"], *labels["item_id"]}, key=str)
     items += [_new_id(items[0], "train_only_item", n) for n in range(3)]
@@ -302,22 +302,22 @@ def side_data(recs: pd.DataFrame, labels: pd.DataFrame, seed: int) -> tuple[pd.D
         rows += [(user, item, pd.Timestamp("2020-01-01") + pd.Timedelta(days=len(rows))) for item in picked]
     train = pd.DataFrame(rows, columns=["user_id", "item_id", "ts"])
 
-    movies, genres = [], {}
+    listed_items, genres = [], {}
     for index, item in enumerate(items):
         draw = rng.random()
         if draw < 0.1:
-            movies.append((str(item), f"Movie {index} (2001)", "(no genres listed)"))
+            listed_items.append((str(item), ""))  # an item with no genre listed
         elif draw >= 0.2:
             chosen = sorted(rng.choice(GENRE_POOL, size=int(rng.integers(1, 4)), replace=False).tolist())
             listed = "Drama|Drama" if index == 1 else "|".join(chosen)  # a repeated genre counts once
-            movies.append((str(item), f"Movie {index} (2001)", listed))
+            listed_items.append((str(item), listed))
             genres[str(item)] = set(listed.split("|"))
-    return train, pd.DataFrame(movies, columns=["movieId", "title", "genres"]), genres
+    return train, pd.DataFrame(listed_items, columns=["item_id", "genres"]), genres
 
 
 def build_case(root: Path, recs: pd.DataFrame, labels: pd.DataFrame, k_values: list[int], fmt: str = "parquet",
                seed: int = SEED) -> tuple[Project, Any, tuple[pd.DataFrame, pd.DataFrame]]:
-    train, movies, genres = side_data(recs, labels, seed)
+    train, item_genres, genres = side_data(recs, labels, seed)
     inputs = root / "inputs"
     inputs.mkdir(exist_ok=True)
 
@@ -329,13 +329,11 @@ def build_case(root: Path, recs: pd.DataFrame, labels: pd.DataFrame, k_values: l
 
     candidates = {name: write(recs[recs["candidate"] == name].drop(columns="candidate"), f"candidate_{i}")
                   for i, name in enumerate(sorted(recs["candidate"].unique()))}
-    movies.to_csv(root / "seeds" / "movielens" / "movies.csv", index=False)
-    files = {"labels": write(labels, "labels"), "train": write(train, "train")}
+    files = {"labels": write(labels, "labels"), "train": write(train, "train"), "items": write(item_genres, "items")}
 
     def point_at_files(config: dict) -> None:
         config["evaluation"] = {**files, "candidates": candidates, "baselines": []}
         config["vars"].update({"k_values": k_values, "rel_threshold": 1})
-        config["seeds"]["movies"]["column_types"]["movieId"] = "VARCHAR"  # ids as the files have them
 
     write_project_yml(root, point_at_files)
     project = Project.load(root)
@@ -425,7 +423,8 @@ def test_lists_only_for_users_outside_labels_cover_nothing(beyond_tiny: Path) ->
 def test_genre_metrics_are_left_out_when_no_item_has_genres(beyond_tiny: Path) -> None:
     recs, labels = ADVERSARIAL_CASES["integer_ids"](SEED)
     project, _, _ = build_case(beyond_tiny, recs, labels, [1, 5])
-    (beyond_tiny / "seeds" / "movielens" / "movies.csv").write_text("movieId,title,genres\n", encoding="utf-8")
+    no_items = pd.DataFrame({"item_id": pd.Series([], dtype=str), "genres": pd.Series([], dtype=str)})
+    no_items.to_parquet(beyond_tiny / "inputs" / "items.parquet", index=False)
     assert build(project, SELECT_BEYOND).success
     metrics = set(beyond_metrics(project)["metric"])
     assert metrics == {*GLOBAL_METRICS, "avg_popularity", "seen_rate"}

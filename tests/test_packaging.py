@@ -31,6 +31,7 @@ def test_the_wheel_carries_the_demo_project(wheel):
     assert "evalhouse/_demo/seeds/movielens/ratings.csv" in names
     assert "evalhouse/_demo/seeds/movielens/README.txt" in names  # the data's licence travels with it
     assert "evalhouse/builtin/generic_tests.sql" in names
+    assert "evalhouse/api/blank_project.yml" in names  # `init --template blank` writes it
     demo_models = {n for n in names if n.startswith("evalhouse/_demo/models/") and n.endswith(".sql")}
     repo_models = {"evalhouse/_demo/" + p.relative_to(REPO).as_posix() for p in (REPO / "models").rglob("*.sql")}
     assert demo_models == repo_models

@@ -1,6 +1,7 @@
 -- the holdout as labels: relevance = rating, ranked per user by rating then recency
 -- (rating_rank 1 = the user's best and latest), relevant when relevance >= rel_threshold
-{{ config(materialized='table') }}
+-- the demo's dataset: off when evaluation.labels and evaluation.train are given (nothing reads it then)
+{{ config(materialized='table', enabled=not (evaluation.labels and evaluation.train)) }}
 
 with holdout as (
     select user_id, item_id, rating, ts from {{ ref('split_holdout') }}

@@ -1,6 +1,7 @@
 -- one row: the time that splits the interactions (train before it, holdout from it on)
 {%- set cutoff = var('cutoff', none) %}
-{{ config(materialized='table') }}
+-- the demo's dataset: off when evaluation.labels and evaluation.train are given (nothing reads it then)
+{{ config(materialized='table', enabled=not (evaluation.labels and evaluation.train)) }}
 
 with interactions as (
     select ts from {{ ref('stg_interactions') }}

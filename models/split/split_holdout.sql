@@ -1,6 +1,7 @@
 -- the interactions from the cutoff on, flagged when their user has no train interaction;
 -- those cold-start users are kept or dropped by var cold_start_users (keep | drop)
-{{ config(materialized='table') }}
+-- the demo's dataset: off when evaluation.labels and evaluation.train are given (nothing reads it then)
+{{ config(materialized='table', enabled=not (evaluation.labels and evaluation.train)) }}
 
 with interactions as (
     select user_id, item_id, rating, ts from {{ ref('stg_interactions') }}

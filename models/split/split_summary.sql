@@ -1,6 +1,7 @@
 -- one row describing the split: the cutoff, train and holdout sizes, and the cold-start
 -- users (holdout users with no train interaction), counted whether kept or dropped
-{{ config(materialized='table') }}
+-- the demo's dataset: off when evaluation.labels and evaluation.train are given (nothing reads it then)
+{{ config(materialized='table', enabled=not (evaluation.labels and evaluation.train)) }}
 
 with cutoff as (
     select cutoff, cutoff_from from {{ ref('split_cutoff') }}

@@ -1,6 +1,11 @@
-"""`evalhouse init`: copy the demo project (the repo's own top-level folders) into a folder.
+"""`evalhouse init`: write a new project into a folder, from one of two templates.
 
-A wheel carries those folders under `evalhouse/_demo` (see pyproject.toml); an editable
+`movielens` (the default) copies the demo project (the repo's own top-level folders);
+`blank` copies its evaluation models, macros and data tests without the demo's dataset
+(the MovieLens seeds and the staging, split and holdout models that read them) and writes a
+project.yml waiting for your own files (blank_project.yml beside this module).
+
+A wheel carries the demo's folders under `evalhouse/_demo` (see pyproject.toml); an editable
 install reads them straight from the repository, so there is one copy of the demo only.
 """
 
@@ -12,6 +17,11 @@ from pathlib import Path
 from evalhouse.errors import ProjectError
 
 DEMO_ITEMS = ("project.yml", "models", "macros", "seeds", "tests/data")
+TEMPLATES = ("movielens", "blank")
+# the demo's dataset: what the blank template leaves out (models/inputs read them only when
+# evaluation.labels and evaluation.train are not given, which a blank project needs)
+DATASET_ITEMS = ("project.yml", "seeds", "models/staging", "models/split", "models/labels")
+BLANK_PROJECT_YML = Path(__file__).with_name("blank_project.yml")
 
 
 def demo_root() -> Path:
@@ -25,8 +35,10 @@ def demo_root() -> Path:
     raise ProjectError("the demo project is missing from this installation", hint="reinstall evalhouse")
 
 
-def init_project(directory: Path) -> list[Path]:
-    """Copy the demo into `directory`; refuses to overwrite an existing project."""
+def init_project(directory: Path, template: str = "movielens") -> list[Path]:
+    """Write the template into `directory`; refuses to overwrite an existing project."""
+    if template not in TEMPLATES:
+        raise ProjectError(f"unknown template '{template}'", hint=f"use one of {', '.join(TEMPLATES)}")
     directory = directory.resolve()
     if (directory / "project.yml").exists():
         raise ProjectError(
@@ -35,18 +47,31 @@ def init_project(directory: Path) -> list[Path]:
             hint="choose an empty folder, e.g. 'evalhouse init my_eval'",
         )
     source = demo_root()
+    left_out = {source / item for item in DATASET_ITEMS} if template == "blank" else set()
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for item in DEMO_ITEMS:
         origin = source / item
-        if not origin.exists():
+        if not origin.exists() or origin in left_out:
             continue
         destination = directory / item
         if origin.is_dir():
-            shutil.copytree(origin, destination, dirs_exist_ok=True,
-                            ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+            shutil.copytree(origin, destination, dirs_exist_ok=True, ignore=_ignore(left_out))
         else:
             destination.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(origin, destination)
         written.append(destination)
+    if template == "blank":
+        shutil.copyfile(BLANK_PROJECT_YML, directory / "project.yml")
+        written.insert(0, directory / "project.yml")
     return written
+
+
+def _ignore(left_out: set[Path]):
+    """copytree's ignore: caches, and the folders of the demo's dataset a template leaves out."""
+    caches = shutil.ignore_patterns("__pycache__", "*.pyc")
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        return set(caches(folder, names)) | {name for name in names if Path(folder, name) in left_out}
+
+    return ignore

@@ -35,13 +35,20 @@ def main() -> None:
 
 @main.command()
 @click.argument("directory", default=".", type=click.Path(file_okay=False))
+@click.option("--template", type=click.Choice(["movielens", "blank"]), default="movielens", show_default=True,
+              help="movielens: the demo with its dataset; blank: the evaluation models, for your own files")
 @exit_on_error
-def init(directory: str) -> None:
-    """Create a new project from the demo (MovieLens evaluation) in DIRECTORY."""
+def init(directory: str, template: str) -> None:
+    """Create a new project in DIRECTORY: the MovieLens demo, or a blank one for your own data."""
     from evalhouse.api.scaffold import init_project
 
-    written = init_project(Path(directory))
-    click.echo(f"Created a project in {directory} ({len(written)} items). Next: cd {directory} && evalhouse build")
+    written = init_project(Path(directory), template)
+    if template == "blank":
+        click.echo(f"Created a blank project in {directory} ({len(written)} items). Next: put your labels, "
+                   f"train and recommendation files in project.yml's evaluation: block, then "
+                   f"cd {directory} && evalhouse build")
+    else:
+        click.echo(f"Created a project in {directory} ({len(written)} items). Next: cd {directory} && evalhouse build")
 
 
 def _run_command(command: str) -> Callable[..., Any]:

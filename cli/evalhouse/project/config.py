@@ -69,15 +69,24 @@ class EvaluationConfig(_Strict):
 
     labels: str | None = None
     train: str | None = None
-    items: str | None = None
     candidates: dict[str, str | CandidateFile] = Field(default_factory=dict)
     predictions: dict[str, str] = Field(default_factory=dict)
     ab_events: str | None = None
     user_attributes: str | None = None
     inference_log: str | None = None
+    items: str | None = None  # item features: item_id and categorical columns (ILD, category diversity, calibration)
+    # splits a text category cell into several categories ("Action|Comedy"); null: one category per cell
+    items_delimiter: str | None = "|"
     baselines: list[str] | None = None
     baseline: str | None = None
     show_after_build: str | None = "leaderboard"
+
+    @field_validator("items_delimiter")
+    @classmethod
+    def _a_delimiter(cls, value: str | None) -> str | None:
+        if value == "":
+            raise ValueError("must be at least one character, such as '|', or null for one category per cell")
+        return value
 
 
 # the sizes DuckDB 2.0.1 accepts for memory_limit and max_temp_directory_size (tried one by

@@ -87,8 +87,11 @@ def discover(project_dir: Path, config: ProjectConfig) -> ProjectFiles:
     found.macro_files = [p.relative_to(project_dir) for p in _files(project_dir / paths.macros, (".sql",))]
     yaml_files = _files(models_dir, YAML_SUFFIXES) + _files(project_dir / paths.seeds, YAML_SUFFIXES)
     found.properties = load_properties(yaml_files, project_dir)
-    unknown_seeds = set(config.seeds) - {n.name for n in found.nodes.values() if n.kind == "seed"}
-    if unknown_seeds:
+    seed_names = {n.name for n in found.nodes.values() if n.kind == "seed"}
+    unknown_seeds = set(config.seeds) - seed_names
+    # a misspelt seed name is an error; with no seed file at all, the settings are what is
+    # left of a dataset removed on purpose (the demo's seeds, deleted to evaluate one's own files)
+    if unknown_seeds and seed_names:
         name = sorted(unknown_seeds)[0]
         raise ConfigError(
             f"seeds.{name} configures a seed that does not exist",

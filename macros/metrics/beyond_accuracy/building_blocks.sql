@@ -23,19 +23,17 @@
     per-user ones (candidate[, group_by], user_id, metric, k, value). A metric that is
     not defined for a group (no top-K list; one user for personalization) has no row. -#}
 
-{#- returns (item_key, genre, n_genres): every genre of every catalog item (stg_items), the
-    item id as text so that it matches ids of any type, with the item's number of distinct
-    genres; items without a genre have no row -#}
+{#- returns (item_key, genre, n_genres): every category of every item in `items`
+    (models/inputs/items.sql: evaluation.items, or the demo's MovieLens genres), the item id
+    as text so that it matches ids of any type, with the item's number of distinct
+    categories. A category is a (feature, value) pair, written "feature: value", so that two
+    columns sharing a value stay two categories. Items without a category have no row. -#}
 {% macro catalog_item_genres() -%}
 (
     select item_key, genre, count(*) over (partition by item_key) as n_genres
     from (
-        select distinct cast(item_id as varchar) as item_key, genre
-        from (
-            select item_id, {{ unnest_list('genres') }} as genre
-            from {{ ref('stg_items') }}
-        ) as exploded
-        where genre is not null and genre <> ''
+        select distinct item_id as item_key, feature || ': ' || category as genre
+        from {{ ref('items') }}
     ) as item_genre
 )
 {%- endmacro %}
