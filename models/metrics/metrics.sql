@@ -1,6 +1,8 @@
 -- every metric of every candidate, one row per (candidate, metric, k): the union of the
 -- models tagged metric, each returning candidate, metric, k, value[, n_users, ...]
 {{ config(materialized='table') }}
+-- depends_on: {{ ref('metric_definitions') }} (what each metric is; built with it, so the
+-- data test metrics_are_declared always finds both)
 {%- set metric_models = models_tagged('metric') %}
 {%- if not metric_models %}
 {{ raise_error("no model is tagged 'metric': the metrics table has nothing to hold") }}
