@@ -10,7 +10,7 @@ from evalhouse.compile.compiler import CompiledProject, compile_project, write_c
 from evalhouse.compile.selector import select_nodes
 from evalhouse.compile.statements import check_query
 from evalhouse.errors import ProjectError, SqlError, did_you_mean
-from evalhouse.evaluation.inputs import check_input_files
+from evalhouse.evaluation.input_checks import check_input_files
 from evalhouse.execute.materialize import TEMP_PREFIX
 from evalhouse.execute.options import KINDS_BY_COMMAND, TARGETS, RunOptions
 from evalhouse.execute.query_result import QueryResult
