@@ -2,22 +2,36 @@
     Defaults live here only, so a project that leaves a var out gets the same value
     everywhere. -#}
 
-{#- returns true when a value is a number (and not a boolean) -#}
-{% macro _is_number(value) -%}
-{{ value is number and value is not boolean }}
+{#- returns True when a value is a finite number (not a boolean, NaN or infinity: YAML's
+    .nan and .inf are numbers to Jinja, and would reach the SQL as the names nan and inf);
+    x - x is 0 for every finite number and NaN for the other two -#}
+{% macro finite_number(value) -%}
+{{ value is number and value is not boolean and value - value == 0 }}
 {%- endmacro %}
 
-{#- returns the cut-offs K (var k_values) as a comma-separated list: distinct, ascending -#}
+{#- returns the cut-offs K (var k_values) as a comma-separated list: distinct, ascending.
+    K is at most 1000 (max_k_value): the longest list is max(k_values) items for every user
+    and candidate, recs_lists holds its ranks as 64-bit words ((K + 63) // 64 of them, added
+    in one expression), recall_curve has a row per k up to it -#}
+{% macro max_k_value() -%}1000{%- endmacro %}
+
+{#- stops the build: k_values is not a list of cut-offs from 1 to the bound -#}
+{% macro _k_values_error(ks, bound) -%}
+{{ raise_error("vars.k_values must be a non-empty list of positive integers, each at most " ~ bound ~ " (the longest list evalhouse builds), such as [5, 10, 20], got " ~ ks, hint="set vars: k_values in project.yml, or pass --vars '{k_values: [10, 20]}'; docs/evaluation.md#vars explains the bound") }}
+{%- endmacro %}
+
 {% macro k_values() -%}
 {%- set ks = var('k_values', [5, 10, 20, 50, 100]) -%}
-{%- if ks is string or ks is not iterable or ks is mapping or ks | length == 0 -%}
-{{ raise_error("var k_values must be a non-empty list of positive integers such as [5, 10, 20], got " ~ ks, hint="set vars: k_values in project.yml, or pass --vars '{k_values: [10, 20]}'") }}
-{%- endif -%}
-{%- for k in ks -%}
-{%- if k is not integer or k is boolean or k < 1 -%}
-{{ raise_error("var k_values must be a non-empty list of positive integers such as [5, 10, 20], got " ~ ks, hint="set vars: k_values in project.yml, or pass --vars '{k_values: [10, 20]}'") }}
+{%- set bound = max_k_value() | int -%}
+{%- set invalid = ks is string or ks is not iterable or ks is mapping or ks | length == 0 -%}
+{%- for k in ([] if invalid else ks) -%}
+{%- if k is not integer or k is boolean or k < 1 or k > bound -%}
+{{ _k_values_error(ks, bound) }}
 {%- endif -%}
 {%- endfor -%}
+{%- if invalid -%}
+{{ _k_values_error(ks, bound) }}
+{%- endif -%}
 {{ ks | unique | sort | join(', ') }}
 {%- endmacro %}
 
@@ -30,8 +44,8 @@
     has no relevance column (implicit feedback: every label is relevant, with relevance 1) -#}
 {% macro rel_threshold() -%}
 {%- set value = var('rel_threshold', 1) if input_has('labels', 'relevance') == 'true' else 1 -%}
-{%- if _is_number(value) != 'True' -%}
-{{ raise_error("var rel_threshold must be a number such as 4.0, got " ~ value) }}
+{%- if finite_number(value) != 'True' -%}
+{{ raise_error("vars.rel_threshold must be a finite number such as 4.0, got " ~ value, hint="set vars: rel_threshold in project.yml, or pass --vars") }}
 {%- endif -%}
 {{ value }}
 {%- endmacro %}
@@ -39,8 +53,8 @@
 {#- returns beta of f_beta (var beta, default 1), a positive number -#}
 {% macro beta() -%}
 {%- set value = var('beta', 1) -%}
-{%- if _is_number(value) != 'True' or value <= 0 -%}
-{{ raise_error("var beta must be a positive number, got " ~ value) }}
+{%- if finite_number(value) != 'True' or value <= 0 -%}
+{{ raise_error("vars.beta must be a positive finite number, got " ~ value, hint="set vars: beta in project.yml, or pass --vars") }}
 {%- endif -%}
 {{ value }}
 {%- endmacro %}
@@ -48,8 +62,8 @@
 {#- returns the share of interactions held out (var holdout_fraction), strictly between 0 and 1 -#}
 {% macro holdout_fraction() -%}
 {%- set value = var('holdout_fraction', 0.2) -%}
-{%- if _is_number(value) != 'True' or value <= 0 or value >= 1 -%}
-{{ raise_error("var holdout_fraction must be a number between 0 and 1 (exclusive), got " ~ value) }}
+{%- if finite_number(value) != 'True' or value <= 0 or value >= 1 -%}
+{{ raise_error("vars.holdout_fraction must be a number between 0 and 1 (exclusive), got " ~ value, hint="set vars: holdout_fraction in project.yml (0.2 holds out the latest 20%), or pass --vars") }}
 {%- endif -%}
 {{ value }}
 {%- endmacro %}

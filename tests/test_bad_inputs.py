@@ -9,6 +9,7 @@ for the evaluation inputs: recs, labels and the K values."""
 from __future__ import annotations
 
 import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,8 +65,27 @@ def evaluation_case(recs: str | None = None, labels: str | None = None, files: d
 
 def k_values_case(value: str) -> Case:
     return Case(args=("--vars", f"{{k_values: {value}}}"), base="evaluation",
-                expect=("var k_values must be a non-empty list of positive integers such as [5, 10, 20]", value,
+                expect=("vars.k_values must be a non-empty list of positive integers, each at most 1000", value,
                         "hint: set vars: k_values in project.yml, or pass --vars"))
+
+
+def parquet_bytes(select: str) -> bytes:
+    """A Parquet file of the rows of `select`, as bytes (a case's file)."""
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "file.parquet"
+        with duckdb.connect() as con:
+            con.execute(f"copy ({select}) to '{path.as_posix()}' (format parquet)")
+        return path.read_bytes()
+
+
+def parquet_recs_case(select: str, **kwargs) -> Case:
+    return evaluation_case(replace=("project.yml", "inputs/mine.csv", "inputs/mine.parquet"),
+                           files={"inputs/mine.parquet": parquet_bytes(select)}, **kwargs)
+
+
+# more lines than DuckDB's CSV sniffer samples (20480): the score column is typed from the
+# first lines, and the word on the last line fails the reader itself
+LONG_RECS = "user_id,item_id,rank,score\n" + "".join(f"{u},{i},{i},0.5\n" for u in range(1, 2101) for i in range(1, 11))
 
 
 CASES: dict[str, Case] = {
@@ -125,6 +145,18 @@ CASES: dict[str, Case] = {
                                      "{{ ref('stg_people') }}")),
     "model_not_utf8": Case({"models/marts/summary.sql": "select 'caf\xe9' as n".encode("latin-1")},
                            expect=("models/marts/summary.sql", "not UTF-8", "save it as UTF-8")),
+    # a refused statement: the line of the model file it starts on
+    "sandbox_two_statements": Case({"models/marts/summary.sql": "{{ config(materialized='table') }}\nselect 1 as n;\n\n"
+                                                                 "copy (select 1) to 'out.csv'\n"},
+                                   expect=("models/marts/summary.sql:4", "it holds 2 SQL statements where one is allowed",
+                                           "the second starts with 'copy'", "a model is one select")),
+    "sandbox_refused_statement": Case({"models/marts/summary.sql": "-- summary\n\n  attach 'other.duckdb' as other\n"},
+                                      expect=("models/marts/summary.sql:3", "'attach' statements (attach) are not allowed")),
+    "sandbox_refused_hook": Case({"models/marts/summary.sql": "select 1 as n\n{{ config(post_hook=\"copy (select 1) to 'h.csv'\") }}\n"},
+                                 expect=("models/marts/summary.sql:2", "a post_hook of model summary is refused")),
+    "sandbox_data_test_leaves_its_wrapper": Case({"tests/data/evil.sql": "select 1 as n\n) as q;\ncopy (select 1) to 'x.csv';"
+                                                                        " select * from (select 1\n"},
+                                                 expect=("tests/data/evil.sql:3", "test evil is refused", "3 SQL statements")),
     "sandbox_escape": Case({"models/marts/summary.sql": "select 1 as n\n{{ ''.__class__.__mro__[1].__subclasses__() }}\n"},
                            expect=("models/marts/summary.sql:2", "sandbox")),
     # SQL
@@ -224,6 +256,64 @@ CASES: dict[str, Case] = {
     "k_values_negative": k_values_case("[-5]"),
     "k_values_not_integer": k_values_case("[2.5]"),
     "k_values_not_a_list": k_values_case("ten"),
+    # K has an upper bound (docs/evaluation.md#vars), in project.yml and in --vars alike
+    "k_values_too_large": k_values_case("[10, 100000]"),
+    "k_values_huge_in_project_yml": evaluation_case(replace=("project.yml", "k_values:\n  - 1\n  - 2", "k_values:\n  - 1000000000"),
+                                                    expect=("vars.k_values", "each at most 1000", "got [1000000000]",
+                                                            "docs/evaluation.md#vars")),
+    # vars that are numbers: NaN and infinity are refused, naming the key
+    "holdout_fraction_nan": Case(args=("--vars", "{holdout_fraction: .nan}"), base="evaluation",
+                                 expect=("models/split/split_cutoff.sql", "vars.holdout_fraction must be a number between 0 and 1",
+                                         "got nan", "hint: set vars: holdout_fraction in project.yml")),
+    "rel_threshold_infinite": evaluation_case(replace=("project.yml", "rel_threshold: 4.0", "rel_threshold: .inf"),
+                                              expect=("vars.rel_threshold must be a finite number", "got inf")),
+    "beta_nan": Case(args=("--vars", "{beta: .nan}"), base="evaluation", expect=("vars.beta must be a positive finite number",)),
+    "ab_alpha_nan": Case(args=("--vars", "{ab_alpha: .nan}"), base="evaluation",
+                         expect=("vars.ab_alpha must be a number between 0 and 1", "got nan")),
+    # values of the input files that are not numbers: the file, the key, the column and the line
+    "recs_score_decimal_comma": evaluation_case(RECS.replace("1,3,2,0.5", '1,3,2,"0,5"'), exit_code=1, expect=(
+        "inputs/mine.csv:3: candidate file (evaluation.candidates.mine): column score holds '0,5' on line 3, "
+        "which is not a number", "write decimals with a point", "'.' as the decimal separator")),
+    "recs_score_word": evaluation_case(RECS.replace("2,4,2,0.1", "2,4,2,abc").replace("3,5,1,0.7", "3,5,1,n/a"),
+                                       exit_code=1, expect=(
+        "inputs/mine.csv:5:", "column score holds 'abc' on line 5, which is not a number (1 more value of the column too)",
+        "fix or drop that row")),
+    "recs_rank_word": evaluation_case(RECS.replace("1,1,1,0.9", "1,1,first,0.9"), exit_code=1, expect=(
+        "inputs/mine.csv:2:", "column rank holds 'first' on line 2", "leave the rank column out to rank by score")),
+    "recs_score_word_past_the_sniffed_lines": evaluation_case(LONG_RECS + "9,9,1,abc\n", exit_code=1, expect=(
+        "inputs/mine.csv:21002:", "column score holds 'abc' on line 21002, which is not a number")),
+    "labels_relevance_word": evaluation_case(labels=LABELS.replace("1,2,3", "1,2,high"), exit_code=1, expect=(
+        "inputs/labels.csv:3: labels file (evaluation.labels): column relevance holds 'high' on line 3",)),
+    "recs_parquet_score_words": parquet_recs_case(
+        "select * from (values (1, 1, 1, '0.9'), (1, 3, 2, 'high')) as t(user_id, item_id, rank, score)",
+        exit_code=1, expect=("inputs/mine.parquet:", "column score holds 'high' in row 2, which is not a number")),
+    "recs_parquet_score_list": parquet_recs_case(
+        "select 1 as user_id, 1 as item_id, 1 as rank, [0.5::double, 0.2] as score", expect=(
+            "project.yml:", "evaluation.candidates.mine: file 'inputs/mine.parquet' has column score of type DOUBLE[] (a list), "
+            "which is not a number", "write score as a number column")),
+    "recs_parquet_rank_struct": parquet_recs_case(
+        "select 1 as user_id, 1 as item_id, {'r': 1} as rank", expect=(
+            "has column rank of type STRUCT(r INTEGER) (a struct), which is not a number",)),
+    # paths that are no CSV or Parquet file
+    "labels_path_is_a_folder": evaluation_case(replace=("project.yml", "labels: inputs/labels.csv", "labels: inputs"), expect=(
+        "project.yml:", "evaluation.labels: file 'inputs' is a folder, not a file (it holds labels.csv, mine.csv)",
+        "give the path of one CSV or Parquet file")),
+    "recs_path_is_a_folder": evaluation_case(replace=("project.yml", "mine: inputs/mine.csv", "mine: inputs/"), expect=(
+        "evaluation.candidates.mine: file 'inputs/' is a folder, not a file",)),
+    "recs_empty_file": evaluation_case("", expect=(
+        "project.yml:", "evaluation.candidates.mine: file 'inputs/mine.csv' is empty (0 bytes)", "hint:")),
+    "recs_json_file": evaluation_case(replace=("project.yml", "inputs/mine.csv", "inputs/mine.json"),
+                                      files={"inputs/mine.json": '[{"user_id": 1, "item_id": 1, "rank": 1}]\n'},
+                                      expect=("file 'inputs/mine.json' is JSON, not CSV or Parquet", "export it as a CSV")),
+    # CSV lines that do not fit the header: DuckDB's reason and the line
+    "recs_ragged_line": evaluation_case(RECS.replace("2,3,1,0.8", "2,3,1,0.8,7"), exit_code=1, expect=(
+        "inputs/mine.csv:4: candidate file (evaluation.candidates.mine): line 4 does not fit the header: "
+        "Expected Number of Columns: 4 Found: 5", "the line: 2,3,1,0.8,7", "as many values as the header")),
+    "recs_not_utf8": evaluation_case(files={"inputs/mine.csv": RECS.replace("1,3,2", "1,\xe9t\xe9,2").encode("latin-1")},
+                                     exit_code=1, expect=("inputs/mine.csv:", "candidate file (evaluation.candidates.mine)",
+                                                          "not utf-8 encoded", "save the file as UTF-8")),
+    "recs_short_line": evaluation_case(RECS.replace("3,5,1,0.7", "3,5"), exit_code=1, expect=(
+        "inputs/mine.csv:6:", "Expected Number of Columns: 4 Found: 2")),
 }
 
 

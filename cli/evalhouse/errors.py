@@ -87,6 +87,11 @@ class SqlError(NodeError):
     """A model's SQL failed to parse or to run."""
 
 
+class InputDataError(NodeError):
+    """A row of an evaluation input file the models cannot read (a word where a number goes,
+    a CSV line with more values than the header): bad data, found before the build (exit 1)."""
+
+
 def did_you_mean(name: str, choices: Iterable[str]) -> str | None:
     """A 'did you mean' hint for a misspelled name, or None when nothing is close."""
     matches = difflib.get_close_matches(name, sorted(set(choices)), n=1, cutoff=0.6)

@@ -96,8 +96,8 @@ from {{ sums }}
 {#- returns a non-negative number var, or a build error naming it -#}
 {% macro non_negative_number_var(name, default) -%}
 {%- set value = var(name, default) -%}
-{%- if value is not number or value is boolean or value < 0 -%}
-{{ raise_error("var " ~ name ~ " must be a number >= 0, got " ~ value) }}
+{%- if finite_number(value) != 'True' or value < 0 -%}
+{{ raise_error("vars." ~ name ~ " must be a finite number >= 0, got " ~ value, hint="set vars: " ~ name ~ " in project.yml, or pass --vars") }}
 {%- endif -%}
 {{ value }}
 {%- endmacro %}

@@ -43,8 +43,8 @@
 {#- returns a number var strictly between 0 and 1, or a build error naming it -#}
 {% macro fraction_var(name, default) -%}
 {%- set value = var(name, default) -%}
-{%- if value is not number or value is boolean or value <= 0 or value >= 1 -%}
-{{ raise_error("var " ~ name ~ " must be a number between 0 and 1 (exclusive), got " ~ value) }}
+{%- if finite_number(value) != 'True' or value <= 0 or value >= 1 -%}
+{{ raise_error("vars." ~ name ~ " must be a number between 0 and 1 (exclusive), got " ~ value, hint="set vars: " ~ name ~ " in project.yml, or pass --vars") }}
 {%- endif -%}
 {{ value }}
 {%- endmacro %}

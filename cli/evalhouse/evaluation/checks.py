@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from evalhouse.errors import NodeError
-from evalhouse.evaluation.inputs import check_input_files, input_files, read_columns
+from evalhouse.evaluation.input_checks import check_input_files, input_files, read_columns
 
 if TYPE_CHECKING:
     from evalhouse.project.loaded import LoadedProject
@@ -114,7 +114,7 @@ def check_overlap(project: LoadedProject, result: CheckResult) -> None:
     of each side. Reads the user_id column of each file (Parquet reads that column only)."""
     import duckdb
 
-    from evalhouse.evaluation.inputs import read_sql
+    from evalhouse.evaluation.input_checks import read_sql
 
     evaluation = project.config.evaluation
     if not evaluation.labels or not evaluation.candidates:

@@ -51,8 +51,8 @@ from {{ confusion }}
     default 0.5): a score >= it is predicted positive -#}
 {% macro classification_threshold() -%}
 {%- set value = var('classification_threshold', 0.5) -%}
-{%- if value is not number or value is boolean -%}
-{{ raise_error("var classification_threshold must be a number such as 0.5, got " ~ value) }}
+{%- if finite_number(value) != 'True' -%}
+{{ raise_error("vars.classification_threshold must be a finite number such as 0.5, got " ~ value, hint="set vars: classification_threshold in project.yml, or pass --vars") }}
 {%- endif -%}
 {{ value }}
 {%- endmacro %}
