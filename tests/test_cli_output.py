@@ -197,6 +197,8 @@ def test_a_mistyped_vars_key_warns_and_suggests(make_project, tmp_path):
     from_file = invoke("compile", "--project-dir", root, "--vars-file", vars_file)
     assert from_file.exit_code == 0 and f"--vars-file {vars_file} sets 'nothing_like_it'" in from_file.stderr
     assert "declare it under 'vars:' in project.yml" in from_file.stderr
+    debug = invoke("debug", "--project-dir", root, "--vars", "{treshold: 3}")
+    assert debug.exit_code == 0 and "vars: warning: --vars sets 'treshold'" in debug.output
     # declared in project.yml, or read by evalhouse itself (baseline): no warning
     quiet = invoke("ls", "--project-dir", root, "--vars", "{threshold: 3, baseline: popular}")
     assert "warning" not in quiet.output

@@ -14,8 +14,10 @@ if TYPE_CHECKING:
     from evalhouse.project.nodes import Node
 
 
-def diagnose(project_dir: str, vars: dict[str, Any]) -> Iterator[tuple[str, str, bool]]:
-    """Yield (what, value, ok) lines; never raises for a broken project."""
+def diagnose(project_dir: str, vars: dict[str, Any],
+             given: dict[str, str] | None = None) -> Iterator[tuple[str, str, bool]]:
+    """Yield (what, value, ok) lines; never raises for a broken project. `given`: which
+    option set each var (--vars, --vars-file), to warn of a key nothing reads."""
     import duckdb
     import jinja2
     import sqlglot
@@ -33,6 +35,10 @@ def diagnose(project_dir: str, vars: dict[str, Any]) -> Iterator[tuple[str, str,
         yield "project", exc.render(), False
         return
     yield "project", f"{project.config.name} at {project.dir}", True
+    from evalhouse.compile.vars_check import unread_vars
+
+    for warning in unread_vars(project, given or {}):
+        yield "vars", f"warning: {warning}", True
     # the nodes as `ls` lists them: what compile makes of the files (enabled ones, and a
     # test per data test a YAML file declares), so the two commands agree
     try:

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from evalhouse.cli import params
-from evalhouse.cli.common import evaluation_overrides, exit_on_error, load_project, load_vars
+from evalhouse.cli.common import evaluation_overrides, exit_on_error, load_project, read_vars
 from evalhouse.cli.gate_command import gate as gate_command
 from evalhouse.cli.output import Printer
 from evalhouse.cli.publish_commands import print_published, publish_commands
@@ -238,7 +238,8 @@ def debug(project_dir, vars_text, vars_file, quiet, log_format) -> None:
     from evalhouse.api.debug import diagnose
 
     ok = True
-    for label, value, good in diagnose(project_dir, load_vars(vars_text, vars_file)):
+    vars, given = read_vars(vars_text, vars_file)
+    for label, value, good in diagnose(project_dir, vars, given):
         mark = click.style("OK", fg="green") if good else click.style("FAIL", fg="red")
         click.echo(f"{mark:>4} {label}: {value}")
         ok = ok and good

@@ -121,11 +121,7 @@ def exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def load_vars(vars_text: str | None, vars_file: str | None) -> dict[str, Any]:
-    return _read_vars(vars_text, vars_file)[0]
-
-
-def _read_vars(vars_text: str | None, vars_file: str | None) -> tuple[dict[str, Any], dict[str, str]]:
+def read_vars(vars_text: str | None, vars_file: str | None) -> tuple[dict[str, Any], dict[str, str]]:
     """The vars of --vars-file, then --vars over them; and which option set each key."""
     from evalhouse.errors import ConfigError
     from evalhouse.project.yamlfile import parse_yaml_text, read_yaml
@@ -168,7 +164,7 @@ def load_project(project_dir: str, vars_text: str | None, vars_file: str | None,
     from evalhouse.api.project import Project
     from evalhouse.compile.vars_check import unread_vars
 
-    merged, given = _read_vars(vars_text, vars_file)
+    merged, given = read_vars(vars_text, vars_file)
     project = Project.load(project_dir, vars=merged, evaluation_overrides=overrides)
     for warning in unread_vars(project, given):
         (printer or Printer()).warning(warning)
