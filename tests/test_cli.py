@@ -179,7 +179,7 @@ def test_termination_signals_print_one_line_and_exit_128_plus_the_signal(project
     signum = getattr(signal, name)
     before = signal.getsignal(signum)
 
-    def stopped_while_loading(*args):
+    def stopped_while_loading(*args, **kwargs):
         os.kill(os.getpid(), signum)
         time.sleep(10)  # the handler runs here
         raise AssertionError("the signal was not handled")
@@ -202,7 +202,7 @@ def test_sigterm_during_a_duckdb_query_is_reported_as_the_signal(project, monkey
 
     import duckdb
 
-    def query_while_stopped(*args):
+    def query_while_stopped(*args, **kwargs):
         timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGTERM))
         timer.start()
         try:

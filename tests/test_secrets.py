@@ -64,7 +64,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]
         patch.setenv(ENV_NAME, FROM_ENV)
         out = CliRunner().invoke(main, ["build", "--project-dir", str(root), "--vars", VARS])
     assert out.exit_code == 0, out.output
-    assert "MLflow: build" in out.output and "warning" not in out.output
+    # the vars are there to be logged (masked); no model reads them, so each is warned of
+    # as unread, by its key alone (the output is searched for the secrets below as well)
+    other_warnings = [line for line in out.output.splitlines() if "warning" in line and "--vars sets" not in line]
+    assert "MLflow: build" in out.output and not other_warnings
     yield root, out.output
 
 

@@ -3,7 +3,8 @@
 -- user with a relevant item, metric and K (a user without a list scores 0). A view: each
 -- metric is one expression over user_ranking_stats, cheaper to compute than to store
 {{ config(materialized='view', tags=['per_user']) }}
-{%- set metric_models = models_tagged('user_metric') %}
+{#- columns=: compile checks that each tagged model returns them, naming the one that does not #}
+{%- set metric_models = models_tagged('user_metric', columns=['candidate', 'user_id', 'metric', 'k', 'value']) %}
 
 {% for model in metric_models %}
 select candidate, user_id, metric, k, cast(value as double) as value from {{ ref(model) }}

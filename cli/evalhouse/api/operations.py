@@ -208,6 +208,12 @@ def _fetch(cursor: Any, sql: str) -> QueryResult:
     return run_interruptibly(work, cursor.interrupt)
 
 
+def _duckdb_message(exc: Exception) -> str:
+    """DuckDB's message as it is, every line: its later lines carry the best hints
+    ("Did you mean ...?", the candidate bindings, the caret under the error)."""
+    return str(exc).strip()
+
+
 def show(project: LoadedProject, *, model: str | None, inline: str | None, limit: int,
          wait_seconds: float = 0.0, target: str = "duckdb") -> QueryResult:
     import duckdb
@@ -249,7 +255,7 @@ def show(project: LoadedProject, *, model: str | None, inline: str | None, limit
         try:
             return _fetch(warehouse.cursor(), f"select * from (\n{sql}\n) as preview limit {int(limit)}")
         except duckdb.Error as exc:
-            raise SqlError(f"the query failed: {str(exc).splitlines()[0]}",
+            raise SqlError(f"the query failed: {_duckdb_message(exc)}",
                            hint="run 'evalhouse build' first if the table does not exist yet") from None
 
 
@@ -269,5 +275,5 @@ def query(project: LoadedProject, sql: str, wait_seconds: float = 0.0, target: s
         try:
             return _fetch(warehouse.cursor(), sql)
         except duckdb.Error as exc:
-            raise SqlError(f"the query failed: {str(exc).splitlines()[0]}",
+            raise SqlError(f"the query failed: {_duckdb_message(exc)}",
                            hint="check table names with 'evalhouse ls'; the warehouse is opened read-only") from None

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from evalhouse.cli import params
-from evalhouse.cli.common import evaluation_overrides, exit_on_error, load_project, load_vars
+from evalhouse.cli.common import evaluation_overrides, exit_on_error, load_project, read_vars
 from evalhouse.cli.gate_command import gate as gate_command
 from evalhouse.cli.output import Printer
 from evalhouse.cli.publish_commands import print_published, publish_commands
@@ -58,7 +58,7 @@ def _run_command(command: str) -> Callable[..., Any]:
 
         printer = Printer(quiet=quiet, log_format=log_format)
         overrides = evaluation_overrides(extra) if command in ("run", "build") else None
-        project = load_project(project_dir, vars_text, vars_file, overrides)
+        project = load_project(project_dir, vars_text, vars_file, overrides, printer)
         options = RunOptions(
             select=list(select), exclude=list(exclude), threads=threads, fail_fast=fail_fast,
             full_refresh=full_refresh, wait_seconds=wait_seconds, on_event=printer.event, target=target,
@@ -89,13 +89,10 @@ def _show_after_build(project: Any, printer: Printer, target: str = "duckdb") ->
     columns, rows = table.columns, table.rows
     if name == "leaderboard":
         columns, rows = _key_columns(project, printer, columns, rows, target)
-    if len(columns) > 12 and 0 < len(rows) < len(columns):
-        # a wide table (a leaderboard: one column per metric@K) reads better turned:
-        # one row per column, one column per row
-        columns, rows = [columns[0]] + [str(row[0]) for row in rows], [
-            (column, *(row[i] for row in rows)) for i, column in enumerate(columns) if i > 0
-        ]
-    printer.table(columns, rows, title=name)
+    # the leaderboard's key columns; a table still too wide for the terminal prints turned
+    # (a row per column, a column per row) or cut, with a line on the rest
+    printer.table(columns, rows, title=name,
+                  more=f"see every column with 'evalhouse show {name} --format csv' (or json)")
 
 
 def _key_columns(project: Any, printer: Printer, columns: list[str], rows: list[tuple],
@@ -152,7 +149,7 @@ def compile_command(project_dir, vars_text, vars_file, quiet, log_format, select
     from evalhouse.compile.selector import select_nodes
 
     printer = Printer(quiet=quiet, log_format=log_format)
-    project = load_project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file, printer=printer)
     compiled = compile_only(project, target=target)
     chosen = select_nodes(compiled.nodes, compiled.graph, list(select), list(exclude))
     where = project.target_dir / "compiled"
@@ -185,7 +182,7 @@ def check_command(project_dir, vars_text, vars_file, quiet, log_format) -> None:
 @exit_on_error
 def ls_command(project_dir, vars_text, vars_file, quiet, log_format, select, exclude, output, resource_type) -> None:
     """List the project's nodes in graph order."""
-    project = load_project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file, printer=Printer(quiet=quiet, log_format=log_format))
     for node in project.list(list(select), list(exclude)):
         if resource_type and node.kind not in resource_type:
             continue
@@ -206,25 +203,31 @@ def ls_command(project_dir, vars_text, vars_file, quiet, log_format, select, exc
 @click.argument("model", required=False)
 @click.option("--inline", default=None, help="A SQL query (Jinja allowed) to preview instead of a model.")
 @click.option("--limit", default=10, type=click.IntRange(min=0), show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="table: fitted to the terminal (turned or cut when too wide); csv, json: every column.")
 @params.wait
 @params.target
 @exit_on_error
-def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, limit, wait_seconds, target) -> None:
+def show(project_dir, vars_text, vars_file, quiet, log_format, model, inline, limit, fmt, wait_seconds,
+         target) -> None:
     """Preview the rows of MODEL (or of --inline SQL)."""
     if not model and inline is None:
         raise click.UsageError("name a MODEL or pass --inline SQL")
     from evalhouse.api.operations import show as show_rows
 
     printer = Printer(quiet=quiet, log_format=log_format)
-    project = load_project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file, printer=printer)
     result = show_rows(project, model=model, inline=inline, limit=limit, wait_seconds=wait_seconds, target=target)
-    printer.table(result.columns, result.rows, title=model or "inline query")
+    what = model or "--inline SQL"
+    printer.table(result.columns, result.rows, fmt=fmt, title=model or "inline query",
+                  more=f"see every column with 'evalhouse show {what} --format csv' (or json)")
 
 
 @main.command()
 @params.common
 @click.argument("sql")
-@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+              help="table: fitted to the terminal (turned or cut when too wide); csv, json: every column.")
 @params.wait
 @params.target
 @exit_on_error
@@ -233,9 +236,10 @@ def query(project_dir, vars_text, vars_file, quiet, log_format, sql, fmt, wait_s
     from evalhouse.api.operations import query as run_query
 
     printer = Printer(quiet=quiet, log_format=log_format)
-    project = load_project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file, printer=printer)
     result = run_query(project, sql, wait_seconds=wait_seconds, target=target)
-    printer.table(result.columns, result.rows, fmt=fmt)
+    printer.table(result.columns, result.rows, fmt=fmt,
+                  more="see every column with --format csv or --format json, or select fewer columns")
 
 
 @main.command()
@@ -244,7 +248,7 @@ def query(project_dir, vars_text, vars_file, quiet, log_format, sql, fmt, wait_s
 @exit_on_error
 def lineage(project_dir, vars_text, vars_file, quiet, log_format, target) -> None:
     """Show where MODEL (or MODEL.COLUMN) comes from and what reads it."""
-    project = load_project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file, printer=Printer(quiet=quiet, log_format=log_format))
     result = project.lineage(target)
     if log_format == "json":
         click.echo(json.dumps(result.__dict__, default=str))
@@ -264,7 +268,7 @@ def lineage(project_dir, vars_text, vars_file, quiet, log_format, target) -> Non
 @exit_on_error
 def clean(project_dir, vars_text, vars_file, quiet, log_format, include_warehouse) -> None:
     """Delete what builds wrote under target/ (the warehouse stays unless --all)."""
-    project = load_project(project_dir, vars_text, vars_file)
+    project = load_project(project_dir, vars_text, vars_file, printer=Printer(quiet=quiet, log_format=log_format))
     result = project.clean(include_warehouse=include_warehouse)
 
     def shown(path: Path) -> str:  # the target folder may be outside the project
@@ -284,7 +288,8 @@ def debug(project_dir, vars_text, vars_file, quiet, log_format) -> None:
     from evalhouse.api.debug import diagnose
 
     ok = True
-    for label, value, good in diagnose(project_dir, load_vars(vars_text, vars_file)):
+    vars, given = read_vars(vars_text, vars_file)
+    for label, value, good in diagnose(project_dir, vars, given):
         mark = click.style("OK", fg="green") if good else click.style("FAIL", fg="red")
         click.echo(f"{mark:>4} {label}: {value}")
         ok = ok and good

@@ -121,23 +121,26 @@ def exit_on_error(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def load_vars(vars_text: str | None, vars_file: str | None) -> dict[str, Any]:
+def read_vars(vars_text: str | None, vars_file: str | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """The vars of --vars-file, then --vars over them; and which option set each key."""
     from evalhouse.errors import ConfigError
     from evalhouse.project.yamlfile import parse_yaml_text, read_yaml
 
     merged: dict[str, Any] = {}
+    given: dict[str, str] = {}
     sources = []
     if vars_file:
-        sources.append(read_yaml(Path(vars_file), what="--vars-file"))
+        sources.append((f"--vars-file {vars_file}", read_yaml(Path(vars_file), what="--vars-file")))
     if vars_text:
-        sources.append(parse_yaml_text(vars_text, Path("--vars"), what="--vars"))
-    for doc in sources:
+        sources.append(("--vars", parse_yaml_text(vars_text, Path("--vars"), what="--vars")))
+    for option, doc in sources:
         if doc.data is None:
             continue
         if not isinstance(doc.data, dict):
             raise ConfigError(f"{doc.path} must be a mapping such as '{{k_values: [5, 10]}}'", path=doc.path)
         merged.update(doc.data)
-    return merged
+        given.update(dict.fromkeys(map(str, doc.data), option))
+    return merged, given
 
 
 def evaluation_overrides(options: dict[str, Any]) -> Any:
@@ -155,7 +158,14 @@ def evaluation_overrides(options: dict[str, Any]) -> Any:
                                items=options.get("items_path"), candidates=candidates)
 
 
-def load_project(project_dir: str, vars_text: str | None, vars_file: str | None, overrides: Any = None) -> Any:
+def load_project(project_dir: str, vars_text: str | None, vars_file: str | None, overrides: Any = None,
+                 printer: Printer | None = None) -> Any:
+    """The project, with a warning for each --vars/--vars-file key nothing reads (a typo)."""
     from evalhouse.api.project import Project
+    from evalhouse.compile.vars_check import unread_vars
 
-    return Project.load(project_dir, vars=load_vars(vars_text, vars_file), evaluation_overrides=overrides)
+    merged, given = read_vars(vars_text, vars_file)
+    project = Project.load(project_dir, vars=merged, evaluation_overrides=overrides)
+    for warning in unread_vars(project, given):
+        (printer or Printer()).warning(warning)
+    return project

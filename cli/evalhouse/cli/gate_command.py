@@ -54,7 +54,7 @@ def gate(project_dir: str, vars_text: str | None, vars_file: str | None, quiet: 
 
     def run(**kwargs: Any) -> None:
         printer = Printer(quiet=quiet, log_format=log_format)
-        project = load_project(project_dir, vars_text, vars_file)
+        project = load_project(project_dir, vars_text, vars_file, printer=printer)
         result = project.gate(candidate, write=write, wait_seconds=wait_seconds)
         print_gate(printer, result)
         sys.exit(0 if result.passed else 1)

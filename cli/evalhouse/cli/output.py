@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import sys
 from datetime import datetime, timezone
 from typing import Any
 
 import click
 
+from evalhouse.cli.table_layout import FALLBACK_WIDTH, MAX_CELL, MIN_WIDTH, layout
 from evalhouse.project.secrets import mask, mask_text
 
 STATUS_WORDS = {
@@ -21,12 +23,15 @@ STATUS_WORDS = {
     "error": ("ERROR", "red"),
     "skipped": ("SKIP", "yellow"),
 }
+# a node's status as a log level, so that a CI log filter on "error" finds the failed nodes
+LEVELS = {"error": "error", "fail": "error", "warn": "warning", "skipped": "warning"}
 
 
 class Printer:
-    def __init__(self, *, quiet: bool = False, log_format: str = "text") -> None:
+    def __init__(self, *, quiet: bool = False, log_format: str = "text", width: int | None = None) -> None:
         self.quiet = quiet
         self.json = log_format == "json"
+        self.width = width  # of tables; None: the terminal's
 
     # -- plain messages ------------------------------------------------------------------
     # messages and node lines pass through mask_text: an error may quote SQL holding an
@@ -64,7 +69,7 @@ class Printer:
             fields = {"event": kind, "node": node.unique_id, "index": index, "total": total}
             if result is not None:
                 fields.update(result.to_dict())
-            self._json("info", **fields)
+            self._json(LEVELS.get(result.status, "info") if result is not None else "info", **fields)
             return
         if self.quiet and (result is None or result.ok):
             return
@@ -95,14 +100,18 @@ class Printer:
             ("error", "errors"), ("skipped", "skipped")) if counts.get(k)]
         text = f"Done in {result.elapsed:.2f}s: " + (", ".join(parts) or "nothing to do")
         if self.json:
-            self._json("info", event="summary", success=result.success, counts=counts, elapsed=result.elapsed)
+            self._json("info" if result.success else "error", event="summary", success=result.success,
+                       counts=counts, elapsed=result.elapsed)
         else:
             click.secho(text, fg="green" if result.success else "red")
         for note in getattr(result, "notes", []):
             self.info(note)
 
     # -- tables ----------------------------------------------------------------------------
-    def table(self, columns: list[str], rows: list[tuple], fmt: str = "table", title: str | None = None) -> None:
+    def table(self, columns: list[str], rows: list[tuple], fmt: str = "table", title: str | None = None,
+              more: str = "see every column with --format csv or --format json, or select fewer columns") -> None:
+        """Rows as JSON, CSV or a table that fits the terminal (turned or cut when too wide;
+        `more` tells how to see what a cut left out)."""
         if fmt == "json" or self.json:
             click.echo(json.dumps([dict(zip(columns, row, strict=False)) for row in rows], default=str))
             return
@@ -116,17 +125,13 @@ class Printer:
         from rich.console import Console
         from rich.table import Table
 
+        width = max(MIN_WIDTH, self.width or shutil.get_terminal_size((FALLBACK_WIDTH, 24)).columns)
+        shown = layout(columns, rows, width, more)
         table = Table(title=title, show_lines=False)
-        for column in columns:
-            table.add_column(column, overflow="fold")
-        for row in rows:
-            table.add_row(*(_cell(v) for v in row))
-        Console(file=sys.stdout, width=max(100, min(200, 12 * len(columns) + 20))).print(table)
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return str(value)
+        for column in shown.columns:
+            table.add_column(column, overflow="fold", max_width=MAX_CELL)
+        for row in shown.rows:
+            table.add_row(*row)
+        Console(file=sys.stdout, width=width).print(table)
+        if shown.note:
+            click.echo(f"({shown.note})")

@@ -59,7 +59,7 @@ def publish_commands(main: click.Group, exit_on_error: Callable[..., Any], load_
         from evalhouse.publish.publisher import report
 
         printer = Printer(quiet=quiet, log_format=log_format)
-        project = load_project(project_dir, vars_text, vars_file)
+        project = load_project(project_dir, vars_text, vars_file, printer=printer)
         written = report(project, Path(output) if output else None)
         sections = ", ".join(written.sections) or "none: build the project first"
         printer.info(f"Report: {_shown(written.path, project)} ({written.size_bytes / 1024:,.0f} KB; "
@@ -74,7 +74,7 @@ def publish_commands(main: click.Group, exit_on_error: Callable[..., Any], load_
         from evalhouse.publish.publisher import log
 
         printer = Printer(quiet=quiet, log_format=log_format)
-        project = load_project(project_dir, vars_text, vars_file)
+        project = load_project(project_dir, vars_text, vars_file, printer=printer)
         outcomes = log(project, tracking_uri=mlflow_uri, run_name=run_name)
         for outcome in outcomes:
             if outcome.ok:

@@ -9,6 +9,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from evalhouse.compile.contracts import contract_errors
 from evalhouse.compile.graph import Graph
 from evalhouse.compile.readscache import ReadsCache
 from evalhouse.compile.render import Renderer
@@ -31,6 +32,8 @@ class CompiledProject:
     nodes: dict[str, Node]
     graph: Graph
     warnings: list[str] = field(default_factory=list)
+    vars_read: frozenset[str] = frozenset()  # the names the templates called var() with
+    disabled: list[str] = field(default_factory=list)  # nodes enabled=false left out, by name
 
     def by_name(self, name: str) -> Node | None:
         for node in self.nodes.values():
@@ -63,7 +66,9 @@ def _asks_for_tags(node: Node) -> bool:
     return "models_tagged" in node.raw or "metric_definitions" in node.raw
 
 
-def _render_models(nodes: dict[str, Node], renderer: Renderer) -> None:
+def _render_models(nodes: dict[str, Node], renderer: Renderer) -> dict[str, dict[str, list[str]]]:
+    """Render every model; return the columns each union asked of the models it unions
+    (models_tagged(tag, columns=...)), for compile to check."""
     models = [n for n in nodes.values() if n.kind == "model"]
     # Models that union other models by tag render last, once every tag is known. One of
     # them may itself carry a tag another one asks for (set by config() in its own file),
@@ -71,10 +76,11 @@ def _render_models(nodes: dict[str, Node], renderer: Renderer) -> None:
     # again, until the answers settle.
     late = [n for n in models if _asks_for_tags(n)]
     queries: dict[str, dict[str, list[str]]] = {}
+    contracts: dict[str, dict[str, list[str]]] = {}
     for node in [n for n in models if not _asks_for_tags(n)] + late:
         state = renderer.render_node(node)
         apply_settings(node.config, state.config)
-        queries[node.name] = state.tag_queries
+        queries[node.name], contracts[node.name] = state.tag_queries, state.tag_columns
     for _ in range(len(late)):
         stale = [
             n for n in late
@@ -82,16 +88,17 @@ def _render_models(nodes: dict[str, Node], renderer: Renderer) -> None:
                    for tag, answer in queries[n.name].items())
         ]
         if not stale:
-            return
+            return contracts
         for node in stale:
             state = renderer.render_node(node)
             apply_settings(node.config, state.config)
-            queries[node.name] = state.tag_queries
+            queries[node.name], contracts[node.name] = state.tag_queries, state.tag_columns
     if late:
         raise GraphError(
             "models_tagged() answers keep changing: models that ask for a tag also set it on each other",
             hint="give the models that union others by tag a tag of their own that none of them asks for",
         )
+    return contracts
 
 
 def _generic_test_nodes(project: LoadedProject, nodes: dict[str, Node], renderer: Renderer) -> list[Node]:
@@ -224,7 +231,7 @@ def compile_project(
     # render into copies: a Project can be compiled again (for another command) unchanged
     all_nodes = copy.deepcopy(project.nodes)
     renderer = make_renderer(project, context, all_nodes)
-    _render_models(all_nodes, renderer)
+    contracts = _render_models(all_nodes, renderer)
     nodes = {uid: n for uid, n in all_nodes.items() if n.config.enabled}
     for node in nodes.values():
         if node.kind == "test":
@@ -280,7 +287,14 @@ def compile_project(
                     raise
                 node.compile_error = exc
         reads_cache.save()
-    return CompiledProject(nodes=nodes, graph=graph)
+        # a tagged model without a column its union needs fails itself, named, not the union
+        asked = {union: columns for union, columns in contracts.items() if columns and union in by_name}
+        for name, error in contract_errors(asked, by_name).items():
+            if raise_sql_errors:
+                raise error
+            by_name[name].compile_error = by_name[name].compile_error or error
+    return CompiledProject(nodes=nodes, graph=graph, vars_read=frozenset(renderer.vars_read),
+                           disabled=sorted(n.name for n in all_nodes.values() if not n.config.enabled))
 
 
 def _check_hook_changes_its_own_table(node: Node, hook: str) -> None:

@@ -66,6 +66,7 @@ class Renderer:
         self._sources_by_path = sources_by_path
         self.nodes_by_name = nodes_by_name
         self.source_tables = source_tables
+        self.vars_read: set[str] = set()  # the names var() was called with, in any template
         cache = None
         if context.bytecode_dir is not None:
             # compiling templates costs more than rendering them; keep the bytecode, keyed

@@ -36,6 +36,7 @@ class RenderState:
     sources: list[tuple[str, str]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     tag_queries: dict[str, list[str]] = field(default_factory=dict)  # models_tagged() answers given
+    tag_columns: dict[str, list[str]] = field(default_factory=dict)  # models_tagged(columns=...): compile checks them
 
 
 current_state: contextvars.ContextVar[RenderState | None] = contextvars.ContextVar(
@@ -127,6 +128,7 @@ def template_globals(renderer: Renderer) -> dict[str, Any]:
         return table.relation
 
     def var(name: str, default: Any = _MISSING) -> Any:
+        renderer.vars_read.add(str(name))  # a --vars key no template reads is likely a typo
         if name in frozen_vars:
             return frozen_vars[name]
         if default is _MISSING:
@@ -170,10 +172,17 @@ def template_globals(renderer: Renderer) -> dict[str, Any]:
             and node.relation in ctx.existing_relations
         )
 
-    def models_tagged(tag: str) -> list[str]:
+    def models_tagged(tag: str, columns: Any = None) -> list[str]:
+        """The enabled models with `tag`; `columns`: the names each of them must return
+        (compile checks their select lists and names the model that lacks one)."""
         state = _state()
         answer = renderer.models_with_tag(tag, excluding=state.node.name)
         state.tag_queries[tag] = answer
+        if columns is not None:
+            if isinstance(columns, str) or not all(isinstance(c, str) for c in columns):
+                raise TemplateError(f"models_tagged('{tag}', columns=...) takes a list of column names",
+                                    hint="write columns=['candidate', 'user_id', 'metric', 'k', 'value']")
+            state.tag_columns[tag] = list(columns)
         return answer
 
     def metric_definitions() -> list[dict[str, Any]]:

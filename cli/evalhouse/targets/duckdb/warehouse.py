@@ -24,6 +24,9 @@ from evalhouse.targets.duckdb.journal import is_internal
 
 _LOCK = re.compile(r"lock", re.IGNORECASE)
 _PID = re.compile(r"PID (\d+)")
+_HELD_IN = re.compile(r"lock is held in (.+?) \(PID")
+_READER = re.compile(r"able to open this database in read-only mode", re.IGNORECASE)
+_COMMAND_WIDTH = 80  # a command line longer than this is cut in the message
 # every DuckDB database file carries these 4 bytes at offset 8 (seen on files DuckDB 2.0.1
 # writes). DuckDB 2.0.1 opens an existing file of another kind (a CSV, say) as something
 # else without a word: a build then "succeeds" into nothing, so we look before DuckDB does.
@@ -57,20 +60,48 @@ class RelationInfo:
         return f"{quote(self.schema)}.{quote(self.name)}"
 
 
-def _lock_error(path: Path, message: str, read_only: bool) -> WarehouseLockedError:
+def _holder(message: str) -> str:
+    """Who holds the lock, as DuckDB's message tells: "process 1234 (python -m jupyter lab)"
+    where /proc shows the command line (Linux), else the program DuckDB names."""
     pid = _PID.search(message)
-    holder = f"process {pid.group(1)}" if pid else "another process"
+    if pid is None:
+        return "another process"
+    program = _HELD_IN.search(message)
+    try:
+        raw = Path(f"/proc/{pid.group(1)}/cmdline").read_bytes()
+        command = " ".join(part.decode(errors="replace") for part in raw.split(b"\0") if part)
+    except OSError:  # no /proc (macOS, Windows), or the process has gone since
+        command = program.group(1).strip() if program else ""
+    if len(command) > _COMMAND_WIDTH:
+        command = command[:_COMMAND_WIDTH - 3] + "..."
+    return f"process {pid.group(1)}" + (f" ({command})" if command else "")
+
+
+def _lock_error(path: Path, message: str, read_only: bool) -> WarehouseLockedError:
+    holder = _holder(message)
     if read_only:
+        # a read-only open conflicts only with a read-write holder: a build, run or seed
         return WarehouseLockedError(
             f"the warehouse is being written: {holder} holds the write lock on {path.name}, "
-            "so it cannot be read until that build finishes",
+            "so it cannot be read until it finishes (a build, run or seed, or a program that opened it read-write)",
             path=path,
-            hint="query again when the build is done, or pass --wait SECONDS",
+            hint="query again when it is done, or pass --wait SECONDS; if it is no build of yours, "
+                 "close that program's DuckDB connection (or stop it)",
+        )
+    if _READER.search(message):
+        # DuckDB adds that a read-only open would work only when the holders are readers
+        return WarehouseLockedError(
+            f"the warehouse is open for reading: {holder} holds a read-only lock on {path.name}, "
+            "and no build can write while a reader holds it",
+            path=path,
+            hint="close that reader's connection (con.close() in a notebook, or restart its kernel) or stop "
+                 "the process, then build again; pass --wait SECONDS to wait for it",
         )
     return WarehouseLockedError(
-        f"another build is writing the warehouse: {holder} holds the lock on {path.name}",
+        f"another build is writing the warehouse: {holder} holds the write lock on {path.name}",
         path=path,
-        hint="wait for that build to finish (or pass --wait SECONDS), or stop it",
+        hint="wait for it to finish (or pass --wait SECONDS), or stop it; if it is no build, "
+             "close that program's DuckDB connection",
     )
 
 
