@@ -1,6 +1,8 @@
 """`evalhouse gate CANDIDATE`: each kind of check passes and fails on the numbers it is
-given, the exit code follows (0 pass, 1 a failed check, 2 a problem with the project),
-gate_results records the checks, and the latency percentiles equal numpy's.
+given, the exit code follows (0 pass, 1 a failed check, one that cannot run or nothing
+checked, 2 a problem with the project: an unknown candidate or baseline), gate_results
+records the checks under the warehouse's current build, the report and MLflow show only
+that build's verdict per candidate, and the latency percentiles equal numpy's.
 
 A tiny project holds literal metrics, comparisons, metrics_by_slice and stability tables
 (the shapes the evaluation project writes) and the repository's models/gate reading an
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -27,6 +30,10 @@ from evalhouse import Project, RunOptions
 from evalhouse.cli import main
 from evalhouse.evaluation.gate_record import current_verdicts
 from evalhouse.evaluation.tables import EvaluationTables
+from evalhouse.publish.publisher import report
+from evalhouse.publish.tracking import resolve_settings
+from evalhouse.publish.tracking.payload import build_payload
+from evalhouse.targets.duckdb.journal import Journal
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -243,6 +250,18 @@ def test_a_threshold_that_cannot_run_fails_even_under_when_missing_skip(gate_pro
     assert checks_by_name(root, "good")[f"0.1 <= {key}"]["detail"] == message
 
 
+def test_a_candidate_without_the_metrics_fails_instead_of_skipping(gate_project: Callable[..., Path]) -> None:
+    # a rating model (as the demo's bias) has no ranking metric: the accuracy thresholds
+    # cannot run, whatever when_missing says; only its stability is "not available yet"
+    metrics = METRICS.replace("('base', 'ndcg', 10, 0.30),", "('base', 'ndcg', 10, 0.30), ('rating', 'rmse', null, 0.9),")
+    root = gate_project({"thresholds": {"ndcg@10": {"min": 0.25}}, "when_missing": "skip",
+                         "guardrails": {"changed_users_share@10": {"max": 0.5}}}, models={"metrics": metrics})
+    result = run_gate(root, "rating")
+    assert result.exit_code == 1, result.output
+    assert "Gate FAIL for rating: 0 passed, 1 failed, 1 skipped" in result.output
+    assert "cannot run: no ndcg@10 for rating in the metrics table (rating has rmse)" in result.output
+
+
 def test_a_baseline_rule_that_cannot_run_fails(gate_project: Callable[..., Path]) -> None:
     gate = {"versus_baseline": [{"metric": "ndcg@20"}, {"metric": "recall@10"}], "when_missing": "skip"}
     root = gate_project(gate)
@@ -394,11 +413,15 @@ def test_a_failed_build_keeps_the_current_build_id(gate_project: Callable[..., P
     assert not [name for name in tables if name.startswith("__evalhouse")]  # a macro, not a relation
 
 
-def test_the_report_and_mlflow_show_only_the_current_builds_verdicts(gate_project: Callable[..., Path]) -> None:
-    from evalhouse.publish.publisher import report
-    from evalhouse.publish.tracking import resolve_settings
-    from evalhouse.publish.tracking.payload import build_payload
+def test_the_gate_refuses_the_tables_of_a_build_that_was_killed(gate_project: Callable[..., Path]) -> None:
+    root = gate_project()
+    with duckdb.connect(str(Project.load(root).warehouse_path)) as connection:
+        Journal(connection).start()  # what a killed build leaves behind
+    result = run_gate(root, "good")
+    assert result.exit_code == 2 and "a build was stopped before it ended" in result.output
 
+
+def test_the_report_and_mlflow_show_only_the_current_builds_verdicts(gate_project: Callable[..., Path]) -> None:
     root = gate_project()
     first = build_id(root)
     run_gate(root, "good")

@@ -38,7 +38,7 @@ from evalhouse.evaluation.gate_values import (
 )
 from evalhouse.evaluation.tables import EvaluationTables
 from evalhouse.project.config import BaselineRule, Bounds, GateConfig, ServingRule, SliceRule
-from evalhouse.targets.duckdb.journal import current_build
+from evalhouse.targets.duckdb.journal import Journal, current_build
 from evalhouse.targets.duckdb.warehouse import Warehouse
 
 if TYPE_CHECKING:
@@ -74,8 +74,10 @@ class GateResult:
 
     @property
     def passed(self) -> bool:
-        # evaluate() adds a failing check when nothing passed: all skipped is no pass
-        return not any(check.status == "fail" for check in self.checks)
+        # nothing checked (every check skipped, or none) is no pass; evaluate() also adds a
+        # failing check that says so
+        statuses = {check.status for check in self.checks}
+        return "pass" in statuses and "fail" not in statuses
 
     def counts(self) -> dict[str, int]:
         return {status: sum(c.status == status for c in self.checks) for status in STATUSES}
@@ -252,6 +254,11 @@ def evaluate(project: LoadedProject, candidate: str, *, wait_seconds: float = 0.
         if not tables.has("metrics"):
             raise ProjectError("the warehouse has no metrics table", path=project.warehouse_path,
                                hint="run 'evalhouse build' first")
+        if Journal(warehouse.connection).exists():  # its tables are half old, half new
+            raise ProjectError("a build was stopped before it ended: the warehouse holds some of its new tables",
+                               path=project.warehouse_path,
+                               hint="run 'evalhouse build' (a command that writes puts the previous tables "
+                                    "back first), then the gate")
         build_id = current_build(warehouse.connection)
         if build_id is None:
             raise ProjectError("the warehouse does not say which build wrote it", path=project.warehouse_path,

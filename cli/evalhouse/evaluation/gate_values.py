@@ -68,7 +68,10 @@ def why_absent(keys: set[Key], table: str, candidate: str, key: str) -> Absent:
     if k is not None and k not in ks:
         computed = f"K = {', '.join(map(str, ks))}" if ks else "no K (it has no cut-off)"
         return Absent(f"no {key} in the {table} table: the build computed {name} at {computed} (var k_values)")
-    return Absent(f"no {key} for {candidate} in the {table} table")
+    own = sorted({metric for c, metric, _ in keys if c == candidate})
+    has = (f"{candidate} has no row there" if not own else f"{candidate} has "
+           + ", ".join(own[:6]) + (f" and {len(own) - 6} more" if len(own) > 6 else ""))
+    return Absent(f"no {key} for {candidate} in the {table} table ({has})")
 
 
 class MetricValues:
