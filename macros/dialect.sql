@@ -185,3 +185,20 @@ list_sum([
     for p in {{ positives }}
 ])
 {%- endmacro %}
+
+{#- returns an expression that stops the query with `message` (a SQL string expression)
+    when it is evaluated: a check on the data that the build reports as an error -#}
+{% macro fail_with(message) -%}
+{{ dispatch('fail_with')(message) }}
+{%- endmacro %}
+{% macro default__fail_with(message) -%}
+error({{ message }})
+{%- endmacro %}
+
+{#- returns the distinct values of a column as one string, sorted, comma-separated (an aggregate) -#}
+{% macro joined_values(column) -%}
+{{ dispatch('joined_values')(column) }}
+{%- endmacro %}
+{% macro default__joined_values(column) -%}
+string_agg(distinct {{ column }}, ', ' order by {{ column }})
+{%- endmacro %}

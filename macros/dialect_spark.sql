@@ -54,3 +54,13 @@ aggregate(
         + size(filter({{ negatives }}, lambda n: n = p))
 )
 {%- endmacro %}
+
+{#- Spark's name for DuckDB's error() -#}
+{% macro spark__fail_with(message) -%}
+raise_error({{ message }})
+{%- endmacro %}
+
+{#- Spark has no ordered string_agg before 4.0: the sorted set of values, joined -#}
+{% macro spark__joined_values(column) -%}
+concat_ws(', ', sort_array(collect_set({{ column }})))
+{%- endmacro %}

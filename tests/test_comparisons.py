@@ -299,6 +299,24 @@ def test_baseline_from_evaluation_and_a_missing_baseline(tmp_path: Path) -> None
     assert build_comparisons(nobody).empty
 
 
+@pytest.mark.parametrize("named_by, settings", [
+    ("var baseline", {"vars": {"baseline": "nosuch"}}),
+    ("evaluation.baseline", {"evaluation": {"baseline": "nosuch"}}),
+])
+def test_a_named_baseline_that_is_not_a_candidate_stops_the_build(tmp_path: Path, named_by: str,
+                                                                   settings: dict[str, Any]) -> None:
+    # rather than comparisons with no row: the build fails and changes nothing
+    rows = random_rows(np.random.default_rng(7), ["ref", "cand"], list(range(1, 6)), [("m", 5)])
+    project = compare_project(tmp_path / "p", rows, **settings)
+    result = project.build(RunOptions(report=False, mlflow=False))
+    assert not result.success
+    failed = {r.name: r.message for r in result.results if r.status == "error"}
+    assert list(failed) == ["comparison_pairs"]
+    assert f"{named_by} 'nosuch' is not a candidate; the candidates are cand, ref" in failed["comparison_pairs"]
+    assert not project.warehouse_path.exists() or "comparisons" not in set(
+        frame(project, "select table_name from information_schema.tables")["table_name"])
+
+
 def test_resampling_can_be_turned_off(tmp_path: Path) -> None:
     rng = np.random.default_rng(7)
     rows = random_rows(rng, ["base", "cand"], list(range(1, 11)), [("m", 5)])

@@ -253,7 +253,9 @@ def test_a_build_logs_one_parent_and_a_run_per_candidate(project_dir, server):
     assert children["cooc"].data.tags["is_baseline"] == "false"
     for child in children.values():
         assert child.data.tags["baseline"] == "popular" and child.data.tags["evalhouse.version"] == __version__
-    assert parent.data.tags["gate.verdict"] == "pass"
+    # one gate verdict per candidate (the project's own gate_results model checks cooc only)
+    assert parent.data.tags["gate.verdict.cooc"] == "pass" and "gate.verdict" not in parent.data.tags
+    assert children["cooc"].data.tags["gate.verdict"] == "pass" and "gate.verdict" not in children["popular"].data.tags
 
     # metrics: every row of `metrics`, slices and comparisons, equal to the warehouse
     for candidate, metric, k, value in warehouse_rows(project_dir, "select candidate, metric, k, value from metrics"):

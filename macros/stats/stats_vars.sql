@@ -11,6 +11,13 @@
 {{ sql_string(value) }}
 {%- endmacro %}
 
+{#- returns who named the baseline, as an error message says it ('var baseline' or
+    'evaluation.baseline'), or '' when it is the default 'popular', which a project of
+    candidate files only need not have -#}
+{% macro baseline_named_by() -%}
+{%- if var('baseline', none) is not none -%}var baseline{%- elif evaluation.baseline -%}evaluation.baseline{%- endif -%}
+{%- endmacro %}
+
 {#- returns a non-negative integer var, or a build error naming it -#}
 {% macro non_negative_integer_var(name, default, upper=None) -%}
 {%- set value = var(name, default) -%}

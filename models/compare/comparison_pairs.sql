@@ -4,10 +4,13 @@
 -- left out), their two values and delta = value - baseline_value. comparison_id numbers the
 -- (candidate, metric, k) groups; user_index numbers the users of a group 0..n_users-1 in
 -- user_id order: the index the seeded randomization test and bootstrap draw. Reads every
--- model tagged per_user (candidate, user_id, metric, k, value).
+-- model tagged per_user (candidate, user_id, metric, k, value). A baseline the project
+-- names (var baseline, evaluation.baseline) that is not a candidate stops the build with
+-- the candidates' names, rather than leaving every comparison empty.
 {{ config(materialized='table') }}
 {%- set per_user_models = models_tagged('per_user') %}
 {%- set baseline = comparison_baseline() %}
+{%- set named_by = baseline_named_by() %}
 
 with per_user as (
     {%- for model in per_user_models %}
@@ -35,6 +38,19 @@ candidate_values as (
     where candidate <> {{ baseline }} and value is not null
 ),
 
+{%- if named_by %}
+
+baseline_known as (
+    select case
+        when count(*) > 0 and count(case when candidate = {{ baseline }} then 1 end) = 0
+            then {{ fail_with(sql_string(named_by ~ " " ~ baseline ~ " is not a candidate; the candidates are ")
+                              ~ " || " ~ joined_values('candidate')) }}
+        else true
+    end as ok
+    from (select distinct candidate from per_user where candidate is not null) as candidates
+),
+{%- endif %}
+
 paired as (
     select c.candidate, c.metric, c.k, c.user_id, c.value, b.value as baseline_value
     from candidate_values as c
@@ -55,3 +71,7 @@ select
     value,
     value - baseline_value as delta
 from paired
+{%- if named_by %}
+cross join baseline_known
+where baseline_known.ok
+{%- endif %}

@@ -79,10 +79,11 @@ def compile_only(project: LoadedProject, *, write: bool = True, check_sql: bool 
 
 
 @contextmanager
-def open_target(project: LoadedProject, options: RunOptions,
-                notes: list[str] | None = None) -> Iterator[tuple[Target, frozenset[str]]]:
+def open_target(project: LoadedProject, options: RunOptions, notes: list[str] | None = None,
+                build_id: str | None = None) -> Iterator[tuple[Target, frozenset[str]]]:
     """The engine a command runs on, and the relations it holds already. A build that was
-    killed left its journal: its previous tables go back first (a sentence in `notes`)."""
+    killed left its journal: its previous tables go back first (a sentence in `notes`).
+    Given a build_id, a command that passes records it as the warehouse's current build."""
     _check_target(options.target)
     if options.target == "spark":
         from evalhouse.targets.spark.access import open_spark_target
@@ -100,7 +101,7 @@ def open_target(project: LoadedProject, options: RunOptions,
                          "back as they were before it")
         warehouse.drop_leftovers(TEMP_PREFIX)
         existing = frozenset(warehouse.relations())
-        target = DuckDBTarget(warehouse, project.dir, project.config.seeds)
+        target = DuckDBTarget(warehouse, project.dir, project.config.seeds, build_id=build_id)
         try:
             yield target, existing
         except BaseException as stopped:  # an error, Ctrl-C, SIGTERM: the command changes nothing
@@ -154,7 +155,10 @@ def _execute(project: LoadedProject, command: str, options: RunOptions, invocati
              prints: list[Fingerprint] | None) -> tuple[RunResult, InputChangedError | None]:
     """Run the plan; keep what it built only when every node passed and no input file
     changed while it was read (`prints`), else put every table back as it was."""
-    with open_target(project, options, notes) as (target, existing):
+    # a run or build that passes makes its invocation id the warehouse's current build (the
+    # id the report, MLflow and `evalhouse gate` agree on); seed and test leave it as it is
+    build_id = invocation_id if command in ("run", "build") else None
+    with open_target(project, options, notes, build_id) as (target, existing):
         # a model with a SQL syntax error fails on its own; the rest of the graph still builds
         compiled = compile_project(project, existing_relations=existing, full_refresh=options.full_refresh,
                                    invocation_id=invocation_id, raise_sql_errors=False, target=target.name)

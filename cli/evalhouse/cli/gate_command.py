@@ -18,8 +18,8 @@ STATUS_STYLE = {"pass": ("PASS", "green"), "fail": ("FAIL", "red"), "skip": ("SK
 def print_gate(printer: Printer, result: Any) -> None:
     """One line per check (status, category, what, the numbers), then the verdict."""
     width = max((len(check.name) for check in result.checks), default=0)
-    printer.info(f"Gate for {result.candidate} (baseline: {result.baseline})",
-                 event="gate", candidate=result.candidate, baseline=result.baseline)
+    printer.info(f"Gate for {result.candidate} (baseline: {result.baseline}; build {result.build_id[:8]})",
+                 event="gate", candidate=result.candidate, baseline=result.baseline, build_id=result.build_id)
     for check in result.checks:
         word, colour = STATUS_STYLE.get(check.status, (check.status.upper(), "white"))
         line = f"  {click.style(f'{word:<4}', fg=colour)}  {check.category:<9}  {check.name:<{width}}  {check.detail}"
@@ -49,8 +49,9 @@ def gate(project_dir: str, vars_text: str | None, vars_file: str | None, quiet: 
          candidate: str, write: bool, wait_seconds: float) -> None:
     """Check CANDIDATE against the `gate:` block of project.yml before it ships: offline
     metrics against thresholds and the baseline, slices, latency and cost, coverage and
-    stability guardrails. Exit 0 when every check passes (or is skipped), 1 when one fails.
-    Reads the warehouse a build wrote."""
+    stability guardrails. Exit 0 when the checks pass (some may be skipped, not all), 1 when
+    one fails or cannot run, 2 for an unknown candidate or baseline. Reads the warehouse a
+    build wrote; records the checks under that build's id."""
 
     def run(**kwargs: Any) -> None:
         printer = Printer(quiet=quiet, log_format=log_format)

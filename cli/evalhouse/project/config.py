@@ -188,7 +188,7 @@ class GateConfig(_Strict):
     slices: SliceRule | None = None
     serving: ServingRule | None = None
     guardrails: dict[MetricAtK, Bounds] = Field(default_factory=dict)
-    when_missing: Literal["fail", "skip"] = "fail"  # a check whose table or row is absent
+    when_missing: Literal["fail", "skip"] = "fail"  # a value that cannot exist yet by design (gate_values.py)
     health: HealthIndex = Field(default_factory=HealthIndex)
 
 

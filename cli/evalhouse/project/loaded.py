@@ -105,6 +105,15 @@ class LoadedProject:
         """The reference candidate: var('baseline'), else evaluation.baseline, else 'popular'."""
         return str(self.vars.get("baseline") or self.config.evaluation.baseline or "popular")
 
+    def baseline_origin(self) -> str | None:
+        """Who chose baseline_name(), as a message names it: 'var baseline', 'evaluation.baseline'
+        (or the option that set it), or None when it is the default 'popular'."""
+        if self.vars.get("baseline"):
+            return "var baseline"
+        if self.config.evaluation.baseline:
+            return self.evaluation_key(("baseline",))[0]
+        return None
+
     def public_vars(self) -> dict[str, Any]:
         """The vars as they may be written or logged: secrets masked at any depth."""
         return mask(self.vars)

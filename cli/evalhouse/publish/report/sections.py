@@ -8,9 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from evalhouse.evaluation.tables import EvaluationTables, Table, gate_verdict
+from evalhouse.evaluation.gate_record import current_verdicts
+from evalhouse.evaluation.tables import EvaluationTables, Table
 from evalhouse.publish.report import figures
 from evalhouse.publish.report.html import esc, table_html
+from evalhouse.targets.duckdb.journal import current_build
 
 # beyond-accuracy metrics by family (docs/METRICS.md names); the first match wins
 METRIC_FAMILIES = (
@@ -194,13 +196,29 @@ def ab_testing(ctx: Context) -> Section | None:
 
 
 def gate(ctx: Context) -> Section | None:
+    """One verdict per candidate, of the warehouse's current build only: a gate run on an
+    earlier build's tables is named as stale, its verdict not shown."""
     table = ctx.tables.read("gate_results")
     if table is None:
         return None
-    verdict = gate_verdict(table)
-    badge = {"pass": ("pass", "PASS"), "fail": ("fail", "FAIL")}.get(verdict or "", ("unknown", "no verdict"))
-    banner = f'<p class="verdict">Gate verdict: <span class="badge {badge[0]}" id="gate-verdict">{badge[1]}</span></p>'
-    return Section("gate", "Release gate", "The checks a candidate must pass before it ships.", [banner, _whole(table)])
+    build_id = current_build(ctx.tables.cursor)
+    verdicts = current_verdicts(table, build_id)
+    badges = []
+    for n, (candidate, verdict) in enumerate(sorted(verdicts.current.items())):
+        label = f"{esc(candidate)} " if candidate else ""
+        badges.append(f'{label}<span class="badge {verdict}" id="gate-verdict-{n}" data-candidate="{esc(candidate)}">'
+                      f"{verdict.upper()}</span>")
+    html = [f'<p class="verdict">Gate verdict{"s" if len(badges) > 1 else ""}: '
+            + (", ".join(badges) or '<span class="badge unknown" id="gate-verdict-none">none for this build</span>')
+            + "</p>"]
+    if verdicts.stale:
+        stale = ", ".join(f"{esc(c) or 'the gate'} (build {esc(b[:8]) or 'unknown'})"
+                          for c, b in sorted(verdicts.stale.items()))
+        html.append(f"<p>Not shown, from an earlier build: {stale}. Run <code>evalhouse gate CANDIDATE</code> "
+                    "again to check this build.</p>")
+    if verdicts.rows:
+        html.append(_whole(Table(table.name, table.columns, verdicts.rows)))
+    return Section("gate", "Release gate", "The checks a candidate must pass before it ships.", html)
 
 
 def stability(ctx: Context) -> Section | None:

@@ -13,7 +13,8 @@ import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from evalhouse.evaluation.tables import EvaluationTables, gate_verdict
+from evalhouse.evaluation.gate_record import current_verdicts
+from evalhouse.evaluation.tables import EvaluationTables
 from evalhouse.project.secrets import mask
 from evalhouse.publish.artifacts import read_build_info
 from evalhouse.publish.tracking.naming import flatten, metric_key, safe_key
@@ -110,9 +111,11 @@ def build_payload(project: LoadedProject, tables: EvaluationTables, settings: Tr
     parent_tags = {**common_tags, TAG_ROLE: "build", "evalhouse.command": build["command"],
                    "evalhouse.success": str(build["success"]).lower(),
                    "mlflow.note.content": _note(project, build, sorted(per_candidate), baseline)}
-    verdict = gate_verdict(tables.read("gate_results"))
-    if verdict:
-        parent_tags["gate.verdict"] = verdict
+    # the gate's verdicts of this build only, one per candidate (a gate run on an earlier
+    # build's tables says nothing about this one)
+    verdicts = current_verdicts(tables.read("gate_results"), build["invocation_id"]).current
+    for candidate, verdict in verdicts.items():
+        parent_tags["gate.verdict" + (f".{candidate}" if candidate else "")] = verdict
     parent_metrics = {"build.elapsed_seconds": round(build["elapsed"], 4), "build.candidates": len(per_candidate)}
     parent_metrics.update({safe_key(f"build.nodes.{status}"): n for status, n in build["counts"].items()})
     candidates = [
@@ -121,7 +124,8 @@ def build_payload(project: LoadedProject, tables: EvaluationTables, settings: Tr
             "params": {**params, "candidate": name},
             "metrics": metrics,
             "tags": {**common_tags, TAG_ROLE: "candidate", "candidate": name,
-                     "is_baseline": str(name == baseline).lower()},
+                     "is_baseline": str(name == baseline).lower(),
+                     **({"gate.verdict": verdicts[name]} if name in verdicts else {})},
         }
         for name, metrics in sorted(per_candidate.items())
     ]

@@ -25,6 +25,12 @@ from evalhouse.project.nodes import quote
 JOURNAL_NAME = "__evalhouse_journal__"
 JOURNAL = f'"main".{quote(JOURNAL_NAME)}'
 BACKUP_PREFIX = "__evalhouse_prev__"
+# the id of the build whose tables the warehouse holds (what `evalhouse gate` keys its
+# results by), set in the transaction that keeps a passed build's tables. A macro that
+# returns it, not a table: it lives in the same file and transaction, yet stays out of
+# the relations of the warehouse (information_schema.tables), which are the project's
+BUILD_NAME = "__evalhouse_build__"
+BUILD = f'"main".{quote(BUILD_NAME)}'
 
 
 @dataclass(frozen=True)
@@ -130,15 +136,21 @@ class Journal:
             f"select schema_name, relation_name, backup_name, backup_kind from {JOURNAL}").fetchall()
         return [Entry(*row) for row in rows]
 
-    def commit(self) -> int:
-        """The build passed: drop the previous versions. Returns how many were dropped."""
+    def commit(self, build_id: str | None = None) -> int:
+        """The build passed: drop the previous versions and, given the build's id, record it
+        as the warehouse's current build. Returns how many previous versions were dropped."""
         entries = self.entries()
         statements = [f"drop {_kind_word(e.backup_kind)} if exists {quote(e.schema)}.{quote(e.backup)}"
                       for e in entries if e.backup]
+        dropped = len(statements)
+        if build_id:
+            statements.append(f"create or replace macro {BUILD}() as {_literal(build_id)}")
         if self.exists():
-            self._in_one_transaction(statements + [f"drop table {JOURNAL}"])
+            statements.append(f"drop table {JOURNAL}")
+        if statements:
+            self._in_one_transaction(statements)
         self._entries.clear()
-        return len(statements)
+        return dropped
 
     def restore(self) -> int:
         """The build failed or was stopped: put every relation back as it was before it.
@@ -186,3 +198,15 @@ class Journal:
 def is_internal(name: str) -> bool:
     """A relation of ours (the journal, a backup), not the project's."""
     return name == JOURNAL_NAME or name.startswith(BACKUP_PREFIX)
+
+
+def current_build(cursor: duckdb.DuckDBPyConnection) -> str | None:
+    """The id of the build whose tables the warehouse holds: the last `run` or `build` that
+    passed; None for a warehouse no such build of this version wrote."""
+    found = cursor.execute(
+        "select count(*) from duckdb_functions() where database_name = current_database()"
+        f" and schema_name = 'main' and function_name = '{BUILD_NAME}'").fetchone()[0]
+    if not found:
+        return None
+    row = cursor.execute(f"select {BUILD}()").fetchone()
+    return str(row[0]) if row and row[0] else None

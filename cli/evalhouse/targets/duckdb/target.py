@@ -40,8 +40,10 @@ def _resources_error(node: Node, exc: duckdb.Error) -> NodeError | None:
 class DuckDBTarget:
     name = "duckdb"
 
-    def __init__(self, warehouse: Warehouse, project_dir: Path, seed_configs: dict[str, SeedConfig]) -> None:
+    def __init__(self, warehouse: Warehouse, project_dir: Path, seed_configs: dict[str, SeedConfig],
+                 build_id: str | None = None) -> None:
         self.warehouse = warehouse
+        self.build_id = build_id  # recorded as the warehouse's current build when the command passes
         self.project_dir = project_dir
         self.seed_configs = seed_configs
         self._existing = {rel: info.kind for rel, info in warehouse.relations().items()}
@@ -104,7 +106,7 @@ class DuckDBTarget:
     def finish(self, passed: bool) -> int:
         """The build is over: keep what it built (passed) or put every relation it replaced
         or created back as it was. Returns the number of relations dropped or put back."""
-        return self.journal.commit() if passed else self.journal.restore()
+        return self.journal.commit(self.build_id) if passed else self.journal.restore()
 
     @staticmethod
     def _run_test(cursor: duckdb.DuckDBPyConnection, node: Node) -> NodeOutcome:
