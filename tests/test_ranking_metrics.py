@@ -23,7 +23,7 @@ from evaluation_project import (
     write_project_yml,
 )
 
-from evalhouse import Project
+from evalhouse import Project, RunOptions
 from evalhouse.api.scaffold import init_project
 from evalhouse.errors import EvalhouseError
 
@@ -138,9 +138,11 @@ def test_adversarial_case_equals_the_reference(tiny: Path, name: str, fmt: str) 
     project, result = build_with_files(tiny, recs, labels, fmt, list(settings.k_values), settings.rel_threshold)
     errors = [(r.name, r.message) for r in result.results if r.status in ("error", "fail", "skipped")]
     if name == "multiple_candidates":
-        # its 'ghost' candidate serves no label user: the build says so (exit 1), and still
-        # computes every metric (the check has no children)
+        # its 'ghost' candidate serves no label user: the build says so (exit 1) and, failed,
+        # keeps nothing; without that check every metric is computed
         assert errors == [("candidates_reach_label_users", "1 failing row")]
+        result = project.build(RunOptions(exclude=["candidates_reach_label_users"], report=False, mlflow=False))
+        assert result.success, [(r.name, r.message) for r in result.results if not r.ok]
     else:
         assert not errors
 
@@ -392,6 +394,12 @@ def test_a_metric_is_one_sql_file_as_the_docs_show(tiny: Path) -> None:
         "models/metrics/ranking/first_hit_share_at_k.sql", "models/metrics/catalog_share.sql"]
     for path, sql in examples:
         (tiny / path).write_text(sql, encoding="utf-8")
+    # ... each with its metadata beside it, as the docs show it
+    metadata = re.findall(r"in `(models/metrics/[\w/]+\.yml)`:\n\n```yaml\n(.*?)```", DOCS.read_text("utf-8"), re.S)
+    assert [path for path, _ in metadata] == [
+        "models/metrics/ranking/first_hit_share.yml", "models/metrics/catalog_share.yml"]
+    for path, yml in metadata:
+        (tiny / path).write_text(yml, encoding="utf-8")
     recs, labels = ADVERSARIAL_CASES["integer_ids"](SEED)
     project, result = build_with_files(tiny, recs, labels, "parquet", [1, 3], 1.0)
     assert result.success
