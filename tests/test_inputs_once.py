@@ -288,7 +288,7 @@ def test_the_check_command_prints_the_warnings(tiny_template: Path, tmp_path: Pa
     result = CliRunner().invoke(main, ["check", "--project-dir", str(root)])
     assert result.exit_code == 0, result.output
     assert "warning: evaluation.labels (inputs/labels.csv) has no relevance column" in result.output
-    assert "Checked 2 input files: 1 warnings" in result.output
+    assert "Checked 2 input files: 1 warning" in result.output
     assert Project.load(root).check().files == 2
 
 

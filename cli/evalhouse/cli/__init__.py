@@ -170,7 +170,9 @@ def check_command(project_dir, vars_text, vars_file, quiet, log_format) -> None:
     result = project.check()
     for warning in result.warnings:
         printer.warning(warning)
-    printer.info(f"Checked {result.files} input files: {len(result.warnings)} warnings",
+    count = len(result.warnings)
+    printer.info(f"Checked {result.files} input file{'s' if result.files != 1 else ''}: "
+                 f"{count or 'no'} warning{'s' if count != 1 else ''}",
                  files=result.files, warnings=len(result.warnings))
 
 
