@@ -140,4 +140,27 @@ def materialize(
     hooks = node.config.extra.get("post_hook") or []
     for statement in [hooks] if isinstance(hooks, str) else hooks:
         cursor.execute(str(statement))
+    write_comments(cursor, node)
     return rows
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def write_comments(cursor: duckdb.DuckDBPyConnection, node: Node) -> None:
+    """The relation's and its columns' descriptions as DuckDB comments (dbt's persist_docs),
+    so an analyst's `duckdb_tables()`, `duckdb_columns()` or SQL client shows what each is.
+    A column the YAML describes that the relation lacks is left out (a data test names it)."""
+    kind = "view" if node.config.materialized == "view" else "table"
+    comment = node.table_comment
+    if comment:
+        cursor.execute(f"comment on {kind} {node.relation} is {_literal(comment)}")
+    if not node.column_descriptions:
+        return
+    present = {row[0] for row in cursor.execute(
+        "select column_name from duckdb_columns() where database_name = current_database() "
+        "and schema_name = ? and table_name = ?", [node.config.schema, node.identifier]).fetchall()}
+    for column, text in node.column_descriptions.items():
+        if column in present and text:
+            cursor.execute(f"comment on column {node.relation}.{quote(column)} is {_literal(text)}")

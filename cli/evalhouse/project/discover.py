@@ -101,4 +101,5 @@ def discover(project_dir: Path, config: ProjectConfig) -> ProjectFiles:
     for node in found.nodes.values():
         if node.name in found.properties.descriptions:
             node.description = found.properties.descriptions[node.name]
+        node.column_descriptions = dict(found.properties.column_descriptions.get(node.name, {}))
     return found

@@ -69,8 +69,22 @@ class Node:
     test_kwargs: dict[str, Any] = field(default_factory=dict)
     column_name: str | None = None
     description: str = ""
+    column_descriptions: dict[str, str] = field(default_factory=dict)  # from the YAML beside it
     # a SQL error found while compiling: the node fails when run, the others still build
     compile_error: Exception | None = None
+
+    @property
+    def table_comment(self) -> str:
+        """What the relation's comment in the warehouse says: the YAML description, else the
+        comment lines the model file starts with (every model of the project opens so)."""
+        if self.description:
+            return self.description
+        lines = []
+        for line in self.raw.lstrip().splitlines():
+            if not line.startswith("--"):
+                break
+            lines.append(line[2:].strip())
+        return " ".join(part for part in lines if part)
 
     @property
     def unique_id(self) -> str:
