@@ -3,6 +3,7 @@ built here as the page gives them, and every number the page quotes is checked."
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from click.testing import CliRunner
 from evalhouse import Project, RunOptions
 from evalhouse.api.scaffold import init_project
 from evalhouse.cli import main
+from evalhouse.evaluation.tables import EvaluationTables
+from evalhouse.publish.tracking.payload import input_fingerprints
 
 PAGE = Path(__file__).resolve().parent.parent / "docs" / "own-data.md"
 
@@ -62,6 +65,13 @@ def test_the_own_data_page_builds_and_its_numbers_are_true(tmp_path):
             if column == "candidate":
                 continue
             assert f"{float(rows[row['candidate']][column]):.4f}" == f"{float(value):.4f}", (row["candidate"], column)
+
+    # MLflow tags every input file's content hash on the build's run
+    with EvaluationTables.open(project) as tables:
+        tags = input_fingerprints(tables)
+    assert tags == {f"input.{role}.blake2b": hashlib.blake2b((root / f"data/{name}.csv").read_bytes()).hexdigest()
+                    for role, name in (("labels", "labels"), ("train", "train"), ("items", "items"),
+                                       ("candidate.two_tower", "two_tower"))}
 
     metrics = markdown_table(section(text, "5. Query"))
     assert metrics

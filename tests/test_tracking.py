@@ -237,6 +237,12 @@ def test_a_build_logs_one_parent_and_a_run_per_candidate(project_dir, server):
     assert parent.info.run_id == result.tracking.run_id and parent.info.run_name == "first build"
     assert parent.info.status == "FINISHED"
     assert all(c.data.tags["mlflow.parentRunId"] == parent.info.run_id for c in children.values())
+    assert children["cooc"].info.run_name == "cooc @ first build"  # whose run, of which build
+    # the leaderboard's key column (the sort metric, ndcg@10) of every candidate on the parent,
+    # so builds compare side by side in MLflow's run table
+    for candidate, value in warehouse_rows(project_dir, "select candidate, value from metrics "
+                                                        "where metric = 'ndcg' and k = 10"):
+        assert parent.data.metrics[f"ndcg_at_10.{candidate}"] == pytest.approx(value, abs=1e-12)
 
     # params: the resolved configuration with dots, versions, checksums; secrets masked
     params = parent.data.params

@@ -1,7 +1,8 @@
 """What a build logs to MLflow, as plain JSON-ready data built from the warehouse.
 
-One parent run per build (the whole configuration as params, build counts as metrics,
-the artifacts) and one nested run per candidate (its metrics from `metrics`,
+One parent run per build (the whole configuration as params, build counts and the
+leaderboard's key metric@K of every candidate as metrics, each input file's content hash
+as a tag, the artifacts) and one nested run per candidate, named `<candidate> @ <build>` (its metrics from `metrics`,
 `metrics_by_slice` and `comparisons`; tags candidate, baseline, is_baseline).
 """
 
@@ -99,6 +100,40 @@ def candidate_metrics(tables: EvaluationTables) -> dict[str, dict[str, float]]:
     return out
 
 
+def key_metrics(project: LoadedProject, tables: EvaluationTables,
+                per_candidate: dict[str, dict[str, float]]) -> dict[str, float]:
+    """The leaderboard's key metric@K of every candidate (evaluation/leaderboard.py)."""
+    from evalhouse.evaluation.leaderboard import choose_columns
+
+    board = tables.read("leaderboard")
+    if board is None:
+        return {}
+    definitions = tables.read("metric_definitions")
+    order = project.vars.get("leaderboard_order") or {}
+    sort_by = (str(order.get("metric", "ndcg")), order.get("k", 10)) if isinstance(order, dict) else ("ndcg", 10)
+    choice = choose_columns(board.columns, definitions.dicts() if definitions is not None else [], sort_by,
+                            project.config.leaderboard.metrics, project.config.leaderboard.max_columns)
+    out = {}
+    for column in choice.columns:
+        if column in ("candidate", "n_users"):
+            continue
+        metric, _, k = column.partition("@")
+        key = metric_key(metric, int(k) if k else None)
+        for candidate, values in per_candidate.items():
+            if key in values:
+                out[safe_key(f"{key}.{candidate}")] = values[key]
+    return out
+
+
+def input_fingerprints(tables: EvaluationTables) -> dict[str, str]:
+    """Every input file's content hash (inputs_manifest) as a tag: which files a build read."""
+    manifest = tables.read("inputs_manifest")
+    if manifest is None or not manifest.has_columns("role", "name", "blake2b"):
+        return {}
+    return {safe_key(f"input.{row['role']}" + (f".{row['name']}" if row["name"] not in (None, row["role"]) else "")
+                     + ".blake2b"): str(row["blake2b"]) for row in manifest.dicts() if row["blake2b"]}
+
+
 def build_payload(project: LoadedProject, tables: EvaluationTables, settings: TrackingSettings) -> dict[str, Any]:
     build = read_build_info(project.target_dir)
     baseline = project.baseline_name()
@@ -118,6 +153,11 @@ def build_payload(project: LoadedProject, tables: EvaluationTables, settings: Tr
         parent_tags["gate.verdict" + (f".{candidate}" if candidate else "")] = verdict
     parent_metrics = {"build.elapsed_seconds": round(build["elapsed"], 4), "build.candidates": len(per_candidate)}
     parent_metrics.update({safe_key(f"build.nodes.{status}"): n for status, n in build["counts"].items()})
+    # the leaderboard's key columns on the build's run, so that builds compare side by side
+    # in MLflow's run table: <metric>_at_<k>.<candidate>
+    parent_metrics.update(key_metrics(project, tables, per_candidate))
+    inputs = input_fingerprints(tables)
+    parent_tags.update(inputs)
     candidates = [
         {
             "name": name,

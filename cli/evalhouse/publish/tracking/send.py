@@ -164,8 +164,9 @@ def _log_runs(bundle: Bundle, tracking_uri: str, cancel: threading.Event,
         run = resumed_children.get(candidate["name"])
         if run is None:
             tags = {**candidate["tags"], MLFLOW_PARENT_RUN_ID: parent_id}
+            # "<candidate> @ <build>": in a list of runs of many builds, each says whose it is
             run_id = client.create_run(experiment_id, start_time=started, tags=tags,
-                                       run_name=candidate["name"]).info.run_id
+                                       run_name=f"{candidate['name']} @ {payload['run_name']}").info.run_id
         else:
             run_id = run.info.run_id
         if run is None or run.info.status not in DONE:
