@@ -320,3 +320,14 @@ def test_a_sql_syntax_error_fails_that_model_only(make_project):
     assert statuses == {"bad": "error", "bad_child": "skipped", "good": "success"}
     error = by_name(result)["bad"].error
     assert error.path == "models/bad.sql" and "syntax error" in error.message.lower()
+
+
+def test_an_incremental_model_that_gains_a_column_keeps_its_history(make_project):
+    """dbt's append_new_columns: the rows already there get nulls in the new column."""
+    root = make_project({"models/history.sql": "{{ config(materialized='incremental') }}select 1 as build"})
+    project, result = build(root, "run")
+    assert result.success
+    (root / "models/history.sql").write_text("{{ config(materialized='incremental') }}select 2 as build, 'x' as tag")
+    project, result = build(root, "run")
+    assert result.success, [r.message for r in result.results]
+    assert rows(project, "select build, tag from history order by build") == [(1, None), (2, "x")]

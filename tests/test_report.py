@@ -175,3 +175,26 @@ def test_the_report_draws_every_chart_in_headless_chromium(make_project, tmp_pat
         assert chart["svg"] and chart["traces"] > 0 and chart["marks"] > 0 and chart["width"] > 300, chart
     assert layout[0] <= layout[1] and layout[2] == "PASS"  # nothing wider than the window
     assert shot.stat().st_size > 50_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_trend_compares_builds_of_the_latest_configuration_only():
+    from evalhouse.publish.report.sections import like_the_latest
+
+    def row(build, at, fingerprint, value):
+        return {"build_id": build, "built_at": at, "config_fingerprint": fingerprint, "candidate": "a",
+                "metric": "ndcg", "k": 10, "value": value}
+
+    rows = [row("b1", "2026-01-01", "x", 0.28), row("b2", "2026-01-02", "y", 0.40), row("b3", "2026-01-03", "x", 0.28)]
+    kept, left_out = like_the_latest(rows)
+    assert [r["build_id"] for r in kept] == ["b1", "b3"] and left_out == 1  # b2 used other labels
+    legacy = [{k: v for k, v in r.items() if k != "config_fingerprint"} for r in rows]
+    assert like_the_latest(legacy) == (legacy, 0)
+
+
+def test_metrics_history_records_the_configuration(demo):
+    project, _ = demo
+    fingerprints = project.query("select distinct config_fingerprint from metrics_history").rows
+    assert len(fingerprints) == 1 and len(fingerprints[0][0]) == 16
+    assert fingerprints[0][0] == project.configuration_fingerprint()
+    assert project.configuration_fingerprint() != Project.load(project.dir, vars={"rel_threshold": 3.0}) \
+        .configuration_fingerprint()

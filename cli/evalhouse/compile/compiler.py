@@ -221,6 +221,7 @@ def compile_project(
         existing_relations=existing_relations,
         full_refresh=full_refresh,
         invocation_id=invocation_id,
+        config_fingerprint=project.configuration_fingerprint(),
         run_started_at=datetime.now(timezone.utc).isoformat(timespec="microseconds"),
         bytecode_dir=project.target_dir / "jinja_bytecode",
         render_timeout_seconds=project.config.render.timeout_seconds,

@@ -72,6 +72,7 @@ class RenderContext:
     existing_relations: frozenset[str] = frozenset()
     full_refresh: bool = False
     invocation_id: str = ""
+    config_fingerprint: str = ""  # LoadedProject.configuration_fingerprint(): what metrics_history keeps
     run_started_at: str = ""
     bytecode_dir: Path | None = None  # where compiled templates are cached between commands
     render_timeout_seconds: float = 30.0  # project.yml render.timeout_seconds
@@ -247,6 +248,7 @@ def template_globals(renderer: Renderer) -> dict[str, Any]:
         "evaluation": freeze(ctx.evaluation),
         "project_name": ctx.project_name,
         "invocation_id": ctx.invocation_id,
+        "config_fingerprint": ctx.config_fingerprint,
         "run_started_at": ctx.run_started_at,
         "target": freeze({"name": ctx.target, "type": ctx.target}),
     }

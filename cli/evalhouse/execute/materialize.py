@@ -95,6 +95,22 @@ def build_view(cursor: duckdb.DuckDBPyConnection, node: Node, existing_kind: str
     _replace_in_transaction(cursor, journal, node, existing_kind, [f"create view {node.relation} as\n{node.sql}"])
 
 
+def _new_columns(cursor: duckdb.DuckDBPyConnection, node: Node, new_rows: str) -> list[str]:
+    """`alter table ... add column` for each column the new rows have and the table lacks
+    (dbt's on_schema_change: append_new_columns): the earlier rows get nulls there, and a
+    history table keeps its history when a new version of the model adds a column."""
+    def columns(database: str, schema: str, table: str) -> dict[str, str]:
+        rows = cursor.execute(
+            "select column_name, data_type from duckdb_columns() where database_name = " + database
+            + " and schema_name = ? and table_name = ?", [schema, table]).fetchall()
+        return dict(rows)
+
+    existing = columns("current_database()", node.config.schema, node.identifier)
+    added = columns("'temp'", "main", TEMP_PREFIX + "new__" + node.identifier)
+    return [f"alter table {node.relation} add column {quote(name)} {data_type}"
+            for name, data_type in added.items() if name not in existing]
+
+
 def build_incremental(
     cursor: duckdb.DuckDBPyConnection, node: Node, existing_kind: str | None, full_refresh: bool, journal: Journal
 ) -> int:
@@ -112,6 +128,7 @@ def build_incremental(
                 f"{node.relation}.{quote(k)} is not distinct from {new_rows}.{quote(k)}" for k in keys
             )
             statements.append(f"delete from {node.relation} using {new_rows} where {match}")
+        statements += _new_columns(cursor, node, new_rows)
         statements.append(f"insert into {node.relation} by name select * from {new_rows}")
         _execute_in_transaction(cursor, statements)
         rows = _count(cursor, new_rows)

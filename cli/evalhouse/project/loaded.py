@@ -161,3 +161,21 @@ class LoadedProject:
         }
         out.update(self.input_facts or {"columns": {}, "id_types": {}, "manifest": []})
         return out
+
+    def configuration_fingerprint(self) -> str:
+        """A short hash of what a build's values depend on besides the models: the vars
+        (but those that only choose what is shown), the baselines, and each input file's
+        content hash (inputs_manifest) or, before the files are hashed, its path. Two builds
+        with equal fingerprints and models computed their metrics on the same footing;
+        metrics_history keeps it, so a trend compares like with like."""
+        import hashlib
+        import json
+
+        shown_only = {"leaderboard_order", "history_keep", "curve_max_points", "show_after_build"}
+        manifest = (self.input_facts or {}).get("manifest") or []
+        inputs = sorted((str(row.get("role")), str(row.get("name")), str(row.get("blake2b") or row.get("path")))
+                        for row in manifest)
+        basis = {"vars": {k: v for k, v in self.vars.items() if k not in shown_only},
+                 "baselines": self.config.evaluation.baselines, "inputs": inputs}
+        text = json.dumps(basis, sort_keys=True, default=str)
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=8).hexdigest()

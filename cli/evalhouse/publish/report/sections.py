@@ -232,7 +232,7 @@ def history(ctx: Context) -> Section | None:
     table = ctx.tables.read("metrics_history")
     if table is None or not table.has_columns("build_id", "built_at", "candidate", "metric", "k", "value"):
         return None
-    rows = table.dicts()
+    rows, other_builds = like_the_latest(table.dicts())
     available = {(r["metric"], r["k"]) for r in rows}
     keys = [ctx.key_metric] if ctx.key_metric in available else []
     k = ctx.key_metric[1]
@@ -243,8 +243,23 @@ def history(ctx: Context) -> Section | None:
     if not keys:
         return None
     builds = len({r["build_id"] for r in rows})
-    return Section("trend", "Trend over builds", f"{builds} build{'s' if builds != 1 else ''} in metrics_history.",
+    left_out = (f" {other_builds} earlier build{'s' if other_builds != 1 else ''} with another configuration "
+                "(other vars, baselines or input files: metrics_history.config_fingerprint) are left out, so "
+                "the line compares like with like." if other_builds else "")
+    return Section("trend", "Trend over builds",
+                   f"{builds} build{'s' if builds != 1 else ''} in metrics_history.{left_out}",
                    charts=[Chart("trend", figures.trend(rows, keys, ctx.style))])
+
+
+def like_the_latest(rows: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], int]:
+    """The history rows of the builds that share the latest build's configuration
+    fingerprint, and how many builds were left out for another one (a history written
+    before the fingerprint existed has none: every row is kept)."""
+    if not rows or "config_fingerprint" not in rows[0]:
+        return rows, 0
+    latest = max(rows, key=lambda r: (str(r["built_at"]), str(r["build_id"])))["config_fingerprint"]
+    kept = [r for r in rows if r["config_fingerprint"] == latest]
+    return kept, len({r["build_id"] for r in rows}) - len({r["build_id"] for r in kept})
 
 
 SECTION_BUILDERS: tuple[Callable[[Context], Section | None], ...] = (
