@@ -7,7 +7,7 @@ from typing import Any
 
 from evalhouse.publish.report import figures
 from evalhouse.publish.report.context import Chart, Context, Section
-from evalhouse.publish.report.html import long_table, table_html
+from evalhouse.publish.report.html import long_table
 
 COLUMNS = ["candidate", "baseline", "metric", "baseline_value", "value", "delta", "rel_delta", "95% CI",
            "p_ttest", "p_randomization", "p_adjusted", "wins / ties / losses"]
@@ -55,8 +55,10 @@ def comparisons(ctx: Context) -> Section | None:
     key_rows = [r for r in rows if r["k"] == k or r["k"] is None]
     rest = [r for r in rows if r not in key_rows]
     shown, classes = _table_rows(key_rows)
+    label = "every metric" if k is None else f"K = {k}"
     at = "every metric" if k is None else f"K = {k} (the leaderboard's K) and the metrics without K"
-    html = [table_html(COLUMNS, shown, row_classes=classes, limit=400, table_id="table-comparisons")]
+    html = [long_table(f"The comparisons at {label}", COLUMNS, shown, row_classes=classes, limit=400,
+                       open_=True, table_id="table-comparisons")]
     if rest:
         others, other_classes = _table_rows(rest)
         html.append(long_table("Every other K", COLUMNS, others, row_classes=other_classes, limit=1000,
@@ -70,6 +72,5 @@ def comparisons(ctx: Context) -> Section | None:
                       "tenth better or worse than the baseline), green when it moved the way the metric calls "
                       "better, red the other way; a bar crossing the dotted zero line is not a clear difference.",
                       html=html)
-    label = "every metric" if k is None else f"K = {k}"
     section.charts.append(Chart("comparisons", figures.comparison_forest(key_rows, label)))
     return section

@@ -60,6 +60,13 @@ def thin(points: Sequence[Any], limit: int = MAX_POINTS) -> list[Any]:
     return [points[round(i * step)] for i in range(limit)]
 
 
+def _cells(count: int, columns: int) -> list[list[dict | None]]:
+    """make_subplots specs with no axes for the unused cells of the last row (an empty
+    panel would show a bare, untitled axis)."""
+    rows = math.ceil(count / columns)
+    return [[{} if r * columns + c < count else None for c in range(columns)] for r in range(rows)]
+
+
 def _layout(fig: go.Figure, title: str, x_title: str = "", y_title: str = "", height: int = HEIGHT) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0.01}, height=height, margin={"l": 60, "r": 20, "t": 50, "b": 50},
@@ -151,7 +158,7 @@ def metric_panels(rows: list[dict[str, Any]], metrics: list[str], style: Style, 
     columns = min(3, len(metrics))
     panel_rows = math.ceil(len(metrics) / columns)
     fig = make_subplots(rows=panel_rows, cols=columns, subplot_titles=metrics, horizontal_spacing=0.08,
-                        vertical_spacing=0.22 if panel_rows > 1 else 0.1)
+                        vertical_spacing=0.22 if panel_rows > 1 else 0.1, specs=_cells(len(metrics), columns))
     shown: set[str] = set()
     for i, metric in enumerate(metrics):
         row, col = i // columns + 1, i % columns + 1
@@ -194,7 +201,8 @@ def slice_bars(rows: list[dict[str, Any]], style: Style, metric_label: str,
     slices = sorted({str(r["slice"]) for r in rows})
     columns = min(2, len(slices))
     panel_rows = math.ceil(len(slices) / columns)
-    fig = make_subplots(rows=panel_rows, cols=columns, subplot_titles=slices, vertical_spacing=0.2)
+    fig = make_subplots(rows=panel_rows, cols=columns, subplot_titles=slices, vertical_spacing=0.24,
+                        specs=_cells(len(slices), columns))
     shown: set[str] = set()
     for i, slice_name in enumerate(slices):
         for candidate, items in _by_candidate(r for r in rows if str(r["slice"]) == slice_name).items():
@@ -264,12 +272,14 @@ def comparison_forest(rows: list[dict[str, Any]], label: str) -> go.Figure:
     return fig.update_layout(legend={"title": {"text": "the delta is"}}, margin={"l": 200})
 
 
-def trend(rows: list[dict[str, Any]], keys: list[tuple[str, Any]], style: Style) -> go.Figure:
+def trend(rows: list[dict[str, Any]], keys: list[tuple[str, Any]], style: Style,
+          ranges: dict[str, tuple[float | None, float | None]] | None = None) -> go.Figure:
     """Key metrics over past builds, one panel per metric@K."""
     labels = [metric if k is None else f"{metric}@{k}" for metric, k in keys]
     columns = min(2, len(keys))
     panel_rows = math.ceil(len(keys) / columns)
-    fig = make_subplots(rows=panel_rows, cols=columns, subplot_titles=labels, vertical_spacing=0.24)
+    fig = make_subplots(rows=panel_rows, cols=columns, subplot_titles=labels, vertical_spacing=0.24,
+                        specs=_cells(len(keys), columns))
     shown: set[str] = set()
     for i, (metric, k) in enumerate(keys):
         chosen = [r for r in rows if r["metric"] == metric and r["k"] == k]
@@ -280,7 +290,9 @@ def trend(rows: list[dict[str, Any]], keys: list[tuple[str, Any]], style: Style)
                                      showlegend=candidate not in shown, line=style.line(candidate)),
                           row=i // columns + 1, col=i % columns + 1)
             shown.add(candidate)
-        fig.update_yaxes(title_text=labels[i], row=i // columns + 1, col=i % columns + 1)
+        values = [v for v in (_number(r["value"]) for r in chosen) if v is not None]
+        fig.update_yaxes(title_text=labels[i], range=value_range(values, (ranges or {}).get(metric)),
+                         row=i // columns + 1, col=i % columns + 1)
     fig.update_xaxes(title_text="build time")
     return _layout(fig, "Key metrics over builds", height=max(HEIGHT, 320 * panel_rows + 80))
 

@@ -197,7 +197,7 @@ def history(ctx: Context) -> Section | None:
     builds = len({r["build_id"] for r in rows})
     return Section("trend", "Trend over builds", f"{builds} build{'s' if builds != 1 else ''} in metrics_history.",
                    "Each point is one build; a step is a change in the data, the models or the candidates.",
-                   charts=[Chart("trend", figures.trend(rows, keys, ctx.style))])
+                   charts=[Chart("trend", figures.trend(rows, keys, ctx.style, ctx.ranges()))])
 
 
 def build_sections(tables: EvaluationTables, vars: dict[str, Any], baseline: str,
