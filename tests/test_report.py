@@ -159,6 +159,18 @@ def test_the_report_draws_every_chart_in_headless_chromium(make_project, tmp_pat
                     marks: plot.querySelectorAll('.scatterlayer .trace path, .barlayer .trace path, .point').length,
                     width: plot.getBoundingClientRect().width};
         })""")
+        # the folded table opens and its filter box hides the rows without every word typed
+        filtered = browser.evaluate("""(() => {
+            const details = document.querySelector('details[data-table=table-comparisons-rest]');
+            const closed = !details.open;
+            details.open = true;
+            const box = details.querySelector('input.filter');
+            box.value = 'random ndcg';
+            box.dispatchEvent(new Event('input', {bubbles: true}));
+            const rows = Array.from(details.querySelectorAll('tbody tr'));
+            const shown = rows.filter(r => !r.hidden && r.getBoundingClientRect().height > 0);
+            return [closed, rows.length, shown.map(r => r.cells[2].textContent + ' ' + r.cells[0].textContent)];
+        })()""")
         layout = browser.evaluate("[document.documentElement.scrollWidth, window.innerWidth,"
                                   " document.querySelector('[data-candidate=cooc]').textContent]")
         shot = browser.screenshot(tmp_path / "report.png")
@@ -173,6 +185,7 @@ def test_the_report_draws_every_chart_in_headless_chromium(make_project, tmp_pat
     assert [c["id"] for c in charts] == EVERY_CHART
     for chart in charts:
         assert chart["svg"] and chart["traces"] > 0 and chart["marks"] > 0 and chart["width"] > 300, chart
+    assert filtered == [True, 12, ["ndcg@5 random", "ndcg@20 random"]]
     assert layout[0] <= layout[1] and layout[2] == "PASS"  # nothing wider than the window
     assert shot.stat().st_size > 50_000 and shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -198,3 +211,104 @@ def test_metrics_history_records_the_configuration(demo):
     assert fingerprints[0][0] == project.configuration_fingerprint()
     assert project.configuration_fingerprint() != Project.load(project.dir, vars={"rel_threshold": 3.0}) \
         .configuration_fingerprint()
+
+
+# --- readable at a glance: relative deltas, axis titles, folded tables, the cold-start caveat ---
+
+
+def comparison(metric, baseline_value, delta, direction, k=10, candidate="cooc"):
+    return {"candidate": candidate, "baseline": "popular", "metric": metric, "k": k, "direction": direction,
+            "baseline_value": baseline_value, "delta": delta, "ci_low": delta - 0.01, "ci_high": delta + 0.01}
+
+
+def test_the_forest_draws_relative_deltas_coloured_by_each_metrics_direction():
+    from evalhouse.publish.report.figures import DIRECTION_COLOURS, comparison_forest
+
+    rows = [comparison("avg_popularity", 200.0, -100.0, "lower"),  # raw -100 would squash the rest
+            comparison("ndcg", 0.2, 0.01, "higher"), comparison("recall", 0.1, -0.02, "higher"),
+            comparison("mape_zero_actual_pairs", 4.0, 1.0, "neutral"), comparison("seen_rate", 0.0, 0.1, "lower")]
+    fig = comparison_forest(rows, "K = 10")
+    points = {y: (trace.name, trace.marker.color, x, plus, minus) for trace in fig.data
+              for y, x, plus, minus in zip(trace.y, trace.x, trace.error_x.array, trace.error_x.arrayminus,
+                                           strict=True)}
+    assert set(points) == {"avg_popularity@10 · cooc", "ndcg@10 · cooc", "recall@10 · cooc",
+                           "mape_zero_actual_pairs@10 · cooc"}  # a zero baseline has no relative delta
+    assert points["avg_popularity@10 · cooc"][1:3] == (DIRECTION_COLOURS["better"], -0.5)  # less popular: good
+    assert points["ndcg@10 · cooc"][1:3] == (DIRECTION_COLOURS["better"], pytest.approx(0.05))
+    assert points["recall@10 · cooc"][1:3] == (DIRECTION_COLOURS["worse"], pytest.approx(-0.2))
+    assert points["mape_zero_actual_pairs@10 · cooc"][1:3] == (DIRECTION_COLOURS["neutral"], 0.25)
+    # the interval is scaled by the same baseline value: +-0.01 around ndcg's 0.2 is +-5%
+    assert points["ndcg@10 · cooc"][3:] == (pytest.approx(0.05), pytest.approx(0.05))
+    assert points["avg_popularity@10 · cooc"][3:] == (pytest.approx(0.00005), pytest.approx(0.00005))
+    assert fig.layout.xaxis.tickformat == "+.0%" and fig.layout.xaxis.title.text == "delta / baseline value"
+    assert {t.name for t in fig.data} == {"in the better direction", "in the worse direction",
+                                          "no better direction (or no change)"}
+
+
+def axis_titles(figure_json: str) -> dict[str, str]:
+    layout = json.loads(figure_json)["layout"]
+    return {name: (axis.get("title") or {}).get("text", "") for name, axis in layout.items()
+            if name.startswith(("xaxis", "yaxis"))}
+
+
+def test_every_chart_axis_has_a_title_and_long_tables_fold(make_project):
+    root = make_project(tiny.files(), tiny.PROJECT_YML)
+    _, result = build(root)
+    for chart, figure in result.report.charts.items():
+        titles = axis_titles(figure)
+        assert titles and all(titles.values()), (chart, titles)
+    page = result.report.path.read_text(encoding="utf-8")
+    # the comparisons at the leaderboard's K are shown; every other K is folded, with a filter box
+    key_table = page.split('id="table-comparisons"')[1].split("</table>")[0]
+    assert key_table.count("<tr") == 1 + 6 and "ndcg@10" in key_table and "ndcg@5" not in key_table
+    folded = page.split('<details data-table="table-comparisons-rest">')[1].split("</details>")[0]
+    assert "Every other K (12 rows)" in folded and 'class="filter"' in folded and "ndcg@5" in folded
+    assert page.count('document.addEventListener("input"') == 1  # the filter script, inline, once
+    assert page.count('<p class="how"><b>How to read this:</b>') == len(result.report.sections)
+    assert "Cold start" not in page  # this warehouse has no labels or train: nothing to warn about
+
+
+COLD_FILES = {
+    "models/labels.sql": "{{ config(materialized='table') }}\n"
+    "select range as user_id, 1 as item_id, 1.0 as relevance from range(1, 5)\n",
+}
+
+
+@pytest.mark.parametrize(("train_users", "warned"), [("1, 2, 3, 4", False), ("1, 2", False), ("1", True)])
+def test_the_cold_start_caveat_shows_when_most_labelled_users_have_no_train_rows(make_project, train_users,
+                                                                                  warned):
+    files = {**tiny.files(), **COLD_FILES, "models/train.sql": "{{ config(materialized='table') }}\n"
+             f"select unnest([{train_users}]) as user_id, 2 as item_id\n"}
+    root = make_project(files, tiny.PROJECT_YML)
+    _, result = build(root)
+    page = result.report.path.read_text(encoding="utf-8")
+    cold = 4 - len(train_users.split(","))
+    assert ('class="caveat">Cold start: 3 of 4 labelled users (75%)' in page) == warned, cold
+    for section in ("accuracy", "classification"):
+        body = page.split(f'data-section="{section}"')[1].split("</section>")[0]
+        assert ("Cold start:" in body) == warned
+    assert page.count("Cold start:") == (2 if warned else 0)  # not in the other sections
+
+
+def test_the_demo_report_warns_of_cold_start_and_uses_each_metrics_range(demo, tmp_path):
+    from evalhouse.publish.publisher import report
+
+    project, result = demo
+    assert result.success
+    written = report(project, tmp_path / "report.html")
+    page = written.path.read_text(encoding="utf-8")
+    assert page.count("Cold start: 88 of 116 labelled users (76%) have no training interactions") == 2
+    for chart, figure in written.charts.items():
+        assert all(axis_titles(figure).values()), chart
+    panels = json.loads(written.charts["coverage"])["layout"]
+    ranges = {panels[f"yaxis{n or ''}"]["title"]["text"]: panels[f"yaxis{n or ''}"].get("range")
+              for n in range(5) if n != 1 and f"yaxis{n or ''}" in panels}
+    assert ranges["user_coverage"] == [0, 1]  # not plotly's 0-2 around a single value of 1
+    popularity = json.loads(written.charts["popularity"])["layout"]
+    assert [a["range"] for a in popularity.values() if isinstance(a, dict) and a.get("title", {}).get("text")
+            == "seen_rate"] == [[0, 1]]
+    # relative deltas: avg_popularity's -200 no longer squashes ndcg; less popularity is green
+    forest = json.loads(written.charts["comparisons"])
+    better = next(t for t in forest["data"] if t["name"] == "in the better direction")
+    assert "avg_popularity@10 · random" in better["y"] and max(abs(x) for t in forest["data"] for x in t["x"]) < 2
+    assert page.count("<details") >= 2 and "Every other K (192 rows)" in page

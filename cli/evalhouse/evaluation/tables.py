@@ -100,6 +100,20 @@ class EvaluationTables:
         rows = [tuple(float(v) if isinstance(v, Decimal) else v for v in row) for row in relation.fetchall()]
         return Table(name, columns, rows)
 
+    def cold_start_users(self) -> tuple[int, int] | None:
+        """(cold, labelled): the users in `labels`, and those of them without a row in
+        `train` (no history to personalise from); None without both tables or their user_id."""
+        if not (self.has("labels") and self.has("train")):
+            return None
+        for name in ("labels", "train"):
+            if "user_id" not in self.read(name, limit=0).columns:
+                return None
+        cold, labelled = self.cursor.execute(
+            f"select count(*) filter (where not exists (select 1 from {self._relations['train']} as t"
+            f" where t.user_id = l.user_id)), count(*)"
+            f" from (select distinct user_id from {self._relations['labels']}) as l").fetchone()
+        return int(cold), int(labelled)
+
     def count(self, name: str) -> int:
         return int(self.cursor.execute(f"select count(*) from {self._relations[name]}").fetchone()[0])
 

@@ -1,8 +1,10 @@
 """The HTML report: warehouse tables  ->  sections with plotly figures  ->  one file.
 
-    sections.py  which sections exist, built from the tables that are there
-    figures.py   plotly figures from rows
-    html.py      the page: inline CSS, plotly.js inlined once, tables
+    context.py     what the sections read: tables, colours, key metric@K, metric definitions, cold start
+    sections.py    which sections exist, built from the tables that are there
+    comparison.py  the comparison with the baseline (its table and relative-delta forest)
+    figures.py     plotly figures from rows
+    html.py        the page: inline CSS, plotly.js inlined once, tables folded and filterable
 
 `target/report.html` opens offline: nothing in it is fetched from the network.
 """

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from evalhouse.publish.report.sections import Section
+    from evalhouse.publish.report.context import Section
 
 CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
        "img-src data: blob:; font-src data:")
@@ -48,7 +48,30 @@ caption { caption-side: top; text-align: left; color: var(--muted); padding: 4px
 .badge.unknown { background: #eceff3; color: var(--muted); }
 .verdict { font-size: 16px; margin: 6px 0 10px; }
 .chart { min-height: 200px; }
+p.how { margin: 0 0 10px; font-size: 13px; }
+p.caveat { margin: 0 0 12px; padding: 8px 12px; background: #fff6e0; border-left: 4px solid #e0a100; }
+details { margin: 8px 0 12px; }
+details > summary { cursor: pointer; color: #2456b3; font-weight: 600; }
+input.filter { margin: 8px 0 0; padding: 4px 8px; width: 320px; font: inherit; border: 1px solid #c8ccd4;
+               border-radius: 4px; }
 """
+
+# The filter boxes: hide the rows of the table named by data-table that do not contain
+# every word typed (case-insensitive). Inline, so the page stays one offline file.
+FILTER_JS = """
+document.addEventListener("input", function (event) {
+  var box = event.target;
+  if (!box.classList || !box.classList.contains("filter")) return;
+  var words = box.value.toLowerCase().split(/\\s+/).filter(Boolean);
+  var rows = document.getElementById(box.dataset.table).tBodies[0].rows;
+  for (var i = 0; i < rows.length; i++) {
+    var text = rows[i].textContent.toLowerCase();
+    rows[i].hidden = !words.every(function (w) { return text.indexOf(w) >= 0; });
+  }
+});
+"""
+# a table longer than this is folded into <details> with a filter box
+LONG_TABLE = 25
 
 
 def esc(value: Any) -> str:
@@ -98,6 +121,19 @@ def table_html(columns: list[str], rows: list[tuple[Any, ...]], *, caption: str 
             f"<tbody>{''.join(body)}</tbody></table></div>{note}")
 
 
+def long_table(summary: str, columns: list[str], rows: list[tuple[Any, ...]], *, table_id: str,
+               open_: bool = False, fold_over: int = LONG_TABLE, **options: Any) -> str:
+    """A table folded into <details> (`summary` names what is inside) with a filter box
+    above it, when it is longer than `fold_over` rows; a short one is shown as it is."""
+    table = table_html(columns, rows, table_id=table_id, **options)
+    if len(rows) <= fold_over:
+        return table
+    box = (f'<input class="filter" type="search" data-table="{esc(table_id)}" '
+           f'placeholder="filter rows: type words, e.g. a candidate or metric" aria-label="filter {esc(summary)}">')
+    return (f'<details{" open" if open_ else ""} data-table="{esc(table_id)}"><summary>{esc(summary)} '
+            f"({len(rows):,} rows)</summary>{box}{table}</details>")
+
+
 def chart_html(chart_id: str, figure: Any) -> str:
     div = figure.to_html(full_html=False, include_plotlyjs=False, div_id=f"chart-{chart_id}", config=PLOTLY_CONFIG)
     return f'<div class="chart" data-chart="{esc(chart_id)}">{div}</div>'
@@ -110,6 +146,9 @@ def page(title: str, meta: str, sections: list[Section], plotly_js: str) -> str:
         parts = [f'<section id="{esc(section.key)}" data-section="{esc(section.key)}"><h2>{esc(section.title)}</h2>']
         if section.intro:
             parts.append(f'<p class="intro">{esc(section.intro)}</p>')
+        if section.how:
+            parts.append(f'<p class="how"><b>How to read this:</b> {esc(section.how)}</p>')
+        parts.extend(f'<p class="caveat">{esc(caveat)}</p>' for caveat in section.caveats)
         parts.extend(section.html)
         for chart in section.charts:
             parts.append(chart_html(chart.id, chart.figure))
@@ -127,6 +166,7 @@ def page(title: str, meta: str, sections: list[Section], plotly_js: str) -> str:
 <title>{esc(title)}</title>
 <style>{CSS}</style>
 <script>{plotly_js}</script>
+<script>{FILTER_JS}</script>
 </head>
 <body>
 <header><h1>{esc(title)}</h1><div class="meta">{meta}</div></header>
