@@ -35,6 +35,13 @@ def recs(shift: int) -> pd.DataFrame:
                          for u in USERS for r in range(6)])
 
 
+@pytest.fixture(autouse=True)
+def cache_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """eval keeps its compile caches under $XDG_CACHE_HOME: the test's own folder, not ~/.cache."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
 @pytest.fixture
 def files(tmp_path: Path) -> Path:
     LABELS.to_csv(tmp_path / "labels.csv", index=False)
@@ -83,13 +90,19 @@ def test_values_equal_a_full_build_of_the_same_files(files: Path, tmp_path: Path
             assert value == pytest.approx(expected[key], abs=1e-9), key
 
 
-def test_two_files_and_name_equals_path(files: Path) -> None:
-    result = run(str(files / "recs.parquet"), f"mine={files / 'other.parquet'}", "--labels",
-                 str(files / "labels.csv"), "--format", "csv", "--k", "5")
+def test_two_files_and_name_equals_path(files: Path, cache_home: Path) -> None:
+    args = [str(files / "recs.parquet"), f"mine={files / 'other.parquet'}", "--labels", str(files / "labels.csv"),
+            "--format", "csv", "--k", "5"]
+    result = run(*args)
     assert result.exit_code == 0, result.output
     lines = result.stdout.strip().splitlines()
     assert lines[0].startswith("candidate,n_users,ndcg@5")
     assert {line.split(",")[0] for line in lines[1:]} == {"recs", "mine"}
+    # the compile caches stay for the next eval, which gives the same board with them
+    assert (cache_home / "evalhouse" / "eval" / "sql_reads.json").is_file()
+    assert any((cache_home / "evalhouse" / "eval" / "jinja_bytecode").iterdir())
+    again = run(*args)
+    assert again.exit_code == 0 and again.stdout == result.stdout
 
 
 def test_json_holds_the_key_metrics(files: Path) -> None:
@@ -148,3 +161,12 @@ def test_candidate_names() -> None:
         "recs": "a/recs.parquet", "recs_2": "b/recs.csv", "x": "c.parquet"}
     with pytest.raises(ConfigError, match="given twice"):
         candidate_names(["x=a.csv", "x=b.csv"])
+
+
+def test_a_failed_data_test_exits_1(files: Path) -> None:
+    recs(3).assign(rank=lambda d: d["rank"] - 3).to_parquet(files / "negative.parquet", index=False)
+    result = run(str(files / "negative.parquet"), "--labels", str(files / "labels.csv"), "--format", "json")
+    assert result.exit_code == 1, result.output
+    payload = json.loads(result.stdout)
+    assert payload["success"] is False and payload["candidates"] == []
+    assert any("recs_rank_is_positive" in failure for failure in payload["failures"])

@@ -10,6 +10,7 @@ kept at that path for queries.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import tempfile
@@ -25,6 +26,8 @@ from evalhouse.errors import ConfigError
 
 # what the printed leaderboard reads: the board and the metrics' metadata (its key columns)
 SELECT = ["+leaderboard", "+metric_definitions"]
+# what compile_project keeps under target/ between compiles (compile/compiler.py)
+BYTECODE_DIR, CACHE_FILE = "jinja_bytecode", "sql_reads.json"
 # a candidate's name becomes SQL text and a leaderboard row: letters, digits, _ . -
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -98,7 +101,9 @@ def evaluate_files(files: Mapping[str, str | Path], labels: str | Path, train: s
         project = Project.load(root, evaluation_overrides=overrides)
         if not train:
             _empty_train(project, root / "data" / "train.parquet")
+        _compile_caches(cache_dir(), project.target_dir)
         build = project.build(RunOptions(select=list(SELECT), report=False, mlflow=False, on_event=on_event))
+        _compile_caches(project.target_dir, cache_dir())
         # the empty train stands in for a file not given: its warnings are not the user's
         warnings = [w for w in build.warnings if train or not w.startswith("evaluation.train")]
         result = EvalResult(success=build.success, warnings=warnings,
@@ -114,6 +119,32 @@ def evaluate_files(files: Mapping[str, str | Path], labels: str | Path, train: s
         return result
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def cache_dir() -> Path:
+    """Where the compile caches of eval's temporary projects stay between commands."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "evalhouse" / "eval"
+
+
+def _compile_caches(source: Path, destination: Path) -> None:
+    """Copy the compile's caches (target/jinja_bytecode, target/sql_reads.json: a compile
+    with them skips most of the Jinja compiling and the SQL parsing, a second of a short
+    eval) from source to destination. Each file lands under a temporary name, then is
+    renamed, so that two evals at once read whole files; a cache that cannot be copied
+    only costs the time it would have saved."""
+    names = [Path(CACHE_FILE)] + [Path(BYTECODE_DIR, p.name) for p in (source / BYTECODE_DIR).glob("*")]
+    for name in names:
+        origin, copy = source / name, destination / name
+        if not origin.is_file():
+            continue
+        try:
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            partial = copy.with_name(f".{copy.name}.{os.getpid()}.partial")
+            shutil.copyfile(origin, partial)
+            os.replace(partial, copy)
+        except OSError:
+            continue
 
 
 def _write_config(root: Path, names: list[str], k_values: Sequence[int] | None, baselines: list[str],
