@@ -170,3 +170,16 @@ def test_a_failed_data_test_exits_1(files: Path) -> None:
     payload = json.loads(result.stdout)
     assert payload["success"] is False and payload["candidates"] == []
     assert any("recs_rank_is_positive" in failure for failure in payload["failures"])
+
+
+def test_low_user_overlap_warns_on_stderr_and_other_ids_fail(files: Path) -> None:
+    # 2 of the 8 label users have a list: a warning; none of them: the build's test fails
+    recs(3).assign(user_id=lambda d: d["user_id"] + 6).to_parquet(files / "few.parquet", index=False)
+    few = run(str(files / "few.parquet"), "--labels", str(files / "labels.csv"), "--format", "json")
+    assert few.exit_code == 0, few.output
+    assert "candidates_cover_half_the_label_users" in few.stderr
+    assert any("cover_half" in warning for warning in json.loads(few.stdout)["warnings"])
+    recs(3).assign(user_id=lambda d: d["user_id"] + 100).to_parquet(files / "none.parquet", index=False)
+    none = run(str(files / "none.parquet"), "--labels", str(files / "labels.csv"))
+    assert none.exit_code == 1
+    assert "candidates_reach_label_users" in none.stderr

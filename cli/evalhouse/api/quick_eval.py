@@ -24,8 +24,9 @@ import yaml
 from evalhouse.api.scaffold import init_project
 from evalhouse.errors import ConfigError
 
-# what the printed leaderboard reads: the board and the metrics' metadata (its key columns)
-SELECT = ["+leaderboard", "+metric_definitions"]
+# what the printed leaderboard reads: the board and the metrics' metadata (its key columns);
+# and candidate_overlap, whose tests fail a file keyed by other ids and warn at low overlap
+SELECT = ["+leaderboard", "+metric_definitions", "+candidate_overlap"]
 # what compile_project keeps under target/ between compiles (compile/compiler.py)
 BYTECODE_DIR, CACHE_FILE = "jinja_bytecode", "sql_reads.json"
 # a candidate's name becomes SQL text and a leaderboard row: letters, digits, _ . -
@@ -106,6 +107,7 @@ def evaluate_files(files: Mapping[str, str | Path], labels: str | Path, train: s
         _compile_caches(project.target_dir, cache_dir())
         # the empty train stands in for a file not given: its warnings are not the user's
         warnings = [w for w in build.warnings if train or not w.startswith("evaluation.train")]
+        warnings += [f"{r.name}: {r.message}" for r in build.results if r.status == "warn"]
         result = EvalResult(success=build.success, warnings=warnings,
                             candidates={name: str(path) for name, path in files.items()})
         result.failures = [f"{r.name}: {r.message}" for r in build.results
@@ -115,6 +117,9 @@ def evaluate_files(files: Mapping[str, str | Path], labels: str | Path, train: s
         if kept is not None and build.success:
             kept.parent.mkdir(parents=True, exist_ok=True)
             shutil.move(str(project.warehouse_path), kept)
+            wal = project.warehouse_path.with_name(project.warehouse_path.name + ".wal")
+            if wal.exists():  # closed warehouses have none; one left holds committed changes
+                shutil.move(str(wal), kept.with_name(kept.name + ".wal"))
             result.warehouse = kept
         return result
     finally:
