@@ -34,7 +34,7 @@ def _k_values(text: str | None) -> list[int] | None:
               help="The held-out interactions: user_id, item_id[, relevance, ts] (CSV or Parquet).")
 @click.option("--train", "train_path", default=None, metavar="PATH",
               help="What the models learned from: user_id, item_id[, rating, ts]. Without it the metrics "
-              "that compare with train (novelty, seen items) have nothing to compare with.")
+              "that compare with train (novelty, catalog coverage) are not shown.")
 @click.option("--items", "items_path", default=None, metavar="PATH",
               help="Item features (item_id and categorical columns), for the diversity metrics.")
 @click.option("--k", "k_text", default=None, metavar="K,K,...",
