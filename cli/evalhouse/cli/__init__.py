@@ -17,6 +17,7 @@ import click
 
 from evalhouse.cli import params
 from evalhouse.cli.common import evaluation_overrides, exit_on_error, load_project, read_vars
+from evalhouse.cli.eval_command import eval_command
 from evalhouse.cli.gate_command import gate as gate_command
 from evalhouse.cli.output import Printer
 from evalhouse.cli.publish_commands import print_published, publish_commands
@@ -300,6 +301,7 @@ def debug(project_dir, vars_text, vars_file, quiet, log_format) -> None:
 
 publish_commands(main, exit_on_error, load_project)
 main.add_command(gate_command)
+main.add_command(eval_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main(prog_name=os.path.basename(sys.argv[0]))
