@@ -3,8 +3,9 @@ metric of metric_definitions has its section in docs/metrics.md (and no section 
 
 Each quote is (docs file, text with {} fields, SQL giving one row): the fields are filled
 from the row and the result must be in the page, so a change on either side fails. A
-decimal of three or more digits in a page that no quote covers fails too: a new quoted
-number needs its SQL here (or a place in CONSTANTS when it is a setting, not a result).
+decimal of three or more digits, or a count of users, in a page that no quote covers fails
+too: a new quoted number needs its SQL here (or a place in CONSTANTS when it is a setting,
+not a result).
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from evalhouse.evaluation.tables import EvaluationTables
 from evalhouse.publish.tracking.payload import candidate_metrics
 
 ROOT = Path(__file__).resolve().parent.parent
-PAGES = ("docs/evaluation.md", "README.md", "docs/tracking-and-report.md")
+PAGES = ("docs/evaluation.md", "README.md", "docs/tracking-and-report.md", "docs/spark.md", "docs/metrics.md")
 
-# decimals in the pages that are settings or constants, not results of the demo
-CONSTANTS = {"docs/evaluation.md": {"0.001", "0.0001"}}
+# numbers in the pages that are settings or constants, not results of the demo, or that
+# test_the_counts_of_baselines_and_nodes checks (the demo's nodes: a count, not a table)
+CONSTANTS = {"docs/evaluation.md": {"0.001", "0.0001"}, "docs/metrics.md": {"0.0001"}, "docs/spark.md": {"142"}}
+# what a quoted demo result looks like: 0.123..., "116 users", "88 cold-start users", "the demo's 116"
+QUOTED_NUMBER = re.compile(r"(?<![\w.])0\.\d{3,}|(?<![\w.,])\d[\d,]*(?= (?:[\w-]+ )?users\b)|(?<=the demo's )\d[\d,]*")
 
 
 def metric(candidate: str, name: str, k: int | None = None) -> str:
@@ -88,6 +92,7 @@ QUOTES: list[tuple[str, str, str]] = [
          f"({ab('cvr', 'treatment')})", f"({ab('cvr', 'control')})", f"({ab('cvr', 'p_value')})",
          f"({ab('session_seconds', 'treatment')})", f"({ab('session_seconds', 'control')})",
          f"({ab('session_seconds', 'p_value')})", f"({ab('sample_ratio', 'p_value')})"])),
+    (EVALUATION, "with about {:.0f} users an arm", "select round(avg(users), -1) from ab_results"),
     (EVALUATION, "its CTR interval is ±{:.3f} wide", f"select ({ab('ctr', 'ci_high')}) / 2 - ({ab('ctr', 'ci_low')}) / 2"),
     (EVALUATION, "ndcg@10 {:.3f} and recall@100 {:.3f} above their thresholds",
      f"select ({metric('item_cooccurrence', 'ndcg', 10)}), ({metric('item_cooccurrence', 'recall', 100)})"),
@@ -112,6 +117,9 @@ QUOTES: list[tuple[str, str, str]] = [
      + ", (select n_pairs from regression_sums where candidate = 'bias'), "
      "(select n_users from regression_sums where candidate = 'bias'), "
      f"({metric('bias', 'mape_zero_actual_pairs')})"),
+    (EVALUATION, "(cold-start users: {} of the demo's {}) have no value",
+     "select n_holdout_users - (select n_users from metrics where candidate = 'popular' and metric = "
+     "'calibration_kl' and k = 10), n_holdout_users from split_summary"),
     (EVALUATION, "ndcg@10 and roc_auc by activity ({} users in labels, {} cold-start)", f"select {USERS}, {COLD}"),
     (EVALUATION, "| candidate | metric | cold ({}) | q1 ({}) | q2 ({}) | q3 ({}) |",
      "select " + ", ".join(f"(select count(*) from user_slices where slice = 'activity' and slice_value = '{v}')"
@@ -151,7 +159,7 @@ def test_every_quoted_decimal_is_checked(demo, page: str) -> None:
     covered = [(start, start + len(quote)) for quote in
                (flat(filled(project, template, sql)) for quote_page, template, sql in QUOTES if quote_page == page)
                for start in [text.find(quote)] if start >= 0]
-    unchecked = [match.group() for match in re.finditer(r"(?<![\w.])0\.\d{3,}", text)
+    unchecked = [match.group() for match in re.finditer(QUOTED_NUMBER, text)
                  if match.group() not in CONSTANTS.get(page, set())
                  and not any(start <= match.start() < end for start, end in covered)]
     assert not unchecked, f"{page} quotes numbers no test checks: {unchecked}"
