@@ -200,3 +200,26 @@ def test_the_counts_of_baselines_and_nodes(demo) -> None:
     assert f"The {words[1]} recommenders below" in evaluation
     spark = flat((ROOT / "docs/spark.md").read_text(encoding="utf-8"))
     assert f"the demo's {len(result.results)} nodes" in spark
+
+
+def test_the_gate_verdicts_the_page_tells(demo) -> None:
+    # docs/evaluation.md, "The deployment gate": after one build item_cooccurrence passes with
+    # serving and stability skipped, popular and popular_recent fail on catalog coverage only,
+    # random on accuracy (write=False: the session's warehouse keeps no verdict)
+    project, _ = demo
+    text = flat((ROOT / EVALUATION).read_text(encoding="utf-8"))
+    assert "`evalhouse gate item_cooccurrence` passes (exit 0)" in text
+    assert "`evalhouse gate popular` and `popular_recent` fail on catalog coverage" in text
+    assert "`random` on accuracy" in text
+
+    def failed(candidate: str) -> list[tuple[str, str]]:
+        return [(check.category, check.name) for check in project.gate(candidate, write=False).checks
+                if check.status == "fail"]
+
+    passing = project.gate("item_cooccurrence", write=False)
+    assert passing.passed
+    assert {(check.category, "changed_users_share" in check.name) for check in passing.checks
+            if check.status == "skip"} == {("serving", False), ("guardrail", True)}
+    for candidate in ("popular", "popular_recent"):
+        assert [(category, "catalog_coverage" in name) for category, name in failed(candidate)] == [("guardrail", True)]
+    assert {category for category, _ in failed("random")} == {"threshold", "baseline", "slice"}
