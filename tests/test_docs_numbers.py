@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from evalhouse.evaluation.tables import EvaluationTables
-from evalhouse.publish.tracking.payload import candidate_metrics
+from evalhouse.publish.tracking.payload import candidate_metrics, key_metrics
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ("docs/evaluation.md", "README.md", "docs/tracking-and-report.md", "docs/spark.md", "docs/metrics.md")
@@ -165,15 +165,20 @@ def test_every_quoted_decimal_is_checked(demo, page: str) -> None:
     assert not unchecked, f"{page} quotes numbers no test checks: {unchecked}"
 
 
-def test_the_mlflow_key_examples_exist(demo) -> None:
+def test_the_mlflow_key_examples_are_keys_a_build_logs(demo) -> None:
     project, _ = demo
     text = (ROOT / "docs/tracking-and-report.md").read_text(encoding="utf-8")
     table = text[text.index("| metric key | from |"):]
     examples = re.findall(r"\(`([\w.@]+)`\)", table.split("\n\n")[0])
     assert examples, "the metric key table of docs/tracking-and-report.md has no example key"
+    build_example = re.search(r"leaderboard's key columns of every candidate as `<metric>_at_<k>.<candidate>`\s+"
+                              r"\(`([\w.]+)`", text).group(1)
     with EvaluationTables.open(project) as tables:
-        keys = set().union(*candidate_metrics(tables).values())
+        per_candidate = candidate_metrics(tables)
+        build_keys = key_metrics(project, tables, per_candidate)
+    keys = set().union(*per_candidate.values())
     assert [key for key in examples if key not in keys] == []
+    assert build_example in build_keys
 
 
 def test_every_metric_has_its_section_in_docs_metrics_and_no_more(demo) -> None:
