@@ -1,6 +1,6 @@
 """The beyond-accuracy metrics equal their oracles to 1e-9.
 
-Each oracle is written here as its source defines it (docs/METRICS.md, "Beyond
+Each oracle is written here as its source defines it (docs/metrics.md, "Beyond
 accuracy"): Microsoft Recommenders' catalog_coverage, distributional_coverage and
 novelty in their pandas form, RecBole's get_gini, recmetrics' personalization as a plain
 loop over every pair of users (the O(n^2) reference for the per-item sum in SQL), ILD

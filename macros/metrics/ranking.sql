@@ -1,4 +1,4 @@
-{#- The ranking metrics of docs/METRICS.md, one macro each: per-user values at cut-off K
+{#- The ranking metrics of docs/metrics.md, one macro each: per-user values at cut-off K
     from the columns of user_ranking_stats (or any relation with the same meaning). Every
     argument is a column name or SQL expression. -#}
 

@@ -1,4 +1,4 @@
-{#- The regression metrics of docs/METRICS.md (scikit-learn's definitions) for rating
+{#- The regression metrics of docs/metrics.md (scikit-learn's definitions) for rating
     prediction: sums per group from the (prediction, actual) pairs in one pass, then each
     metric is one expression over the sums. `group_by` adds grouping columns to the
     candidate (the slice columns in metrics_by_slice). MAPE departs from sklearn: it runs

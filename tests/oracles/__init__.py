@@ -1,6 +1,6 @@
 """Trusted reference implementations ("oracles") the SQL metric models are tested against.
 
-``ranking``: ranking metrics of docs/METRICS.md plus ranx / pytrec_eval wrappers;
+``ranking``: ranking metrics of docs/metrics.md plus ranx / pytrec_eval wrappers;
 ``adversarial``: seeded edge-case inputs; ``compare``: the tolerance rule (relative plus
 absolute, 1e-9) and frame comparison for tests; ``prediction``: scikit-learn references.
 """

@@ -1,6 +1,6 @@
 """Input conventions shared by the reference metrics and the library wrappers.
 
-Everything here follows the "Inputs" section of docs/METRICS.md. It is written as
+Everything here follows the "Inputs" section of docs/metrics.md. It is written as
 plain Python over rows (not clever pandas) because it is the yardstick the SQL models
 are measured against: a reader must be able to check it line by line.
 """
@@ -28,7 +28,7 @@ def _is_missing(value: Any) -> bool:
 def _rank_from_scores(rows: list[dict[str, Any]]) -> None:
     """Give each row of one list a rank: score descending, then item_id descending.
 
-    This is the trec_eval order (docs/METRICS.md, "Inputs"). Two stable sorts make the
+    This is the trec_eval order (docs/metrics.md, "Inputs"). Two stable sorts make the
     rule explicit: sorting by the secondary key first and the primary key second keeps
     the secondary order inside groups of equal score. item_id is compared with its own
     type: numbers numerically, strings by code point (which equals the byte order of

@@ -14,7 +14,7 @@ difference in the metric formulas:
 * Relevance. Binary metrics get qrels with gain 1 for each relevant item and nothing
   else. NDCG gets the raw relevance of the relevant items only: trec_eval's ndcg_cut
   uses the gain of *every* judged document, even one below ``relevance_level``, which
-  METRICS.md does not (non-relevant items gain 0), so items below the threshold are
+  docs/metrics.md does not (non-relevant items gain 0), so items below the threshold are
   left out. trec_eval reads integer judgments only; linear NDCG is unchanged when all
   gains are scaled, so half-star relevances are doubled for it. ranx is given plain
   dicts, which it stores as float64 (its ``Qrels`` class would cast to int and truncate

@@ -1,7 +1,7 @@
-"""Reference ("oracle") implementation of the ranking metrics of docs/METRICS.md.
+"""Reference ("oracle") implementation of the ranking metrics of docs/metrics.md.
 
-The per-user functions are deliberately naive loops that read like the table in
-METRICS.md, section "Ranking". They are the trusted side of every comparison with the
+The per-user functions are deliberately naive loops that read like
+docs/metrics.md, section "Ranking". They are the trusted side of every comparison with the
 SQL models, and are themselves checked against ranx and pytrec_eval
 (``tests/test_oracles.py``) through the library wrappers re-exported here.
 

@@ -1,4 +1,4 @@
-{#- The beyond-accuracy metrics of docs/METRICS.md (conventions: docs/evaluation.md,
+{#- The beyond-accuracy metrics of docs/metrics.md (conventions: docs/evaluation.md,
     "Beyond accuracy and stability"): the building blocks every metric reads and the
     group_by helpers. The metrics are in the other files of this folder: coverage.sql
     (catalog, user and distributional coverage, gini, personalization),

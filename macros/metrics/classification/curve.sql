@@ -1,4 +1,4 @@
-{#- The classification metrics of docs/METRICS.md (scikit-learn's definitions), computed
+{#- The classification metrics of docs/metrics.md (scikit-learn's definitions), computed
     from a "curve" relation: one row per group and distinct score, with the counts
     cumulated from the highest score down. Every metric is then a pass over distinct
     scores, not over rows, and never compares rows pairwise. `group_by` adds grouping

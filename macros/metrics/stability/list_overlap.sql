@@ -1,4 +1,4 @@
-{#- How much two snapshots of the same candidates' lists differ (docs/METRICS.md,
+{#- How much two snapshots of the same candidates' lists differ (docs/metrics.md,
     "stability vs another run" and "score drift"; conventions in docs/evaluation.md).
     `previous` and `current` are relations shaped like recs_history: candidate, user_id,
     item_id, rank, position (the item's place in its list in rank order) and score, one

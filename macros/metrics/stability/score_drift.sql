@@ -1,5 +1,5 @@
 {#- The drift of the top-K scores between two snapshots of the same candidates' lists
-    (docs/METRICS.md, "score drift"): the population stability index and the
+    (docs/metrics.md, "score drift"): the population stability index and the
     Kolmogorov-Smirnov statistic. `previous`, `current` and `k_values` as in
     list_overlap.sql. -#}
 

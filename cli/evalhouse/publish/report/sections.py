@@ -15,7 +15,7 @@ from evalhouse.publish.report.context import PREFERRED_KEY_METRICS, Chart, Conte
 from evalhouse.publish.report.html import esc, long_table, table_html
 from evalhouse.targets.duckdb.journal import current_build
 
-# beyond-accuracy metrics by family (docs/METRICS.md names); the first match wins
+# beyond-accuracy metrics by family (docs/metrics.md names); the first match wins
 METRIC_FAMILIES = (
     ("coverage", "Coverage", re.compile(r"coverage")),
     ("diversity", "Diversity", re.compile(r"divers|gini|personali[sz]ation|^ild|calibration")),
