@@ -473,3 +473,20 @@ def test_demo_gate_passes_item_cooccurrence_and_fails_random(demo: tuple[Project
     assert statuses["latency and cost"] == "skip"  # the demo has no inference log
     result = run_gate(project.dir, "random", "--no-write")
     assert result.exit_code == 1 and "FAIL  baseline   ndcg@10 vs popular" in result.output
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_a_rule_without_lower_is_better_takes_the_metrics_direction(gate_project: Callable[..., Path],
+                                                                      declared: bool) -> None:
+    """avg_popularity is lower-is-better in metric_definitions: a rule that does not say so
+    judges good's drop of 20 as the improvement it is, and bad's rise of 30 as a regression."""
+    rule = {"metric": "avg_popularity@10", "max_regression": 5, "require": "not_worse"}
+    directions = ("{{ config(materialized='table') }}\nselect * from (values ('avg_popularity', 'lower'), "
+                  "('ndcg', 'higher')) as t(metric, direction)")
+    root = gate_project({"versus_baseline": [rule]}, models={"metric_definitions": directions} if declared else {})
+    good, bad = run_gate(root, "good"), run_gate(root, "bad")
+    if declared:
+        assert good.exit_code == 0, good.output
+        assert bad.exit_code == 1 and "drops more than 5, significantly worse" in bad.output
+    else:  # without metadata, higher is better: the verdicts turn over
+        assert good.exit_code == 1 and bad.exit_code == 0, (good.output, bad.output)

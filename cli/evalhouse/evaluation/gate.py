@@ -90,10 +90,16 @@ def _fmt(value: float | None) -> str:
 class _Checks:
     """Builds the checks of one candidate; `missing` knows what an absent value counts as."""
 
-    def __init__(self, config: GateConfig, candidate: str, baseline: str) -> None:
+    def __init__(self, config: GateConfig, candidate: str, baseline: str,
+                 directions: dict[str, str] | None = None) -> None:
         self.config = config
         self.candidate = candidate
         self.baseline = baseline
+        self.directions = directions or {}  # metric -> higher | lower | neutral (metric_definitions)
+
+    def lower_is_better(self, rule_says: bool | None, metric: str) -> bool:
+        """The rule's own word, else the metric's declared direction."""
+        return rule_says if rule_says is not None else self.directions.get(metric) == "lower"
 
     def missing(self, category: str, name: str, absent: Absent) -> GateCheck:
         """A check without its value: it cannot run (a fail) unless the value cannot exist
@@ -127,7 +133,7 @@ class _Checks:
             return self.missing("baseline", name, why_absent(set(comparisons), "comparisons", self.candidate,
                                                              rule.metric))
         delta, p = number(row.get("delta")), number(row.get(rule.p_value))
-        better = None if delta is None else (-delta if rule.lower_is_better else delta)
+        better = None if delta is None else (-delta if self.lower_is_better(rule.lower_is_better, metric) else delta)
         problems = []
         if rule.max_regression is not None and (better is None or better < -rule.max_regression):
             problems.append(f"drops more than {rule.max_regression:g}")
@@ -161,7 +167,7 @@ class _Checks:
                 base = theirs.get(slice_key, (None, None))[0]
                 if value is None or base is None or (n_users is not None and n_users < rule.min_users):
                     continue
-                better = base - value if rule.lower_is_better else value - base
+                better = base - value if self.lower_is_better(rule.lower_is_better, metric) else value - base
                 compared.append((better, slice_key, value, base))
             if not compared:
                 yield self.missing("slice", name, Absent(f"no slice of {key} with at least {rule.min_users} "
@@ -269,7 +275,10 @@ def evaluate(project: LoadedProject, candidate: str, *, wait_seconds: float = 0.
         comparisons_table = tables.read("comparisons")
         slices_table = tables.read("metrics_by_slice")
         costs_table = tables.read("inference_costs")
-    checks = _Checks(config, candidate, baseline)
+        definitions = tables.read("metric_definitions")
+        directions = ({str(r["metric"]): str(r["direction"]) for r in definitions.dicts()}
+                      if definitions is not None and definitions.has_columns("metric", "direction") else {})
+    checks = _Checks(config, candidate, baseline, directions)
     result = GateResult(candidate, baseline, build_id)
     result.checks.extend(checks.bounds("threshold", config.thresholds, values))
     if config.versus_baseline:

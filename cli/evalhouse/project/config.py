@@ -144,7 +144,7 @@ class BaselineRule(_Strict):
     metric: MetricAtK
     max_regression: float | None = Field(default=0.0, ge=0)  # largest drop of the mean allowed; null: any
     require: Literal["none", "not_worse", "better"] = "not_worse"  # ...significantly (p below alpha)
-    lower_is_better: bool = False
+    lower_is_better: bool | None = None  # null: the metric's direction (metric_definitions)
     p_value: Literal["p_adjusted", "p_ttest", "p_randomization"] = "p_adjusted"
 
 
@@ -154,7 +154,7 @@ class SliceRule(_Strict):
     metrics: list[MetricAtK] = Field(default_factory=lambda: ["ndcg@10"])
     margin: float = Field(default=0.0, ge=0)
     min_users: int = Field(default=0, ge=0)  # slices with fewer users are left out
-    lower_is_better: bool = False
+    lower_is_better: bool | None = None  # null: the metric's direction (metric_definitions)
 
 
 class ServingRule(_Strict):
