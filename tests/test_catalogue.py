@@ -49,3 +49,38 @@ def test_every_demo_model_is_documented_in_the_warehouse(demo: tuple[Any, Any]) 
     described = dict(comments(project, "select column_name, comment from duckdb_columns() "
                                        "where table_name = 'comparisons'"))
     assert "metric's direction" in described["wins"]
+
+
+def test_evalhouse_docs_writes_an_offline_catalogue_with_lineage(make_project):
+    from click.testing import CliRunner
+
+    from evalhouse.cli import main
+
+    root = make_project(FILES)
+    missing = CliRunner().invoke(main, ["docs", "--project-dir", str(root)])
+    assert missing.exit_code == 2 and "run 'evalhouse build' first" in missing.output
+    assert Project.load(root).build(RunOptions(report=False, mlflow=False)).success
+    out = CliRunner().invoke(main, ["docs", "--project-dir", str(root)])
+    assert out.exit_code == 0, out.output
+    assert "Catalogue: target/catalogue.html (2 relations, 4 columns, 0 metrics)" in out.output
+    page = (root / "target/catalogue.html").read_text(encoding="utf-8")
+    # the view: what it holds, what it reads; the table: what reads it; the column's description
+    assert ('<td>shown</td><td>view</td><td class="num"></td><td>what people read</td><td>scored</td><td></td>'
+            in page)
+    assert ('<td>scored</td><td>table</td><td class="num">1</td><td>one row per user: the score of their best '
+            "item</td><td></td><td>shown</td>") in page
+    assert "<td>between 0 and 1</td>" in page
+    assert "http://" not in page and "https://" not in page  # one offline file
+
+
+def test_the_demo_catalogue_lists_every_metric_with_its_direction(demo: tuple[Any, Any]) -> None:
+    from evalhouse.publish.catalogue import write_catalogue
+
+    project, _ = demo
+    written = write_catalogue(project, project.target_dir / "catalogue_test.html")
+    page = written.path.read_text(encoding="utf-8")
+    metrics = project.query("select metric, direction from metric_definitions").rows
+    assert written.metrics == len(metrics) > 30
+    for metric, direction in metrics:  # each metric's row carries its direction
+        assert f"<td>{metric}</td>" in page and f"<td>{direction}</td>" in page
+    assert "<td>avg_popularity</td><td>Average popularity</td><td>beyond_accuracy</td><td>lower</td>" in page

@@ -47,7 +47,7 @@ def _print_logged(printer: Printer, outcome: Any) -> None:
 
 
 def publish_commands(main: click.Group, exit_on_error: Callable[..., Any], load_project: Callable[..., Any]) -> None:
-    """Add `report` and `log` to the command group."""
+    """Add `report`, `docs` and `log` to the command group."""
 
     @main.command(name="report")
     @params.common
@@ -64,6 +64,21 @@ def publish_commands(main: click.Group, exit_on_error: Callable[..., Any], load_
         sections = ", ".join(written.sections) or "none: build the project first"
         printer.info(f"Report: {_shown(written.path, project)} ({written.size_bytes / 1024:,.0f} KB; "
                      f"sections: {sections})", report=str(written.path), sections=written.sections)
+
+    @main.command(name="docs")
+    @params.common
+    @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+                  help="Where to write the page (default: target/catalogue.html).")
+    @exit_on_error
+    def docs_command(project_dir, vars_text, vars_file, quiet, log_format, output) -> None:
+        """Write the warehouse catalogue: tables, columns, metrics and lineage (one offline HTML file)."""
+        from evalhouse.publish.catalogue import write_catalogue
+
+        printer = Printer(quiet=quiet, log_format=log_format)
+        project = load_project(project_dir, vars_text, vars_file, printer=printer)
+        written = write_catalogue(project, Path(output) if output else None)
+        printer.info(f"Catalogue: {_shown(written.path, project)} ({written.relations} relations, "
+                     f"{written.columns} columns, {written.metrics} metrics)", catalogue=str(written.path))
 
     @main.command(name="log")
     @params.common
