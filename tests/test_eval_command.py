@@ -102,7 +102,13 @@ def test_two_files_and_name_equals_path(files: Path, cache_home: Path) -> None:
     assert (cache_home / "evalhouse" / "eval" / "sql_reads.json").is_file()
     assert any((cache_home / "evalhouse" / "eval" / "jinja_bytecode").iterdir())
     again = run(*args)
-    assert again.exit_code == 0 and again.stdout == result.stdout
+    assert again.exit_code == 0
+    # the same board; a mean over users may differ in its last bit between runs (DuckDB
+    # sums in parallel, in no fixed order)
+    first, second = [[line.split(",") for line in out.strip().splitlines()] for out in (result.stdout, again.stdout)]
+    assert [row[:2] for row in first] == [row[:2] for row in second]
+    for row_a, row_b in zip(first[1:], second[1:], strict=True):
+        assert all(abs(float(a) - float(b)) <= 1e-12 for a, b in zip(row_a[2:], row_b[2:], strict=True))
 
 
 def test_json_holds_the_key_metrics(files: Path) -> None:
