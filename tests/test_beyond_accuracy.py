@@ -40,7 +40,9 @@ DEMO_K = [5, 10, 20, 50, 100]
 ALPHA = 0.01  # calibration_kl's a (Steck 2018)
 GLOBAL_METRICS = ("catalog_coverage", "distributional_coverage", "user_coverage", "gini", "personalization",
                   "novelty")
-USER_METRICS = ("ild", "category_diversity", "avg_popularity", "seen_rate", "calibration_kl", "novelty")
+USER_METRICS = ("ild", "category_diversity", "avg_popularity", "seen_rate", "calibration_kl", "novelty",
+                "inverse_user_frequency", "tail_share")
+LONG_TAIL_RATIO = 0.8  # the default of var long_tail_ratio
 MEAN_METRICS = tuple(m for m in USER_METRICS if m != "novelty")
 BEYOND_MODELS = ("catalog_coverage_at_k", "distributional_coverage_at_k", "user_coverage_at_k", "gini_at_k",
                  "personalization_at_k", "novelty_at_k", "beyond_user_means")
@@ -92,6 +94,29 @@ def recmetrics_personalization(lists: list[list[str]]) -> float:
     return 1.0 - sum(similarities) / len(similarities)
 
 
+def rectools_inverse_user_frequency(train_df: pd.DataFrame, items: list[str]) -> float:
+    """RecTools' MeanInvUserFreq of one list: the mean of -log2(users(i) / n_users) over
+    its items, users(i) = the distinct train users of item i (1 for an item unseen in train)."""
+    users_per_item = train_df.groupby("item")["user"].nunique().to_dict()
+    n_users = train_df["user"].nunique()
+    return float(np.mean([-np.log2(users_per_item.get(i, 1) / n_users) for i in items]))
+
+
+def recbole_tail_items(train_df: pd.DataFrame, tail_ratio: float) -> set[str]:
+    """RecBole's TailPercentage tail for a ratio in (0, 1]: the first max(int(n x ratio), 1)
+    train items by (interactions, id) ascending."""
+    counts = sorted(train_df.groupby("item").size().to_dict().items(), key=lambda kv: (kv[1], kv[0]))
+    return {item for item, _ in counts[: max(int(len(counts) * tail_ratio), 1)]}
+
+
+def tail_share(train_df: pd.DataFrame, items: list[str], tail_ratio: float) -> float:
+    """RecBole's per-user TailPercentage, over the list's own length, with items unseen in
+    train in the tail too (RecBole's tail holds train items only)."""
+    tail = recbole_tail_items(train_df, tail_ratio)
+    train_items = set(train_df["item"])
+    return sum(i in tail or i not in train_items for i in items) / len(items)
+
+
 def genre_vectors(items: list[str], genres: Genres) -> np.ndarray:
     return np.array([[1.0 if g in genres[i] else 0.0 for g in GENRE_UNIVERSE] for i in items])
 
@@ -133,7 +158,8 @@ GENRE_UNIVERSE: list[str] = []
 
 
 def reference(
-    recs: pd.DataFrame, labels: pd.DataFrame, train: pd.DataFrame, genres: Genres, k_values: list[int]
+    recs: pd.DataFrame, labels: pd.DataFrame, train: pd.DataFrame, genres: Genres, k_values: list[int],
+    tail_ratio: float = LONG_TAIL_RATIO,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(metrics rows: candidate, metric, k, value, n_users; user rows: candidate, user_id, metric, k, value)."""
     GENRE_UNIVERSE[:] = sorted({g for gs in genres.values() for g in gs})
@@ -178,6 +204,8 @@ def reference(
                     if any(i in genres for i in items) else None,
                     "ild": intra_list_diversity(items, genres),
                     "calibration_kl": calibration_kl(history.get(str(user), []), items, genres),
+                    "inverse_user_frequency": rectools_inverse_user_frequency(train_df, items),
+                    "tail_share": tail_share(train_df, items, tail_ratio),
                 }
                 for metric, value in values.items():
                     if value is not None:
@@ -428,7 +456,42 @@ def test_genre_metrics_are_left_out_when_no_item_has_genres(beyond_tiny: Path) -
     (beyond_tiny / "seeds" / "movielens" / "movies.csv").write_text("movieId,title,genres\n", encoding="utf-8")
     assert build(project, SELECT_BEYOND).success
     metrics = set(beyond_metrics(project)["metric"])
-    assert metrics == {*GLOBAL_METRICS, "avg_popularity", "seen_rate"}
+    assert metrics == {*GLOBAL_METRICS, "avg_popularity", "seen_rate", "inverse_user_frequency", "tail_share"}
+
+
+def test_tail_share_follows_the_long_tail_ratio(beyond_tiny: Path) -> None:
+    recs, labels = ADVERSARIAL_CASES["multiple_candidates"](SEED)
+    project, _, _ = build_case(beyond_tiny, recs, labels, [1, 5])
+    write_project_yml(beyond_tiny, lambda config: config["vars"].update({"long_tail_ratio": 0.5}))
+    project = Project.load(beyond_tiny)
+    assert build(project, SELECT_BEYOND).success
+    train, _, genres = side_data(recs, labels, SEED)
+    _, expected = reference(recs, labels, train, genres, [1, 5], tail_ratio=0.5)
+    actual = frame(project, "select * from user_beyond_metrics where metric = 'tail_share'")
+    assert_frames_close(expected[expected["metric"] == "tail_share"], actual)
+    default = reference(recs, labels, train, genres, [1, 5])[1]
+    assert not np.allclose(  # the ratio changed something
+        default[default["metric"] == "tail_share"]["value"], actual.sort_values(["candidate", "user_id", "k"])["value"])
+
+
+# --- the new oracles against their libraries' documented examples -------------------------
+
+
+def test_inverse_user_frequency_oracle_matches_the_rectools_docstring() -> None:
+    # RecTools' MeanInvUserFreq example: users 1, 2, 3 with lists [3], [2, 3], [1, 2]
+    train_df = pd.DataFrame({"user": ["1", "1", "2", "3"], "item": ["1", "2", "1", "1"]})
+    lists = {"1": ["3"], "2": ["2", "3"], "3": ["1", "2"]}
+    at_1 = [rectools_inverse_user_frequency(train_df, items[:1]) for items in lists.values()]
+    at_3 = [rectools_inverse_user_frequency(train_df, items[:3]) for items in lists.values()]
+    assert np.allclose(at_1, [1.5849625, 1.5849625, 0.0]) and np.allclose(at_3, [1.5849625, 1.5849625, 0.79248125])
+
+
+def test_tail_items_by_hand() -> None:
+    # 5 train items by interactions: e 1, d 2, c 2, b 3, a 5; ratio 0.5 -> int(2.5) = 2: e, then c before d
+    train_df = pd.DataFrame({"user": ["u"] * 13, "item": list("aaaaabbbccdde")})
+    assert recbole_tail_items(train_df, 0.5) == {"e", "c"}
+    assert recbole_tail_items(train_df, 0.1) == {"e"}  # at least one item
+    assert tail_share(train_df, ["a", "c", "z"], 0.5) == pytest.approx(2 / 3)  # z: unseen in train
 
 
 # --- the personalization identity, on its own -------------------------------------------
