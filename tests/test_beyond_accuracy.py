@@ -39,13 +39,13 @@ SEED = 11
 DEMO_K = [5, 10, 20, 50, 100]
 ALPHA = 0.01  # calibration_kl's a (Steck 2018)
 GLOBAL_METRICS = ("catalog_coverage", "distributional_coverage", "user_coverage", "gini", "personalization",
-                  "novelty")
+                  "novelty", "shannon_entropy")
 USER_METRICS = ("ild", "category_diversity", "avg_popularity", "seen_rate", "calibration_kl", "novelty",
                 "inverse_user_frequency", "tail_share")
 LONG_TAIL_RATIO = 0.8  # the default of var long_tail_ratio
 MEAN_METRICS = tuple(m for m in USER_METRICS if m != "novelty")
 BEYOND_MODELS = ("catalog_coverage_at_k", "distributional_coverage_at_k", "user_coverage_at_k", "gini_at_k",
-                 "personalization_at_k", "novelty_at_k", "beyond_user_means")
+                 "personalization_at_k", "novelty_at_k", "beyond_user_means", "shannon_entropy_at_k")
 SELECT_BEYOND = ["+path:models/metrics/beyond_accuracy"]
 GENRE_POOL = ["Action", "Comedy", "Drama", "Horror", "Romance"]
 
@@ -74,6 +74,14 @@ def recommenders_novelty(train_df: pd.DataFrame, reco_df: pd.DataFrame) -> float
     reco_count = reco_df.groupby("item").size().rename("count")
     merged = pd.concat([reco_count, item_novelty], axis=1, join="inner")
     return float((merged["count"] * merged["item_novelty"]).sum() / len(reco_df))
+
+
+def recbole_shannon_entropy(reco_df: pd.DataFrame) -> float:
+    """RecBole's ShannonEntropy.get_entropy: -sum p ln p over the recommended items, p = the
+    item's share of the rows, divided by the number of distinct items."""
+    counts = Counter(reco_df["item"])
+    total = len(reco_df)
+    return float(sum(-c / total * np.log(c / total) for c in counts.values()) / len(counts))
 
 
 def recbole_gini(item_matrix: list[str], num_items: int) -> float:
@@ -188,6 +196,7 @@ def reference(
             if len(reco_df):
                 add("distributional_coverage", recommenders_distributional_coverage(reco_df), len(lists))
                 add("novelty", recommenders_novelty(train_df, reco_df), len(lists))
+                add("shannon_entropy", recbole_shannon_entropy(reco_df), len(lists))
                 catalog = set(train_df["item"]) | set(reco_df["item"])
                 add("gini", recbole_gini(list(reco_df["item"]), len(catalog)), len(lists))
             if len(lists) >= 2:
