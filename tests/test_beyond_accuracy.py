@@ -125,6 +125,41 @@ def tail_share(train_df: pd.DataFrame, items: list[str], tail_ratio: float) -> f
     return sum(i in tail or i not in train_items for i in items) / len(items)
 
 
+def rectools_intersection(lists: dict[Any, list[str]], reference_lists: dict[Any, list[str]]) -> dict[Any, float]:
+    """RecTools' Intersection per user (its Recall@k of the reference lists against the
+    candidate's top k as the interactions): the share of the user's top-k items that the
+    reference's top k holds, for each user with a list (0 without a reference list)."""
+    return {u: len(set(items) & set(reference_lists.get(u, []))) / len(items) for u, items in lists.items()}
+
+
+def reference_intersection(recs: pd.DataFrame, labels: pd.DataFrame, k_values: list[int]) -> pd.DataFrame:
+    """Rows (candidate, reference, metric, k, value, n_users): RecTools' calc (the mean over
+    the users) for every ordered pair of candidates, over the users in labels."""
+    normalized = normalize_recs(recs)
+    normalized = normalized[normalized["user_id"].isin(set(labels["user_id"]))]
+    candidates = sorted(normalize_recs(recs)["candidate"].unique())
+    rows = []
+    for k in k_values:
+        top = normalized[normalized["rank"] <= k].sort_values(["user_id", "rank"])
+        lists = {c: {u: [str(i) for i in g["item_id"]] for u, g in top[top["candidate"] == c].groupby("user_id")}
+                 for c in candidates}
+        for candidate, reference in itertools.permutations(candidates, 2):
+            per_user = rectools_intersection(lists[candidate], lists[reference])
+            if per_user:
+                rows.append((candidate, reference, "intersection", k, float(np.mean(list(per_user.values()))),
+                             len(per_user)))
+    return pd.DataFrame(rows, columns=["candidate", "reference", "metric", "k", "value", "n_users"])
+
+
+def assert_intersection_equals_reference(project: Project, recs: pd.DataFrame, labels: pd.DataFrame,
+                                         k_values: list[int]) -> None:
+    expected = reference_intersection(recs, labels, k_values)
+    actual = frame(project, "select * from intersection_at_k")
+    keys = ["candidate", "reference", "k"]
+    for column in ("value", "n_users"):
+        assert_frames_close(expected, actual, keys=keys, value=column)
+
+
 def genre_vectors(items: list[str], genres: Genres) -> np.ndarray:
     return np.array([[1.0 if g in genres[i] else 0.0 for g in GENRE_UNIVERSE] for i in items])
 
@@ -276,6 +311,16 @@ def test_demo_beyond_accuracy_equals_the_oracles(demo: tuple[Project, Any]) -> N
     expected = reference(recs, labels, train, genres, DEMO_K)
     assert set(expected[0]["metric"]) == {*GLOBAL_METRICS, *MEAN_METRICS}
     assert_equal_to_reference(project, expected)
+
+
+def test_demo_intersection_equals_the_oracle(demo: tuple[Project, Any]) -> None:
+    project, _ = demo
+    recs = frame(project, "select candidate, user_id, item_id, rank, score from recs")
+    labels = frame(project, "select user_id, item_id, relevance from labels")
+    assert_intersection_equals_reference(project, recs, labels, DEMO_K)
+    # popular and item_cooccurrence share most of their lists; random shares almost nothing
+    at_10 = frame(project, "select * from intersection_at_k where k = 10").set_index(["candidate", "reference"])
+    assert at_10.loc[("popular", "item_cooccurrence"), "value"] > 0.5 > at_10.loc[("random", "popular"), "value"]
 
 
 def test_demo_metrics_and_leaderboard_carry_the_beyond_metrics(demo: tuple[Project, Any]) -> None:
@@ -433,6 +478,21 @@ def test_adversarial_cases_equal_the_oracles(beyond_tiny: Path, fmt: str) -> Non
     assert set(expected_users["metric"]) == set(USER_METRICS)  # genres, train and lists met
     assert set(expected_metrics["metric"]) == {*GLOBAL_METRICS, *MEAN_METRICS}
     assert_equal_to_reference(project, expected)
+    assert_intersection_equals_reference(project, recs, labels, k_values)
+
+
+def test_intersection_by_hand(beyond_tiny: Path) -> None:
+    # u: a lists x, y, z; b lists y, w (and nothing else); c lists nothing for u, only for v
+    recs = pd.DataFrame({"candidate": ["a", "a", "a", "b", "b", "c"], "user_id": ["u"] * 5 + ["v"],
+                         "item_id": ["x", "y", "z", "y", "w", "x"], "rank": [1, 2, 3, 1, 2, 1]})
+    labels = pd.DataFrame({"user_id": ["u", "v"], "item_id": ["x", "x"], "relevance": [1.0, 1.0], "ts": [1, 2]})
+    project, result, _ = build_case(beyond_tiny, recs, labels, [1, 3])
+    assert result.success
+    assert_intersection_equals_reference(project, recs, labels, [1, 3])
+    rows = frame(project, "select * from intersection_at_k").set_index(["candidate", "reference", "k"])["value"]
+    assert rows[("a", "b", 3)] == pytest.approx(1 / 3)  # y of x, y, z
+    assert rows[("b", "a", 3)] == pytest.approx(1 / 2)  # y of y, w
+    assert rows[("a", "b", 1)] == 0.0 and rows[("a", "c", 3)] == 0.0  # c has no list for u
 
 
 def test_one_user_has_no_personalization_and_single_items_no_ild(beyond_tiny: Path) -> None:
