@@ -41,7 +41,7 @@ ALPHA = 0.01  # calibration_kl's a (Steck 2018)
 GLOBAL_METRICS = ("catalog_coverage", "distributional_coverage", "user_coverage", "gini", "personalization",
                   "novelty", "shannon_entropy")
 USER_METRICS = ("ild", "category_diversity", "avg_popularity", "seen_rate", "calibration_kl", "novelty",
-                "inverse_user_frequency", "tail_share")
+                "inverse_user_frequency", "tail_share", "serendipity")
 LONG_TAIL_RATIO = 0.8  # the default of var long_tail_ratio
 MEAN_METRICS = tuple(m for m in USER_METRICS if m != "novelty")
 BEYOND_MODELS = ("catalog_coverage_at_k", "distributional_coverage_at_k", "user_coverage_at_k", "gini_at_k",
@@ -160,6 +160,24 @@ def assert_intersection_equals_reference(project: Project, recs: pd.DataFrame, l
         assert_frames_close(expected, actual, keys=keys, value=column)
 
 
+def rectools_serendipity(
+    train_df: pd.DataFrame, ranked: list[tuple[int, str]], relevant: set[str], n_items: int | None = None
+) -> float:
+    """RecTools' Serendipity of one list of (rank, item): the mean over its rows of
+    rel x max(p_user - p_any, 0), p_user = (n + 1 - rank) / n, p_any = (n + 1 - the item's
+    popularity rank) / n (0 for an item unseen in train), n = the catalog (RecTools' own
+    argument; ours: the train items); the popularity rank numbers the distinct interaction
+    counts, largest first."""
+    counts = train_df.groupby("item").size()
+    rank_of_count = {count: index + 1 for index, count in enumerate(sorted(set(counts), reverse=True))}
+    n = len(counts) if n_items is None else n_items
+    values = []
+    for rank, item in ranked:
+        p_any = (n + 1 - rank_of_count[counts[item]]) / n if item in counts.index else 0.0
+        values.append(max((n + 1 - rank) / n - p_any, 0.0) if item in relevant else 0.0)
+    return float(np.mean(values))
+
+
 def genre_vectors(items: list[str], genres: Genres) -> np.ndarray:
     return np.array([[1.0 if g in genres[i] else 0.0 for g in GENRE_UNIVERSE] for i in items])
 
@@ -202,7 +220,7 @@ GENRE_UNIVERSE: list[str] = []
 
 def reference(
     recs: pd.DataFrame, labels: pd.DataFrame, train: pd.DataFrame, genres: Genres, k_values: list[int],
-    tail_ratio: float = LONG_TAIL_RATIO,
+    tail_ratio: float = LONG_TAIL_RATIO, rel_threshold: float = 1.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(metrics rows: candidate, metric, k, value, n_users; user rows: candidate, user_id, metric, k, value)."""
     GENRE_UNIVERSE[:] = sorted({g for gs in genres.values() for g in gs})
@@ -213,12 +231,15 @@ def reference(
     seen = set(zip(train_df["user"], train_df["item"], strict=True))
     history = train_df.drop_duplicates().groupby("user")["item"].apply(list).to_dict()
     n_train = len(train_df)
+    relevant_pairs = {(str(u), str(i)) for u, i, rel in zip(labels["user_id"], labels["item_id"], labels["relevance"],
+                                                           strict=True) if rel >= rel_threshold}
     metric_rows, user_rows = [], []
     for candidate in sorted(normalized["candidate"].unique()):
         rows = normalized[(normalized["candidate"] == candidate) & normalized["user_id"].isin(label_users)]
         for k in k_values:
             top = rows[rows["rank"] <= k].sort_values(["user_id", "rank"])
             lists = {u: [str(i) for i in g["item_id"]] for u, g in top.groupby("user_id", sort=False)}
+            ranks = {u: list(g["rank"]) for u, g in top.groupby("user_id", sort=False)}
             reco_df = pd.DataFrame([(str(u), i) for u, items in lists.items() for i in items],
                                    columns=["user", "item"])
 
@@ -250,6 +271,9 @@ def reference(
                     "calibration_kl": calibration_kl(history.get(str(user), []), items, genres),
                     "inverse_user_frequency": rectools_inverse_user_frequency(train_df, items),
                     "tail_share": tail_share(train_df, items, tail_ratio),
+                    "serendipity": rectools_serendipity(
+                        train_df, list(zip(ranks[user], items, strict=True)),
+                        {i for i in items if (str(user), i) in relevant_pairs}),
                 }
                 for metric, value in values.items():
                     if value is not None:
@@ -308,7 +332,7 @@ def test_demo_beyond_accuracy_equals_the_oracles(demo: tuple[Project, Any]) -> N
     labels = frame(project, "select user_id, item_id, relevance from labels")
     train = frame(project, "select user_id, item_id from train")
     genres = movie_genres(project.dir / "seeds" / "movielens" / "movies.csv")
-    expected = reference(recs, labels, train, genres, DEMO_K)
+    expected = reference(recs, labels, train, genres, DEMO_K, rel_threshold=4.0)
     assert set(expected[0]["metric"]) == {*GLOBAL_METRICS, *MEAN_METRICS}
     assert_equal_to_reference(project, expected)
 
@@ -525,7 +549,8 @@ def test_genre_metrics_are_left_out_when_no_item_has_genres(beyond_tiny: Path) -
     (beyond_tiny / "seeds" / "movielens" / "movies.csv").write_text("movieId,title,genres\n", encoding="utf-8")
     assert build(project, SELECT_BEYOND).success
     metrics = set(beyond_metrics(project)["metric"])
-    assert metrics == {*GLOBAL_METRICS, "avg_popularity", "seen_rate", "inverse_user_frequency", "tail_share"}
+    assert metrics == {*GLOBAL_METRICS, "avg_popularity", "seen_rate", "inverse_user_frequency", "tail_share",
+                       "serendipity"}
 
 
 def test_tail_share_follows_the_long_tail_ratio(beyond_tiny: Path) -> None:
@@ -553,6 +578,17 @@ def test_inverse_user_frequency_oracle_matches_the_rectools_docstring() -> None:
     at_1 = [rectools_inverse_user_frequency(train_df, items[:1]) for items in lists.values()]
     at_3 = [rectools_inverse_user_frequency(train_df, items[:3]) for items in lists.values()]
     assert np.allclose(at_1, [1.5849625, 1.5849625, 0.0]) and np.allclose(at_3, [1.5849625, 1.5849625, 0.79248125])
+
+
+def test_serendipity_oracle_matches_the_rectools_docstring() -> None:
+    # RecTools' Serendipity example: catalog i1..i4 (n = 4), prev interactions i1 x 3, i2 x 2;
+    # relevant: u1 i1, i2; u2 i2, i3; u3 i2; u4 i2. Expected @1: 0, 0.25, 0, 0.25; @2: 0, 0.5, 0, 0.125
+    prev = pd.DataFrame({"user": ["u1", "u1", "u2", "u2", "u3"], "item": ["i1", "i2", "i1", "i2", "i1"]})
+    lists = {"u1": [(1, "i1"), (2, "i2")], "u2": [(1, "i2"), (2, "i3")], "u3": [(1, "i3")], "u4": [(1, "i2"), (2, "i3")]}
+    relevant = {"u1": {"i1", "i2"}, "u2": {"i2", "i3"}, "u3": {"i2"}, "u4": {"i2"}}
+    at_1 = [rectools_serendipity(prev, ranked[:1], relevant[u], n_items=4) for u, ranked in lists.items()]
+    at_2 = [rectools_serendipity(prev, ranked[:2], relevant[u], n_items=4) for u, ranked in lists.items()]
+    assert np.allclose(at_1, [0, 0.25, 0, 0.25]) and np.allclose(at_2, [0, 0.5, 0, 0.125])
 
 
 def test_tail_items_by_hand() -> None:
