@@ -39,11 +39,13 @@ SEED = 11
 DEMO_K = [5, 10, 20, 50, 100]
 ALPHA = 0.01  # calibration_kl's a (Steck 2018)
 GLOBAL_METRICS = ("catalog_coverage", "distributional_coverage", "user_coverage", "gini", "personalization",
-                  "novelty")
-USER_METRICS = ("ild", "category_diversity", "avg_popularity", "seen_rate", "calibration_kl", "novelty")
+                  "novelty", "shannon_entropy")
+USER_METRICS = ("ild", "category_diversity", "avg_popularity", "seen_rate", "calibration_kl", "novelty",
+                "inverse_user_frequency", "tail_share", "serendipity")
+LONG_TAIL_RATIO = 0.8  # the default of var long_tail_ratio
 MEAN_METRICS = tuple(m for m in USER_METRICS if m != "novelty")
 BEYOND_MODELS = ("catalog_coverage_at_k", "distributional_coverage_at_k", "user_coverage_at_k", "gini_at_k",
-                 "personalization_at_k", "novelty_at_k", "beyond_user_means")
+                 "personalization_at_k", "novelty_at_k", "beyond_user_means", "shannon_entropy_at_k")
 SELECT_BEYOND = ["+path:models/metrics/beyond_accuracy"]
 GENRE_POOL = ["Action", "Comedy", "Drama", "Horror", "Romance"]
 
@@ -74,6 +76,14 @@ def recommenders_novelty(train_df: pd.DataFrame, reco_df: pd.DataFrame) -> float
     return float((merged["count"] * merged["item_novelty"]).sum() / len(reco_df))
 
 
+def recbole_shannon_entropy(reco_df: pd.DataFrame) -> float:
+    """RecBole's ShannonEntropy.get_entropy: -sum p ln p over the recommended items, p = the
+    item's share of the rows, divided by the number of distinct items."""
+    counts = Counter(reco_df["item"])
+    total = len(reco_df)
+    return float(sum(-c / total * np.log(c / total) for c in counts.values()) / len(counts))
+
+
 def recbole_gini(item_matrix: list[str], num_items: int) -> float:
     """RecBole's GiniIndex.get_gini on the flat list of recommended items."""
     sorted_count = np.array(sorted(Counter(item_matrix).values()))
@@ -90,6 +100,82 @@ def recmetrics_personalization(lists: list[list[str]]) -> float:
         len(set(a) & set(b)) / math.sqrt(len(set(a)) * len(set(b))) for a, b in itertools.combinations(lists, 2)
     ]
     return 1.0 - sum(similarities) / len(similarities)
+
+
+def rectools_inverse_user_frequency(train_df: pd.DataFrame, items: list[str]) -> float:
+    """RecTools' MeanInvUserFreq of one list: the mean of -log2(users(i) / n_users) over
+    its items, users(i) = the distinct train users of item i (1 for an item unseen in train)."""
+    users_per_item = train_df.groupby("item")["user"].nunique().to_dict()
+    n_users = train_df["user"].nunique()
+    return float(np.mean([-np.log2(users_per_item.get(i, 1) / n_users) for i in items]))
+
+
+def recbole_tail_items(train_df: pd.DataFrame, tail_ratio: float) -> set[str]:
+    """RecBole's TailPercentage tail for a ratio in (0, 1]: the first max(int(n x ratio), 1)
+    train items by (interactions, id) ascending."""
+    counts = sorted(train_df.groupby("item").size().to_dict().items(), key=lambda kv: (kv[1], kv[0]))
+    return {item for item, _ in counts[: max(int(len(counts) * tail_ratio), 1)]}
+
+
+def tail_share(train_df: pd.DataFrame, items: list[str], tail_ratio: float) -> float:
+    """RecBole's per-user TailPercentage, over the list's own length, with items unseen in
+    train in the tail too (RecBole's tail holds train items only)."""
+    tail = recbole_tail_items(train_df, tail_ratio)
+    train_items = set(train_df["item"])
+    return sum(i in tail or i not in train_items for i in items) / len(items)
+
+
+def rectools_intersection(lists: dict[Any, list[str]], reference_lists: dict[Any, list[str]]) -> dict[Any, float]:
+    """RecTools' Intersection per user (its Recall@k of the reference lists against the
+    candidate's top k as the interactions): the share of the user's top-k items that the
+    reference's top k holds, for each user with a list (0 without a reference list)."""
+    return {u: len(set(items) & set(reference_lists.get(u, []))) / len(items) for u, items in lists.items()}
+
+
+def reference_intersection(recs: pd.DataFrame, labels: pd.DataFrame, k_values: list[int]) -> pd.DataFrame:
+    """Rows (candidate, reference, metric, k, value, n_users): RecTools' calc (the mean over
+    the users) for every ordered pair of candidates, over the users in labels."""
+    normalized = normalize_recs(recs)
+    normalized = normalized[normalized["user_id"].isin(set(labels["user_id"]))]
+    candidates = sorted(normalize_recs(recs)["candidate"].unique())
+    rows = []
+    for k in k_values:
+        top = normalized[normalized["rank"] <= k].sort_values(["user_id", "rank"])
+        lists = {c: {u: [str(i) for i in g["item_id"]] for u, g in top[top["candidate"] == c].groupby("user_id")}
+                 for c in candidates}
+        for candidate, reference in itertools.permutations(candidates, 2):
+            per_user = rectools_intersection(lists[candidate], lists[reference])
+            if per_user:
+                rows.append((candidate, reference, "intersection", k, float(np.mean(list(per_user.values()))),
+                             len(per_user)))
+    return pd.DataFrame(rows, columns=["candidate", "reference", "metric", "k", "value", "n_users"])
+
+
+def assert_intersection_equals_reference(project: Project, recs: pd.DataFrame, labels: pd.DataFrame,
+                                         k_values: list[int]) -> None:
+    expected = reference_intersection(recs, labels, k_values)
+    actual = frame(project, "select * from intersection_at_k")
+    keys = ["candidate", "reference", "k"]
+    for column in ("value", "n_users"):
+        assert_frames_close(expected, actual, keys=keys, value=column)
+
+
+def rectools_serendipity(
+    train_df: pd.DataFrame, ranked: list[tuple[int, str]], relevant: set[str], n_items: int | None = None
+) -> float:
+    """RecTools' Serendipity of one list of (rank, item): the mean over its rows of
+    rel x max(p_user - p_any, 0), p_user = (n + 1 - rank) / n, p_any = (n + 1 - the item's
+    popularity rank) / n (0 for an item unseen in train), n = the catalog (RecTools' own
+    argument; ours: the train items); the popularity rank numbers the distinct interaction
+    counts, largest first."""
+    counts = train_df.groupby("item").size()
+    rank_of_count = {count: index + 1 for index, count in enumerate(sorted(set(counts), reverse=True))}
+    n = len(counts) if n_items is None else n_items
+    values = []
+    for rank, item in ranked:
+        p_any = (n + 1 - rank_of_count[counts[item]]) / n if item in counts.index else 0.0
+        values.append(max((n + 1 - rank) / n - p_any, 0.0) if item in relevant else 0.0)
+    return float(np.mean(values))
 
 
 def genre_vectors(items: list[str], genres: Genres) -> np.ndarray:
@@ -133,7 +219,8 @@ GENRE_UNIVERSE: list[str] = []
 
 
 def reference(
-    recs: pd.DataFrame, labels: pd.DataFrame, train: pd.DataFrame, genres: Genres, k_values: list[int]
+    recs: pd.DataFrame, labels: pd.DataFrame, train: pd.DataFrame, genres: Genres, k_values: list[int],
+    tail_ratio: float = LONG_TAIL_RATIO, rel_threshold: float = 1.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(metrics rows: candidate, metric, k, value, n_users; user rows: candidate, user_id, metric, k, value)."""
     GENRE_UNIVERSE[:] = sorted({g for gs in genres.values() for g in gs})
@@ -144,12 +231,15 @@ def reference(
     seen = set(zip(train_df["user"], train_df["item"], strict=True))
     history = train_df.drop_duplicates().groupby("user")["item"].apply(list).to_dict()
     n_train = len(train_df)
+    relevant_pairs = {(str(u), str(i)) for u, i, rel in zip(labels["user_id"], labels["item_id"], labels["relevance"],
+                                                           strict=True) if rel >= rel_threshold}
     metric_rows, user_rows = [], []
     for candidate in sorted(normalized["candidate"].unique()):
         rows = normalized[(normalized["candidate"] == candidate) & normalized["user_id"].isin(label_users)]
         for k in k_values:
             top = rows[rows["rank"] <= k].sort_values(["user_id", "rank"])
             lists = {u: [str(i) for i in g["item_id"]] for u, g in top.groupby("user_id", sort=False)}
+            ranks = {u: list(g["rank"]) for u, g in top.groupby("user_id", sort=False)}
             reco_df = pd.DataFrame([(str(u), i) for u, items in lists.items() for i in items],
                                    columns=["user", "item"])
 
@@ -162,6 +252,7 @@ def reference(
             if len(reco_df):
                 add("distributional_coverage", recommenders_distributional_coverage(reco_df), len(lists))
                 add("novelty", recommenders_novelty(train_df, reco_df), len(lists))
+                add("shannon_entropy", recbole_shannon_entropy(reco_df), len(lists))
                 catalog = set(train_df["item"]) | set(reco_df["item"])
                 add("gini", recbole_gini(list(reco_df["item"]), len(catalog)), len(lists))
             if len(lists) >= 2:
@@ -178,6 +269,11 @@ def reference(
                     if any(i in genres for i in items) else None,
                     "ild": intra_list_diversity(items, genres),
                     "calibration_kl": calibration_kl(history.get(str(user), []), items, genres),
+                    "inverse_user_frequency": rectools_inverse_user_frequency(train_df, items),
+                    "tail_share": tail_share(train_df, items, tail_ratio),
+                    "serendipity": rectools_serendipity(
+                        train_df, list(zip(ranks[user], items, strict=True)),
+                        {i for i in items if (str(user), i) in relevant_pairs}),
                 }
                 for metric, value in values.items():
                     if value is not None:
@@ -236,9 +332,19 @@ def test_demo_beyond_accuracy_equals_the_oracles(demo: tuple[Project, Any]) -> N
     labels = frame(project, "select user_id, item_id, relevance from labels")
     train = frame(project, "select user_id, item_id from train")
     genres = movie_genres(project.dir / "seeds" / "movielens" / "movies.csv")
-    expected = reference(recs, labels, train, genres, DEMO_K)
+    expected = reference(recs, labels, train, genres, DEMO_K, rel_threshold=4.0)
     assert set(expected[0]["metric"]) == {*GLOBAL_METRICS, *MEAN_METRICS}
     assert_equal_to_reference(project, expected)
+
+
+def test_demo_intersection_equals_the_oracle(demo: tuple[Project, Any]) -> None:
+    project, _ = demo
+    recs = frame(project, "select candidate, user_id, item_id, rank, score from recs")
+    labels = frame(project, "select user_id, item_id, relevance from labels")
+    assert_intersection_equals_reference(project, recs, labels, DEMO_K)
+    # popular and item_cooccurrence share most of their lists; random shares almost nothing
+    at_10 = frame(project, "select * from intersection_at_k where k = 10").set_index(["candidate", "reference"])
+    assert at_10.loc[("popular", "item_cooccurrence"), "value"] > 0.5 > at_10.loc[("random", "popular"), "value"]
 
 
 def test_demo_metrics_and_leaderboard_carry_the_beyond_metrics(demo: tuple[Project, Any]) -> None:
@@ -394,6 +500,21 @@ def test_adversarial_cases_equal_the_oracles(beyond_tiny: Path, fmt: str) -> Non
     assert set(expected_users["metric"]) == set(USER_METRICS)  # genres, train and lists met
     assert set(expected_metrics["metric"]) == {*GLOBAL_METRICS, *MEAN_METRICS}
     assert_equal_to_reference(project, expected)
+    assert_intersection_equals_reference(project, recs, labels, k_values)
+
+
+def test_intersection_by_hand(beyond_tiny: Path) -> None:
+    # u: a lists x, y, z; b lists y, w (and nothing else); c lists nothing for u, only for v
+    recs = pd.DataFrame({"candidate": ["a", "a", "a", "b", "b", "c"], "user_id": ["u"] * 5 + ["v"],
+                         "item_id": ["x", "y", "z", "y", "w", "x"], "rank": [1, 2, 3, 1, 2, 1]})
+    labels = pd.DataFrame({"user_id": ["u", "v"], "item_id": ["x", "x"], "relevance": [1.0, 1.0], "ts": [1, 2]})
+    project, result, _ = build_case(beyond_tiny, recs, labels, [1, 3])
+    assert result.success
+    assert_intersection_equals_reference(project, recs, labels, [1, 3])
+    rows = frame(project, "select * from intersection_at_k").set_index(["candidate", "reference", "k"])["value"]
+    assert rows[("a", "b", 3)] == pytest.approx(1 / 3)  # y of x, y, z
+    assert rows[("b", "a", 3)] == pytest.approx(1 / 2)  # y of y, w
+    assert rows[("a", "b", 1)] == 0.0 and rows[("a", "c", 3)] == 0.0  # c has no list for u
 
 
 def test_one_user_has_no_personalization_and_single_items_no_ild(beyond_tiny: Path) -> None:
@@ -427,7 +548,54 @@ def test_genre_metrics_are_left_out_when_no_item_has_genres(beyond_tiny: Path) -
     no_items.to_parquet(beyond_tiny / "inputs" / "items.parquet", index=False)
     assert build(project, SELECT_BEYOND).success
     metrics = set(beyond_metrics(project)["metric"])
-    assert metrics == {*GLOBAL_METRICS, "avg_popularity", "seen_rate"}
+    assert metrics == {*GLOBAL_METRICS, "avg_popularity", "seen_rate", "inverse_user_frequency", "tail_share",
+                       "serendipity"}
+
+
+def test_tail_share_follows_the_long_tail_ratio(beyond_tiny: Path) -> None:
+    recs, labels = ADVERSARIAL_CASES["multiple_candidates"](SEED)
+    project, _, _ = build_case(beyond_tiny, recs, labels, [1, 5])
+    write_project_yml(beyond_tiny, lambda config: config["vars"].update({"long_tail_ratio": 0.5}))
+    project = Project.load(beyond_tiny)
+    assert build(project, SELECT_BEYOND).success
+    train, _, genres = side_data(recs, labels, SEED)
+    _, expected = reference(recs, labels, train, genres, [1, 5], tail_ratio=0.5)
+    actual = frame(project, "select * from user_beyond_metrics where metric = 'tail_share'")
+    assert_frames_close(expected[expected["metric"] == "tail_share"], actual)
+    default = reference(recs, labels, train, genres, [1, 5])[1]
+    assert not np.allclose(  # the ratio changed something
+        default[default["metric"] == "tail_share"]["value"], actual.sort_values(["candidate", "user_id", "k"])["value"])
+
+
+# --- the new oracles against their libraries' documented examples -------------------------
+
+
+def test_inverse_user_frequency_oracle_matches_the_rectools_docstring() -> None:
+    # RecTools' MeanInvUserFreq example: users 1, 2, 3 with lists [3], [2, 3], [1, 2]
+    train_df = pd.DataFrame({"user": ["1", "1", "2", "3"], "item": ["1", "2", "1", "1"]})
+    lists = {"1": ["3"], "2": ["2", "3"], "3": ["1", "2"]}
+    at_1 = [rectools_inverse_user_frequency(train_df, items[:1]) for items in lists.values()]
+    at_3 = [rectools_inverse_user_frequency(train_df, items[:3]) for items in lists.values()]
+    assert np.allclose(at_1, [1.5849625, 1.5849625, 0.0]) and np.allclose(at_3, [1.5849625, 1.5849625, 0.79248125])
+
+
+def test_serendipity_oracle_matches_the_rectools_docstring() -> None:
+    # RecTools' Serendipity example: catalog i1..i4 (n = 4), prev interactions i1 x 3, i2 x 2;
+    # relevant: u1 i1, i2; u2 i2, i3; u3 i2; u4 i2. Expected @1: 0, 0.25, 0, 0.25; @2: 0, 0.5, 0, 0.125
+    prev = pd.DataFrame({"user": ["u1", "u1", "u2", "u2", "u3"], "item": ["i1", "i2", "i1", "i2", "i1"]})
+    lists = {"u1": [(1, "i1"), (2, "i2")], "u2": [(1, "i2"), (2, "i3")], "u3": [(1, "i3")], "u4": [(1, "i2"), (2, "i3")]}
+    relevant = {"u1": {"i1", "i2"}, "u2": {"i2", "i3"}, "u3": {"i2"}, "u4": {"i2"}}
+    at_1 = [rectools_serendipity(prev, ranked[:1], relevant[u], n_items=4) for u, ranked in lists.items()]
+    at_2 = [rectools_serendipity(prev, ranked[:2], relevant[u], n_items=4) for u, ranked in lists.items()]
+    assert np.allclose(at_1, [0, 0.25, 0, 0.25]) and np.allclose(at_2, [0, 0.5, 0, 0.125])
+
+
+def test_tail_items_by_hand() -> None:
+    # 5 train items by interactions: e 1, d 2, c 2, b 3, a 5; ratio 0.5 -> int(2.5) = 2: e, then c before d
+    train_df = pd.DataFrame({"user": ["u"] * 13, "item": list("aaaaabbbccdde")})
+    assert recbole_tail_items(train_df, 0.5) == {"e", "c"}
+    assert recbole_tail_items(train_df, 0.1) == {"e"}  # at least one item
+    assert tail_share(train_df, ["a", "c", "z"], 0.5) == pytest.approx(2 / 3)  # z: unseen in train
 
 
 # --- the personalization identity, on its own -------------------------------------------

@@ -22,8 +22,8 @@ except ModuleNotFoundError:
     from oracles.inputs import relevant_items
 
 ATOL = 1e-9
-RANX_METRICS = {"precision", "recall", "f_beta", "hit_rate", "mrr", "map", "ndcg", "ndcg_exp"}
-PYTREC_EVAL_METRICS = {"precision", "recall", "hit_rate", "map", "ndcg"}
+RANX_METRICS = {"precision", "recall", "f_beta", "hit_rate", "mrr", "map", "ndcg", "ndcg_exp", "rbp", "r_precision"}
+PYTREC_EVAL_METRICS = {"precision", "recall", "hit_rate", "map", "ndcg", "r_precision", "bpref"}
 CASES = sorted(adversarial.ADVERSARIAL_CASES)
 RATINGS = Path(__file__).resolve().parents[1] / "seeds" / "movielens" / "ratings.csv"
 
@@ -141,6 +141,7 @@ HITS_AT_1_AND_3_EXPECTED = {
     "map_capped": (1 / 1, (1 + 2 / 3) / 2, (1 + 2 / 3) / 2),
     "ndcg": (1.0, NDCG_1_3, NDCG_1_3),
     "ndcg_exp": (1.0, NDCG_1_3, NDCG_1_3),
+    "rbp": (0.2, 0.2 * (1 + 0.8**2), 0.2 * (1 + 0.8**2)),  # (1 - p)(p^0 + p^2), p = 0.8
 }
 
 
@@ -267,6 +268,45 @@ def test_users_without_list_score_zero_and_users_without_relevant_are_counted() 
     assert counted.loc[("d", "hit_rate"), "n_users"] == 3
 
 
+def test_rbp_follows_the_persistence() -> None:
+    # hits at ranks 1 and 3: (1 - p)(1 + p^2)
+    out = ranking.reference_user_metrics(HITS_AT_1_AND_3, TWO_RELEVANT, [3], 1.0, persistence=0.5)
+    assert out.loc[out["metric"] == "rbp", "value"].item() == pytest.approx(0.5 * (1 + 0.25), abs=ATOL)
+    theirs = ranking.ranx_user_metrics(HITS_AT_1_AND_3, TWO_RELEVANT, [3], 1.0, persistence=0.5)
+    assert theirs.loc[theirs["metric"] == "rbp", "value"].item() == pytest.approx(0.625, abs=ATOL)
+
+
+# judged non-relevant n1@1 and n2@4, relevant a@2 and b@5, unjudged x@3; c relevant, unlisted
+JUDGED_LIST = recs_frame([("n1", 1), ("a", 2), ("x", 3), ("n2", 4), ("b", 5)])
+JUDGED_LABELS = labels_frame({"a": 1, "b": 1, "c": 1, "n1": 0, "n2": 0})
+
+
+@pytest.mark.parametrize(
+    "recs, labels, max_k, r_precision, bpref",
+    [
+        # R = 3, N = 2: a has 1 non-relevant above (1 - 1/2), b 2 (1 - 2/2), c is not listed
+        (JUDGED_LIST, JUDGED_LABELS, 5, 1 / 3, 0.5 / 3),
+        # the list is read up to max(k): b (rank 5) is cut, which changes neither
+        (JUDGED_LIST, JUDGED_LABELS, 4, 1 / 3, 0.5 / 3),
+        (JUDGED_LIST, JUDGED_LABELS, 1, 0.0, 0.0),
+        # no judged non-relevant item (N = 0): each listed relevant item adds 1
+        (HITS_AT_1_AND_3, labels_frame({"a": 1, "b": 1}), 5, 1 / 2, 1.0),
+        # z (judged non-relevant) above a, R = 2 > N = 1: 1 - min(1, 2) / min(2, 1) = 0
+        (recs_frame([("x", 1), ("z", 2), ("a", 3)]), TWO_RELEVANT, 5, 0.0, (1 - 1 / 1) / 2),
+    ],
+)
+def test_metrics_without_k_by_hand(
+    recs: pd.DataFrame, labels: pd.DataFrame, max_k: int, r_precision: float, bpref: float
+) -> None:
+    values = user_values(recs, labels, max_k)
+    assert values["r_precision"] == pytest.approx(r_precision, abs=ATOL)
+    assert values["bpref"] == pytest.approx(bpref, abs=ATOL)
+    theirs = ranking.pytrec_eval_user_metrics(recs, labels, [max_k])
+    for metric, expected in (("r_precision", r_precision), ("bpref", bpref)):
+        assert theirs.loc[theirs["metric"] == metric, "value"].item() == pytest.approx(expected, abs=ATOL)
+        assert theirs.loc[theirs["metric"] == metric, "k"].isna().all()
+
+
 # --- the adversarial cases exercise what they claim ---------------------------------
 
 
@@ -332,7 +372,8 @@ def test_tie_rule_matches_trec_eval_ordering(name: str) -> None:
     theirs = ranking.pytrec_eval_user_metrics(
         recs, labels, conf.k_values, conf.rel_threshold, order_from="score"
     )
-    assert_frames_close(only(reference, PYTREC_EVAL_METRICS), theirs, atol=ATOL)
+    with_k = PYTREC_EVAL_METRICS - set(ranking.RANKING_METRICS_WITHOUT_K)  # see order_from
+    assert_frames_close(only(reference, with_k), theirs, atol=ATOL)
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -362,9 +403,10 @@ def test_reference_metrics_match_ranx_means(name: str, count_zero: bool) -> None
         )
     else:
         theirs = ranx_case(name)
-    means = theirs.groupby(["candidate", "metric", "k"], as_index=False)["value"].mean()
+    # dropna=False: the metrics without a cut-off have k missing
+    means = theirs.groupby(["candidate", "metric", "k"], as_index=False, dropna=False)["value"].mean()
     assert_frames_close(only(ours, RANX_METRICS), means, keys=("candidate", "metric", "k"), atol=ATOL)
-    counts = theirs.groupby(["candidate", "metric", "k"], as_index=False)["user_id"].nunique()
+    counts = theirs.groupby(["candidate", "metric", "k"], as_index=False, dropna=False)["user_id"].nunique()
     assert set(counts["user_id"]) == set(ours["n_users"])
 
 

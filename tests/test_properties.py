@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 K_VALUES = [1, 2, 3, 5, 10]
 BOUNDED = ("precision", "recall", "recall_capped", "f_beta", "hit_rate", "mrr", "map", "map_capped",
-           "ndcg", "ndcg_exp")
+           "ndcg", "ndcg_exp", "rbp")
+BOUNDED_WITHOUT_K = ("r_precision", "bpref")  # one row with k null, the list read up to max(K)
 # what the properties read, with everything upstream of it and the tests on it: half the
 # nodes of a full build (the A/B, slice, comparison and history families read none of it)
 RANKING_TABLES = ["+metrics", "+user_metrics", "+recall_curve"]
@@ -63,7 +64,8 @@ def test_bounded_metrics_lie_in_0_1_and_recall_grows_with_k(tiny_template, tmp_p
     recs, labels = case
     project = build_case(tiny_template, tmp_path, "bounded", recs, labels)
     user_metrics = frame(project, "select * from user_metrics")
-    expected = set(BOUNDED) if (labels["relevance"] >= 1.0).any() else set()  # only relevant users get rows
+    # only relevant users get rows
+    expected = {*BOUNDED, *BOUNDED_WITHOUT_K} if (labels["relevance"] >= 1.0).any() else set()
     assert set(user_metrics["metric"]) == expected
     assert user_metrics["value"].between(0, 1 + 1e-12).all()
     metrics = frame(project, "select * from metrics where metric in ('precision', 'recall', 'ndcg', 'map', 'mrr')")
@@ -98,6 +100,9 @@ def test_a_perfect_ranking_scores_one(tiny_template, tmp_path, case):
         assert (abs(values - 1) < 1e-12).all(), metric
     # with the ideal order, NDCG is 1 at every K, covered or not
     assert (abs(per_user[per_user["metric"] == "ndcg"]["value"] - 1) < 1e-12).all()
+    # and r_precision and bpref are 1 when every relevant item fits in the top max(K)
+    within = per_user[per_user["metric"].isin(BOUNDED_WITHOUT_K) & (per_user["n_relevant"] <= max(K_VALUES))]
+    assert (abs(within["value"] - 1) < 1e-12).all()
 
 
 @settings(max_examples=8, deadline=None, derandomize=True,
@@ -117,10 +122,10 @@ def test_renaming_users_and_items_changes_nothing(tiny_template, tmp_path, case,
     keys = ["candidate", "metric", "k"]
     # the ranking metrics: the others join the ids to the demo's catalog (genres, popularity,
     # the bias baseline's ratings), which the renamed ids no longer match
-    ranking = f"select * from metrics where metric in ({', '.join(repr(m) for m in BOUNDED)})"
+    ranking = f"select * from metrics where metric in ({', '.join(repr(m) for m in BOUNDED + BOUNDED_WITHOUT_K)})"
     before = frame(original, ranking).sort_values(keys).reset_index(drop=True)
     after = frame(renamed, ranking).sort_values(keys).reset_index(drop=True)
-    assert len(before) == len(BOUNDED) * len(K_VALUES) * recs["candidate"].nunique()
+    assert len(before) == (len(BOUNDED) * len(K_VALUES) + len(BOUNDED_WITHOUT_K)) * recs["candidate"].nunique()
     pd.testing.assert_frame_equal(before, after, check_exact=False, atol=1e-12, rtol=0)
     per_user = frame(original, "select * from user_metrics")
     per_user_renamed = frame(renamed, "select * from user_metrics")

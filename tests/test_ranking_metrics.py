@@ -31,6 +31,7 @@ try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import (
         ADVERSARIAL_CASES,
         RANKING_METRICS,
+        RANKING_METRICS_WITHOUT_K,
         assert_frames_close,
         case_settings,
         pytrec_eval_user_metrics,
@@ -42,6 +43,7 @@ except ModuleNotFoundError:
     from oracles import (
         ADVERSARIAL_CASES,
         RANKING_METRICS,
+        RANKING_METRICS_WITHOUT_K,
         assert_frames_close,
         case_settings,
         pytrec_eval_user_metrics,
@@ -198,6 +200,17 @@ def test_f_beta_follows_the_beta_var(tiny: Path) -> None:
     assert_frames_close(expected[expected["metric"] == "f_beta"], actual)
 
 
+def test_rbp_follows_the_persistence_var(tiny: Path) -> None:
+    recs, labels = ADVERSARIAL_CASES["rank_gaps"](SEED)
+    project, result = build_with_files(tiny, recs, labels, "parquet", [1, 3, 10], 1.0, {"rbp_persistence": 0.5})
+    assert result.success
+    expected = reference_user_metrics(recs, labels, [1, 3, 10], 1.0, persistence=0.5)
+    actual = frame(project, "select * from user_metrics where metric = 'rbp'")
+    assert_frames_close(expected[expected["metric"] == "rbp"], actual)
+    by_ranx = ranx_user_metrics(recs, labels, [1, 3, 10], 1.0, persistence=0.5)
+    assert_frames_close(by_ranx[by_ranx["metric"] == "rbp"], actual)
+
+
 # --- (c) the rest of the pipeline ----------------------------------------------------
 
 
@@ -216,14 +229,17 @@ def test_recall_curve_runs_through_every_recall_at_k(demo: tuple[Project, Any]) 
 def test_leaderboard_has_a_row_per_candidate_and_a_column_per_metric_at_k(demo: tuple[Project, Any]) -> None:
     project, _ = demo
     board = frame(project, "select * from leaderboard")
-    metric_columns = [f"{metric}@{k}" for metric in sorted(RANKING_METRICS) for k in DEMO_K]
+    # a metric without a cut-off (k null) has one column, named without "@"
+    metric_columns = [
+        name for metric in sorted(RANKING_METRICS)
+        for name in ([metric] if metric in RANKING_METRICS_WITHOUT_K else [f"{metric}@{k}" for k in DEMO_K])]
     ranking_columns = [c for c in board.columns if c.split("@")[0] in RANKING_METRICS]
     assert list(board.columns[:2]) == ["candidate", "n_users"] and ranking_columns == metric_columns
     # bias: the rating baseline (models/regression), a row with the regression columns only, last
     assert sorted(board["candidate"]) == ["bias", "item_cooccurrence", "popular", "popular_recent", "random"]
     ranked = board["ndcg@10"].dropna()
     assert list(ranked) == sorted(ranked, reverse=True) and board["candidate"].iloc[-1] == "bias"  # best first
-    metrics = frame(project, f"select candidate, metric || '@' || k as name, value from ({RANKING_ROWS})")
+    metrics = frame(project, f"select candidate, metric || coalesce('@' || k, '') as name, value from ({RANKING_ROWS})")
     long = board.loc[board["candidate"] != "bias", ["candidate", "n_users", *metric_columns]].melt(
         id_vars=["candidate", "n_users"], var_name="name", value_name="board_value")
     merged = long.merge(metrics, on=["candidate", "name"])
@@ -455,6 +471,11 @@ def test_an_explicit_cutoff_date_splits_there(tiny: Path) -> None:
     ({"k_values": [5, 0]}, "k_values must be a non-empty list of positive integers"),
     ({"holdout_fraction": 1.5}, "holdout_fraction must be a number between 0 and 1"),
     ({"cold_start_users": "maybe"}, "cold_start_users must be 'keep' or 'drop'"),
+    ({"rbp_persistence": 1}, "rbp_persistence must be a number strictly between 0 and 1"),
+    ({"rbp_persistence": 0}, "rbp_persistence must be a number strictly between 0 and 1"),
+    ({"rbp_persistence": "high"}, "rbp_persistence must be a number strictly between 0 and 1"),
+    ({"long_tail_ratio": 0}, "long_tail_ratio must be a number in"),
+    ({"long_tail_ratio": 1.2}, "long_tail_ratio must be a number in"),
 ])
 def test_bad_vars_stop_the_build_with_a_clear_error(tiny: Path, bad_vars: dict, message: str) -> None:
     with pytest.raises(EvalhouseError, match=message):

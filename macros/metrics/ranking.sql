@@ -68,3 +68,22 @@ case when {{ ideal_dcg }} > 0 then {{ dcg }} / {{ ideal_dcg }} else 0.0 end
 {% macro rank_discount(rank) -%}
 (1.0 / log2({{ rank }} + 1))
 {%- endmacro %}
+
+{#- returns hits within the top R / R, R = number of relevant items (r_precision) -#}
+{% macro r_precision(n_hits_within_r, n_relevant) -%}
+(cast({{ n_hits_within_r }} as double) / {{ n_relevant }})
+{%- endmacro %}
+
+{#- returns rank-biased precision: (1 - p) * the sum over hits at rank i <= K of p^(i - 1) -#}
+{% macro rbp_at_k(rbp_sum, persistence) -%}
+((1.0 - {{ persistence }}) * {{ rbp_sum }})
+{%- endmacro %}
+
+{#- returns the bpref term of one relevant retrieved item (trec_eval's): 1 without a judged
+    non-relevant item above it, else 1 - min(n above, R) / min(R, judged non-relevant items) -#}
+{% macro bpref_term(nonrelevant_above, n_relevant, n_nonrelevant) -%}
+case
+    when {{ nonrelevant_above }} = 0 then 1.0
+    else 1.0 - cast(least({{ nonrelevant_above }}, {{ n_relevant }}) as double) / least({{ n_relevant }}, {{ n_nonrelevant }})
+end
+{%- endmacro %}

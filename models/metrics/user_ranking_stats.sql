@@ -1,6 +1,7 @@
 -- per candidate, relevant user and K: the counts every ranking metric is built from
 -- (n_relevant, n_hits, first_hit_rank, precision_sum, dcg and ideal dcg, linear and
--- exponential gain); built from the hits only, so the cost follows hits, not
+-- exponential gain, rbp_sum = the sum of p^(rank - 1) over the hits, p = var
+-- rbp_persistence); built from the hits only, so the cost follows hits, not
 -- recommendations. One pass over the hits and one over the relevant labels give every K
 -- at once (a filtered sum per K); each row then picks its K's columns.
 {{ config(materialized='table') }}
@@ -13,7 +14,8 @@ with hit_gains as (
         rank,
         cast(hit_index as double) / rank as precision_at_hit,
         {{ linear_gain('relevance') }} * {{ rank_discount('rank') }} as gain,
-        {{ exponential_gain('relevance') }} * {{ rank_discount('rank') }} as gain_exp
+        {{ exponential_gain('relevance') }} * {{ rank_discount('rank') }} as gain_exp,
+        power({{ rbp_persistence() }}, rank - 1) as rbp_weight
     from {{ ref('hits') }}
 ),
 
@@ -26,7 +28,8 @@ hit_sums as (
         count(*) filter (where rank <= {{ k }}) as n_hits_{{ k }},
         sum(precision_at_hit) filter (where rank <= {{ k }}) as precision_sum_{{ k }},
         sum(gain) filter (where rank <= {{ k }}) as dcg_{{ k }},
-        sum(gain_exp) filter (where rank <= {{ k }}) as dcg_exp_{{ k }}{{ "," if not loop.last }}
+        sum(gain_exp) filter (where rank <= {{ k }}) as dcg_exp_{{ k }},
+        sum(rbp_weight) filter (where rank <= {{ k }}) as rbp_sum_{{ k }}{{ "," if not loop.last }}
         {%- endfor %}
     from hit_gains
     group by candidate, user_id
@@ -64,7 +67,7 @@ per_user as materialized (
         u.n_relevant,
         h.first_hit_rank,
         {%- for k in ks %}
-        h.n_hits_{{ k }}, h.precision_sum_{{ k }}, h.dcg_{{ k }}, h.dcg_exp_{{ k }},
+        h.n_hits_{{ k }}, h.precision_sum_{{ k }}, h.dcg_{{ k }}, h.dcg_exp_{{ k }}, h.rbp_sum_{{ k }},
         i.ideal_dcg_{{ k }}, i.ideal_dcg_exp_{{ k }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ ref('label_users') }} as u
@@ -92,6 +95,7 @@ select
     coalesce({{ at_k('p.precision_sum') }}, 0.0) as precision_sum,
     coalesce({{ at_k('p.dcg') }}, 0.0) as dcg,
     coalesce({{ at_k('p.dcg_exp') }}, 0.0) as dcg_exp,
+    coalesce({{ at_k('p.rbp_sum') }}, 0.0) as rbp_sum,
     {{ at_k('p.ideal_dcg') }} as ideal_dcg,
     {{ at_k('p.ideal_dcg_exp') }} as ideal_dcg_exp
 from per_user as p

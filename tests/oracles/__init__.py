@@ -9,6 +9,8 @@ from .adversarial import ADVERSARIAL_CASES, CaseSettings, case_settings, moviele
 from .compare import assert_close, assert_frames_close, assert_rows_close, close_mask, is_close
 from .ranking import (
     RANKING_METRICS,
+    RANKING_METRICS_AT_K,
+    RANKING_METRICS_WITHOUT_K,
     normalize_recs,
     pytrec_eval_user_metrics,
     ranx_user_metrics,
@@ -19,6 +21,8 @@ from .ranking import (
 __all__ = [
     "ADVERSARIAL_CASES",
     "RANKING_METRICS",
+    "RANKING_METRICS_AT_K",
+    "RANKING_METRICS_WITHOUT_K",
     "CaseSettings",
     "assert_close",
     "assert_frames_close",

@@ -66,6 +66,9 @@ PYTREC_EVAL_METRICS: dict[str, str] = {
     "map": "map_cut",
     "ndcg": "ndcg_cut",
 }
+# Without a cut-off (k missing in the output): the run is cut at max(k) only.
+RANX_WITHOUT_K: dict[str, str] = {"r_precision": "r-precision"}
+PYTREC_EVAL_WITHOUT_K: dict[str, str] = {"r_precision": "Rprec", "bpref": "bpref"}
 RANX_BINARY = ("precision", "recall", "f_beta", "hit_rate", "mrr", "map")
 RANX_GRADED = ("ndcg", "ndcg_exp")
 PYTREC_EVAL_BINARY = ("precision", "recall", "hit_rate", "map")
@@ -75,7 +78,15 @@ NO_LIST_DOC = "⟨no list⟩"  # ranx's stand-in for an empty list
 
 Qrels = dict[str, dict[str, float]]
 RunDict = dict[str, dict[str, float]]
-Row = tuple[Hashable, Hashable, str, int, float]
+Row = tuple[Hashable, Hashable, str, int | None, float]
+
+
+def ranx_rbp_name(persistence: float) -> str:
+    """ranx's name of rbp at a persistence: "rbp.8" is p = 0.8 (ranx reads "0." + digits)."""
+    digits = repr(float(persistence)).removeprefix("0.")
+    if not 0 < persistence < 1 or not digits.isdigit():
+        raise ValueError(f"ranx cannot name rbp with persistence {persistence!r}")
+    return f"rbp.{digits}"
 
 
 def gain_scale(relevances: Iterable[float]) -> int | None:
@@ -139,13 +150,24 @@ class _Prepared:
             qrels[self.user_id[user]] = items
         return qrels
 
-    def run(self, candidate: Hashable) -> RunDict:
-        """{user: {doc: score}} whose score order reproduces our ranks, gaps filled.
+    def judged_qrels(self) -> Qrels:
+        """{user: {item: 1 if relevant else 0}} over every labelled item: the judged
+        non-relevant items bpref reads (labels below the threshold) at 0."""
+        return {
+            self.user_id[user]: {
+                self.item_id[i]: 1 if i in self.relevant.get(user, {}) else 0 for i in self.label_items[user]
+            }
+            for user in self.users
+        }
+
+    def run(self, candidate: Hashable, cut: int | None = None) -> RunDict:
+        """{user: {doc: score}} whose score order reproduces our ranks, gaps filled,
+        cut at rank `cut` (default max(k)).
 
         Every user of the qrels is present, with an empty dict when it has no list.
         """
         lists = ranked_lists(self.recs[self.recs["candidate"] == candidate])
-        top_k = max(self.ks)
+        top_k = max(self.ks) if cut is None else cut
         run: RunDict = {}
         for user in self.users:
             by_rank = {r: item for r, item in lists.get((candidate, user), []) if r <= top_k}
@@ -158,7 +180,7 @@ class _Prepared:
             run[self.user_id[user]] = docs
         return run
 
-    def rows(self, candidate: Hashable, values: dict[tuple[str, int], dict[str, float]]) -> list[Row]:
+    def rows(self, candidate: Hashable, values: dict[tuple[str, int | None], dict[str, float]]) -> list[Row]:
         """Long rows from {(metric, k): {query id: value}}; every user must be present."""
         return [
             (candidate, user, metric, k, float(per_query[self.user_id[user]]))
@@ -168,8 +190,31 @@ class _Prepared:
 
 
 def _frame(rows: list[Row]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=USER_METRIC_COLUMNS)
+    frame = pd.DataFrame(rows, columns=USER_METRIC_COLUMNS).astype({"k": "Int64"})
     return frame.sort_values(["candidate", "user_id", "metric", "k"], kind="stable").reset_index(drop=True)
+
+
+def _ranx_scores(qrels: Qrels, run: RunDict, names: list[str]) -> dict[str, dict[str, float]]:
+    """{ranx metric name: {query id: value}}, from plain dicts (see ranx_user_metrics)."""
+    from numba.core.errors import NumbaTypeSafetyWarning
+    from ranx import evaluate
+
+    for docs in run.values():
+        if not docs:
+            # A plain-dict run cannot hold an empty list (ranx needs a 2-column array
+            # per query): one never-relevant document scores 0 just the same.
+            docs[NO_LIST_DOC] = 1.0
+    # With dicts ranx pairs queries by position, so both must share one order.
+    if list(qrels) != list(run):
+        raise RuntimeError("qrels and run queries are not in the same order")
+    # For a single metric ranx returns its scores under the name without parameters
+    # ("rbp" for "rbp.8", a KeyError inside ranx): a second metric keeps the dict
+    asked = names if len(names) > 1 else [*names, "hits@1"]
+    with warnings.catch_warnings():
+        # ranx's numba kernels warn about an uint64 -> int64 cast of k.
+        warnings.simplefilter("ignore", NumbaTypeSafetyWarning)
+        scores = evaluate(qrels, run, asked, return_mean=False)
+    return {name: dict(zip(run, scores[name], strict=True)) for name in names}
 
 
 def ranx_user_metrics(
@@ -178,49 +223,42 @@ def ranx_user_metrics(
     k_values: Iterable[int],
     rel_threshold: float = 1.0,
     include_users_without_relevant: bool = False,
+    persistence: float = 0.8,
 ) -> pd.DataFrame:
     """Per-user metrics from ranx: precision, recall, f_beta (ranx f1, beta 1 only),
-    hit_rate, mrr, map and, when every relevant relevance is >= 1, ndcg and ndcg_exp
-    (ranx ndcg_burges). Same long shape and users as ``reference_user_metrics``.
+    hit_rate, mrr, map, rbp (ranx rbp.p on the run cut at each K, given binary
+    judgments: ranx weighs each hit by its judgment, so graded ones would scale it),
+    r_precision (k missing) and, when every relevant relevance is >= 1, ndcg and
+    ndcg_exp (ranx ndcg_burges). Same long shape and users as ``reference_user_metrics``.
 
     ``include_users_without_relevant`` also scores the label users with no relevant
     item (given to ranx with relevance 0, which it treats as non-relevant): ranx gives
     them 0 on every metric, as trec_eval -c would.
     """
-    from numba.core.errors import NumbaTypeSafetyWarning
-    from ranx import evaluate
-
     prep = _Prepared(recs, labels, k_values, rel_threshold, include_users_without_relevant)
     if not prep.users:
         return _frame([])
-    qrels_sets: list[tuple[Qrels, tuple[str, ...]]] = [(prep.qrels(lambda rel: 1), RANX_BINARY)]
+    binary = prep.qrels(lambda rel: 1)
+    qrels_sets: list[tuple[Qrels, tuple[str, ...]]] = [(binary, RANX_BINARY)]
     if all(rel >= 1 for rel in prep.relevances):
         qrels_sets.append((prep.qrels(float), RANX_GRADED))
+    rbp = ranx_rbp_name(persistence)
 
     rows: list[Row] = []
     for candidate in prep.candidates:
         run = prep.run(candidate)
-        for docs in run.values():
-            if not docs:
-                # A plain-dict run cannot hold an empty list (ranx needs a 2-column
-                # array per query): one never-relevant document scores 0 just the same.
-                docs[NO_LIST_DOC] = 1.0
-        values: dict[tuple[str, int], dict[str, float]] = {}
+        values: dict[tuple[str, int | None], dict[str, float]] = {}
         for qrels, metrics in qrels_sets:
             # Plain dicts rather than ranx.Qrels/Run: Qrels casts judgments to int, and
             # the numba typed containers behind both recompile (~5 s) in every process.
-            # With dicts ranx pairs queries by position, so both must share one order.
-            if list(qrels) != list(run):
-                raise RuntimeError("qrels and run queries are not in the same order")
-            names = [f"{RANX_METRICS[m]}@{k}" for m in metrics for k in prep.ks]
-            with warnings.catch_warnings():
-                # ranx's numba kernels warn about an uint64 -> int64 cast of k.
-                warnings.simplefilter("ignore", NumbaTypeSafetyWarning)
-                scores = evaluate(qrels, run, names, return_mean=False)
+            scores = _ranx_scores(qrels, run, [f"{RANX_METRICS[m]}@{k}" for m in metrics for k in prep.ks])
             for metric in metrics:
                 for k in prep.ks:
-                    per_user = scores[f"{RANX_METRICS[metric]}@{k}"]
-                    values[(metric, k)] = dict(zip(run, per_user, strict=True))
+                    values[(metric, k)] = scores[f"{RANX_METRICS[metric]}@{k}"]
+        for metric, name in RANX_WITHOUT_K.items():
+            values[(metric, None)] = _ranx_scores(binary, run, [name])[name]
+        for k in prep.ks:  # ranx's rbp has no cut-off: the run is cut at K instead
+            values[("rbp", k)] = _ranx_scores(binary, prep.run(candidate, cut=k), [rbp])[rbp]
         rows.extend(prep.rows(candidate, values))
     return _frame(rows)
 
@@ -233,13 +271,15 @@ def pytrec_eval_user_metrics(
     order_from: Literal["rank", "score"] = "rank",
 ) -> pd.DataFrame:
     """Per-user metrics from pytrec_eval (trec_eval): precision (P_k), recall
-    (recall_k), hit_rate (success_k), map (map_cut_k) and, when relevances are whole
-    or half numbers > 0, ndcg (ndcg_cut_k). Same long shape and users as
-    ``reference_user_metrics``.
+    (recall_k), hit_rate (success_k), map (map_cut_k), r_precision (Rprec) and bpref
+    (k missing; labels below the threshold judged non-relevant, other items unjudged)
+    and, when relevances are whole or half numbers > 0, ndcg (ndcg_cut_k). Same long
+    shape and users as ``reference_user_metrics``.
 
     ``order_from="score"`` hands trec_eval the raw scores of recs (which must have no
     ranks and no duplicates) so that trec_eval itself orders the lists and breaks
-    score ties (by docno descending): this checks our tie rule against trec_eval's.
+    score ties (by docno descending): this checks our tie rule against trec_eval's, on
+    the metrics with a cut-off only.
     """
     import pytrec_eval
 
@@ -251,6 +291,7 @@ def pytrec_eval_user_metrics(
     evaluators: list[tuple[Any, tuple[str, ...]]] = [
         (pytrec_eval.RelevanceEvaluator(prep.qrels(lambda rel: 1), binary_measures), PYTREC_EVAL_BINARY),
     ]
+    without_k = pytrec_eval.RelevanceEvaluator(prep.judged_qrels(), set(PYTREC_EVAL_WITHOUT_K.values()))
     scale = gain_scale(prep.relevances)
     if scale is not None:
         graded = prep.qrels(lambda rel: round(rel * scale))
@@ -259,13 +300,21 @@ def pytrec_eval_user_metrics(
     rows: list[Row] = []
     for candidate in prep.candidates:
         run = prep.run(candidate) if order_from == "rank" else _raw_score_run(prep, recs, candidate)
-        values: dict[tuple[str, int], dict[str, float]] = {}
+        values: dict[tuple[str, int | None], dict[str, float]] = {}
         for evaluator, metrics in evaluators:
             result = evaluator.evaluate(run)
             for metric in metrics:
                 for k in prep.ks:
                     key = f"{PYTREC_EVAL_METRICS[metric]}_{k}"
                     values[(metric, k)] = {q: measures[key] for q, measures in result.items()}
+        if order_from == "score":
+            # the raw lists run past max(k), which trec_eval's Rprec and bpref would read
+            # (ours stop at max(k)); cutting them here would need our own tie rule
+            rows.extend(prep.rows(candidate, values))
+            continue
+        result = without_k.evaluate(run)
+        for metric, key in PYTREC_EVAL_WITHOUT_K.items():
+            values[(metric, None)] = {q: measures[key] for q, measures in result.items()}
         rows.extend(prep.rows(candidate, values))
     return _frame(rows)
 

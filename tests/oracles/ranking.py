@@ -20,6 +20,7 @@ from .inputs import (
     USER_METRIC_COLUMNS,
     RankedList,
     check_k_values,
+    label_relevance,
     normalize_recs,
     ranked_lists,
     relevant_items,
@@ -31,7 +32,8 @@ from .inputs import (
 # reference); re-exported here so callers find every ranking oracle in one place.
 from .libraries import pytrec_eval_user_metrics, ranx_user_metrics
 
-RANKING_METRICS: tuple[str, ...] = (
+# One row per cut-off K ...
+RANKING_METRICS_AT_K: tuple[str, ...] = (
     "precision",
     "recall",
     "recall_capped",
@@ -42,7 +44,12 @@ RANKING_METRICS: tuple[str, ...] = (
     "map_capped",
     "ndcg",
     "ndcg_exp",
+    "rbp",
 )
+# ... and one row with k null (missing): no cut-off, the list read up to max(k_values)
+RANKING_METRICS_WITHOUT_K: tuple[str, ...] = ("r_precision", "bpref")
+RANKING_METRICS: tuple[str, ...] = RANKING_METRICS_AT_K + RANKING_METRICS_WITHOUT_K
+RBP_PERSISTENCE = 0.8  # the default of var rbp_persistence
 METRIC_COLUMNS = ["candidate", "metric", "k", "value", "n_users", "users_without_relevant"]
 
 
@@ -64,9 +71,13 @@ def _ndcg(top_k: RankedList, relevant: dict[Any, float], k: int, gain_of: Callab
 
 
 def user_ranking_metrics(
-    ranked: RankedList, relevant: dict[Any, float], k: int, beta: float = 1.0
+    ranked: RankedList,
+    relevant: dict[Any, float],
+    k: int,
+    beta: float = 1.0,
+    persistence: float = RBP_PERSISTENCE,
 ) -> dict[str, float]:
-    """Every ranking metric at cut-off k for one user's list.
+    """Every ranking metric with a cut-off, at cut-off k, for one user's list.
 
     ``ranked``: (rank, item_id) pairs sorted by rank (rank values may have gaps).
     ``relevant``: {item_id: relevance} of the user's relevant items (non-empty).
@@ -96,7 +107,36 @@ def user_ranking_metrics(
         "map_capped": precision_at_hits / min(k, n_relevant),
         "ndcg": _ndcg(top_k, relevant, k, gain_of=lambda rel: rel),
         "ndcg_exp": _ndcg(top_k, relevant, k, gain_of=lambda rel: 2.0**rel - 1.0),
+        # rank-biased precision (Moffat & Zobel 2008), binary relevance
+        "rbp": (1 - persistence) * sum(persistence ** (rank - 1) for rank in hit_ranks),
     }
+
+
+def user_metrics_without_k(
+    ranked: RankedList, relevant: dict[Any, float], judged_nonrelevant: set[Any]
+) -> dict[str, float]:
+    """The ranking metrics without a cut-off for one user's list (already cut at max(k)).
+
+    ``judged_nonrelevant``: the user's labelled items below the threshold (bpref's judged
+    non-relevant items); items without a label are unjudged and count for nothing.
+    """
+    n_relevant = len(relevant)
+    n_nonrelevant = len(judged_nonrelevant)
+    hits_within_r = sum(1 for rank, item in ranked if rank <= n_relevant and item in relevant)
+
+    # bpref as trec_eval computes it: every retrieved relevant item adds 1 - min(n, R) /
+    # min(R, N), n = judged non-relevant items ranked above it (1 when n is 0)
+    bpref_sum, nonrelevant_above = 0.0, 0
+    for _, item in ranked:
+        if item in relevant:
+            if nonrelevant_above == 0:
+                bpref_sum += 1.0
+            else:
+                bpref_sum += 1.0 - min(nonrelevant_above, n_relevant) / min(n_relevant, n_nonrelevant)
+        elif item in judged_nonrelevant:
+            nonrelevant_above += 1
+
+    return {"r_precision": hits_within_r / n_relevant, "bpref": bpref_sum / n_relevant}
 
 
 def reference_user_metrics(
@@ -105,28 +145,38 @@ def reference_user_metrics(
     k_values: Iterable[int],
     rel_threshold: float = 1.0,
     beta: float = 1.0,
+    persistence: float = RBP_PERSISTENCE,
 ) -> pd.DataFrame:
     """Per-user ranking metrics, long shape (candidate, user_id, metric, k, value).
 
-    One row per candidate present in recs x user with >= 1 relevant item x metric x k.
-    A relevant user without a list for a candidate scores 0 on every metric; users
-    without relevant items get no rows (``reference_metrics`` counts them). Users or
-    items that appear only in recs are ignored.
+    One row per candidate present in recs x user with >= 1 relevant item x metric x k
+    (k missing, once, for RANKING_METRICS_WITHOUT_K). A relevant user without a list for
+    a candidate scores 0 on every metric; users without relevant items get no rows
+    (``reference_metrics`` counts them). Users or items that appear only in recs are
+    ignored; items ranked beyond max(k_values) too.
     """
     ks = check_k_values(k_values)
     recs = normalize_recs(recs)
     lists = ranked_lists(recs)
     relevant_by_user = relevant_items(labels, rel_threshold)
+    labelled = label_relevance(labels)
 
-    rows: list[tuple[Hashable, Hashable, str, int, float]] = []
+    rows: list[tuple[Hashable, Hashable, str, Any, float]] = []
     for candidate in sorted_unique(recs["candidate"]):
         for user in sorted(relevant_by_user):
             ranked = lists.get((candidate, user), [])  # no list: every metric is 0
+            relevant = relevant_by_user[user]
             for k in ks:
-                values = user_ranking_metrics(ranked, relevant_by_user[user], k, beta)
-                for metric in RANKING_METRICS:
+                values = user_ranking_metrics(ranked, relevant, k, beta, persistence)
+                for metric in RANKING_METRICS_AT_K:
                     rows.append((candidate, user, metric, k, float(values[metric])))
-    return pd.DataFrame(rows, columns=USER_METRIC_COLUMNS)
+            judged_nonrelevant = set(labelled[user]) - set(relevant)
+            top = [(rank, item) for rank, item in ranked if rank <= max(ks)]
+            values = user_metrics_without_k(top, relevant, judged_nonrelevant)
+            for metric in RANKING_METRICS_WITHOUT_K:
+                rows.append((candidate, user, metric, pd.NA, float(values[metric])))
+    frame = pd.DataFrame(rows, columns=USER_METRIC_COLUMNS)
+    return frame.astype({"k": "Int64"})
 
 
 def reference_metrics(
@@ -150,7 +200,7 @@ def reference_metrics(
     n_without = users_without_relevant(labels, rel_threshold)
     n_users = n_relevant_users + (n_without if count_users_without_relevant else 0)
 
-    groups: dict[tuple[Hashable, str, int], list[float]] = {}
+    groups: dict[tuple[Hashable, str, int | None], list[float]] = {}
     for candidate, metric, k, value in zip(
         user_metrics["candidate"],
         user_metrics["metric"],
@@ -158,10 +208,10 @@ def reference_metrics(
         user_metrics["value"],
         strict=True,
     ):
-        groups.setdefault((candidate, metric, int(k)), []).append(float(value))
-    metric_ks = sorted({(metric, k) for _, metric, k in groups})
+        groups.setdefault((candidate, metric, None if pd.isna(k) else int(k)), []).append(float(value))
+    metric_ks = sorted({(metric, k) for _, metric, k in groups}, key=lambda pair: (pair[0], pair[1] or 0))
 
-    rows: list[tuple[Hashable, str, int, float, int, int]] = []
+    rows: list[tuple[Hashable, str, Any, float, int, int]] = []
     for candidate in sorted_unique(recs["candidate"]):
         for metric, k in metric_ks:
             values = groups.get((candidate, metric, k), [])
@@ -170,18 +220,22 @@ def reference_metrics(
                     f"{candidate!r} {metric}@{k}: {len(values)} user rows, expected {n_relevant_users}"
                 )
             mean = sum(values) / n_users if n_users else float("nan")
-            rows.append((candidate, metric, k, mean, n_users, n_without))
-    return pd.DataFrame(rows, columns=METRIC_COLUMNS)
+            rows.append((candidate, metric, pd.NA if k is None else k, mean, n_users, n_without))
+    return pd.DataFrame(rows, columns=METRIC_COLUMNS).astype({"k": "Int64"})
 
 
 __all__ = [
     "METRIC_COLUMNS",
     "RANKING_METRICS",
+    "RANKING_METRICS_AT_K",
+    "RANKING_METRICS_WITHOUT_K",
+    "RBP_PERSISTENCE",
     "USER_METRIC_COLUMNS",
     "normalize_recs",
     "pytrec_eval_user_metrics",
     "ranx_user_metrics",
     "reference_metrics",
     "reference_user_metrics",
+    "user_metrics_without_k",
     "user_ranking_metrics",
 ]

@@ -1,7 +1,7 @@
 {#- The beyond-accuracy metrics of docs/metrics.md (conventions: docs/evaluation.md,
     "Beyond accuracy and stability"): the building blocks every metric reads and the
     group_by helpers. The metrics are in the other files of this folder: coverage.sql
-    (catalog, user and distributional coverage, gini, personalization),
+    (catalog, user and distributional coverage, shannon_entropy, gini, personalization),
     novelty_popularity.sql (novelty, avg_popularity, seen_rate) and
     diversity_calibration.sql (category_diversity, ild, calibration_kl).
 

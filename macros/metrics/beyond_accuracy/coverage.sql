@@ -1,5 +1,5 @@
 {#- The global beyond-accuracy metrics of how the top-K lists spread over the catalog and
-    the users: catalog, user and distributional coverage, gini and personalization. They
+    the users: catalog, user and distributional coverage, shannon_entropy, gini and personalization. They
     read the building blocks of building_blocks.sql (conventions there) and return
     (candidate[, group_by], metric, k, value, n_users). -#}
 
@@ -104,6 +104,33 @@ entropy as (
 select
     e.candidate{{ beyond_groups(group_by, 'e') }},
     'distributional_coverage' as metric,
+    e.k,
+    e.value,
+    u.n_users
+from entropy as e
+inner join {{ _beyond_users(list_stats, group_by) }} as u
+    on u.candidate = e.candidate and u.k = e.k{{ beyond_same_groups(group_by, 'u', 'e') }}
+{%- endmacro %}
+
+{#- shannon_entropy@K (RecBole's ShannonEntropy): -sum_i p_i ln(p_i) / the distinct items,
+    p_i = top-K rows with item i / all top-K rows; RecBole divides the entropy by the number
+    of distinct recommended items, which makes it differ from distributional_coverage -#}
+{% macro shannon_entropy_at_k(item_counts, list_stats, group_by=[]) -%}
+{%- set g = beyond_groups(group_by) %}
+with shares as (
+    select candidate{{ g }}, k, n_rows * 1.0 / sum(n_rows) over (partition by candidate{{ g }}, k) as share
+    from {{ item_counts }}
+),
+
+entropy as (
+    select candidate{{ g }}, k, -sum(share * ln(share)) / count(*) as value
+    from shares
+    group by candidate{{ g }}, k
+)
+
+select
+    e.candidate{{ beyond_groups(group_by, 'e') }},
+    'shannon_entropy' as metric,
     e.k,
     e.value,
     u.n_users

@@ -1,5 +1,7 @@
 -- beyond_top_rows with what the per-list sums need of each row: the item's train
--- interactions (n_train, 0 when unseen) and whether the user had it in train (is_seen).
+-- interactions (n_train, 0 when unseen), its train users (n_train_users) and popularity
+-- rank (popularity_rank), whether it is
+-- in the long tail (is_tail) and whether the user had it in train (is_seen).
 -- A view: only beyond_list_stats reads every column, in its one pass.
 {{ config(materialized='view') }}
 
@@ -9,6 +11,9 @@ select
     r.item_id,
     r.rank,
     i.n_train,
+    i.n_train_users,
+    i.popularity_rank,
+    i.is_tail,
     s.item_id is not null as is_seen
 from {{ ref('beyond_top_rows') }} as r
 inner join {{ ref('beyond_items') }} as i on i.item_id = r.item_id

@@ -1,6 +1,8 @@
 -- the per-user beyond-accuracy metrics (candidate, user_id, metric, k, value): ild,
--- category_diversity, avg_popularity, seen_rate, calibration_kl and novelty, for the users
--- in labels with a top-K list (genre metrics: with items that have genres)
+-- category_diversity, avg_popularity, seen_rate, calibration_kl, novelty,
+-- inverse_user_frequency (higher is more novel), tail_share (higher: more of the long
+-- tail) and serendipity (higher: more relevant items others would not get), for the
+-- users in labels with a top-K list (genre metrics: with items that have genres)
 {{ config(materialized='table', tags=['per_user']) }}
 
 {%- set stats = ref('beyond_list_stats') %}
@@ -12,6 +14,9 @@
     category_diversity_at_k(genres),
     ild_at_k(genres),
     calibration_kl_at_k(genres, ref('beyond_user_genres')),
+    inverse_user_frequency_at_k(ref('beyond_recs'), ref('train'), k_values()),
+    tail_share_at_k(ref('beyond_recs'), k_values()),
+    serendipity_at_k(ref('beyond_recs'), '(select user_id, item_id from ' ~ ref('relevant_labels') ~ ')', ref('train'), k_values()),
 ] %}
 
 {% for part in parts %}
