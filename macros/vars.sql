@@ -63,7 +63,7 @@
     user who looked at one item also looks at the next, strictly between 0 and 1 -#}
 {% macro rbp_persistence() -%}
 {%- set value = var('rbp_persistence', 0.8) -%}
-{%- if _is_number(value) != 'True' or value <= 0 or value >= 1 -%}
+{%- if finite_number(value) != 'True' or value <= 0 or value >= 1 -%}
 {{ raise_error("var rbp_persistence must be a number strictly between 0 and 1 such as 0.8, got " ~ value, hint="set vars: rbp_persistence in project.yml, or pass --vars '{rbp_persistence: 0.8}'") }}
 {%- endif -%}
 {{ value }}
@@ -73,7 +73,7 @@
     0.8: every item outside the 20% most interacted with), in (0, 1] -#}
 {% macro long_tail_ratio() -%}
 {%- set value = var('long_tail_ratio', 0.8) -%}
-{%- if _is_number(value) != 'True' or value <= 0 or value > 1 -%}
+{%- if finite_number(value) != 'True' or value <= 0 or value > 1 -%}
 {{ raise_error("var long_tail_ratio must be a number in (0, 1] such as 0.8, got " ~ value, hint="set vars: long_tail_ratio in project.yml, or pass --vars '{long_tail_ratio: 0.8}'") }}
 {%- endif -%}
 {{ value }}
