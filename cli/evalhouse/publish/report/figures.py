@@ -234,11 +234,13 @@ def delta_side(delta: float, direction: str | None) -> str:
 def relative_deltas(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Each comparison as a share of the baseline's value (delta / |baseline_value|, its
     interval scaled the same), so metrics of any scale share one axis; a row whose baseline
-    value is zero or missing has no relative delta and is left out."""
+    value is missing, zero or near it (under 1% of the candidate's: the popular baseline's
+    serendipity) has no telling relative delta and is left out (the table has it)."""
     out = []
     for r in rows:
         base, delta = _number(r.get("baseline_value")), _number(r.get("delta"))
-        if base is None or delta is None or base == 0:
+        value = _number(r.get("value")) or 0.0
+        if base is None or delta is None or base == 0 or abs(base) < 0.01 * abs(value):
             continue
         low, high = _number(r.get("ci_low")), _number(r.get("ci_high"))
         label = r["metric"] if r.get("k") is None else f"{r['metric']}@{r['k']}"
@@ -246,6 +248,9 @@ def relative_deltas(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
                     "low": None if low is None else low / abs(base), "high": None if high is None else high / abs(base),
                     "side": delta_side(delta, r.get("direction") or "higher")})
     return out
+
+
+REL_EDGE = 2.0  # the forest's axis ends at +-200%
 
 
 def comparison_forest(rows: list[dict[str, Any]], label: str) -> go.Figure:
@@ -261,9 +266,17 @@ def comparison_forest(rows: list[dict[str, Any]], label: str) -> go.Figure:
         if all(p["low"] is not None and p["high"] is not None for p in chosen):
             error = {"type": "data", "symmetric": False, "array": [p["high"] - p["rel"] for p in chosen],
                      "arrayminus": [p["rel"] - p["low"] for p in chosen], "color": DIRECTION_COLOURS[side]}
-        fig.add_trace(go.Scatter(x=[p["rel"] for p in chosen], y=[p["label"] for p in chosen], mode="markers",
-                                 name=DIRECTION_NAMES[side], marker={"color": DIRECTION_COLOURS[side], "size": 9},
-                                 error_x=error, hovertemplate="%{y}: %{x:+.1%}<extra></extra>"))
+        # a delta beyond +-200% (a baseline near zero) would squash every other row: it is
+        # drawn at the edge as an arrow, its true value in the hover text
+        xs = [max(-REL_EDGE, min(REL_EDGE, p["rel"])) for p in chosen]
+        symbols = ["circle" if abs(p["rel"]) <= REL_EDGE else ("triangle-right" if p["rel"] > 0 else "triangle-left")
+                   for p in chosen]
+        if any(abs(p["rel"]) > REL_EDGE for p in chosen):
+            error = None  # an interval around a clipped point would lie
+        fig.add_trace(go.Scatter(x=xs, y=[p["label"] for p in chosen], mode="markers", customdata=[p["rel"] for p in chosen],
+                                 name=DIRECTION_NAMES[side],
+                                 marker={"color": DIRECTION_COLOURS[side], "size": 9, "symbol": symbols},
+                                 error_x=error, hovertemplate="%{y}: %{customdata:+.1%}<extra></extra>"))
     fig.add_vline(x=0, line={"color": "#888", "dash": "dot"})
     fig.update_xaxes(tickformat="+.0%", zeroline=False)
     fig.update_yaxes(categoryorder="array", categoryarray=[p["label"] for p in points])
