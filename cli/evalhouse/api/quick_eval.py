@@ -193,17 +193,14 @@ NEED_TRAIN = ("novelty", "catalog_coverage")
 
 def _read_leaderboard(project: Any, result: EvalResult, has_train: bool) -> None:
     from evalhouse.api.operations import query
-    from evalhouse.evaluation.leaderboard import choose_columns, project_rows
+    from evalhouse.evaluation.leaderboard import key_columns, project_rows
 
     board = query(project, "select * from leaderboard")
     definitions = query(project, "select * from metric_definitions")
     records = [dict(zip(definitions.columns, row, strict=False)) for row in definitions.rows]
-    order = project.vars.get("leaderboard_order") or {}
-    sort_by = (str(order.get("metric", "ndcg")), order.get("k", 10))
-    settings = project.config.leaderboard
     if not has_train:
         records = [r for r in records if r.get("metric") not in NEED_TRAIN]
-    choice = choose_columns(board.columns, records, sort_by, settings.metrics, settings.max_columns)
+    choice = key_columns(project, board.columns, records)
     result.all_columns, result.all_rows = board.columns, board.rows
     result.columns, result.rows = choice.columns, project_rows(board.columns, board.rows, choice.columns)
     result.left_out = choice.left_out

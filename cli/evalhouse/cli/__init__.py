@@ -101,17 +101,14 @@ def _key_columns(project: Any, printer: Printer, columns: list[str], rows: list[
     """The leaderboard's key columns (project.yml `leaderboard:`), with a line on the rest."""
     from evalhouse.api.operations import show
     from evalhouse.errors import EvalhouseError
-    from evalhouse.evaluation.leaderboard import choose_columns, project_rows
+    from evalhouse.evaluation.leaderboard import key_columns, project_rows
 
     try:
         definitions = show(project, model="metric_definitions", inline=None, limit=10_000, target=target)
         records = [dict(zip(definitions.columns, row, strict=False)) for row in definitions.rows]
     except EvalhouseError:
         records = []  # a project without metric metadata: the first columns
-    order = project.vars.get("leaderboard_order") or {}
-    sort_by = (str(order.get("metric", "ndcg")), order.get("k", 10)) if isinstance(order, dict) else ("ndcg", 10)
-    settings = project.config.leaderboard
-    choice = choose_columns(columns, records, sort_by, settings.metrics, settings.max_columns)
+    choice = key_columns(project, columns, records)
     for unknown in choice.unknown:
         printer.warning(f"leaderboard.metrics in project.yml: the leaderboard has no column '{unknown}'")
     if choice.left_out:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from evalhouse.project.loaded import LoadedProject
 
 ROW_COLUMNS = ("candidate", "n_users")
 
@@ -59,3 +62,20 @@ def choose_columns(table_columns: Sequence[str], definitions: Iterable[dict[str,
 def project_rows(columns: Sequence[str], rows: Sequence[Sequence[Any]], chosen: Sequence[str]) -> list[tuple]:
     index = [list(columns).index(c) for c in chosen]
     return [tuple(row[i] for i in index) for row in rows]
+
+
+def sort_metric(vars: dict[str, Any]) -> tuple[str, Any]:
+    """The metric@K the leaderboard is sorted by: var leaderboard_order, else ndcg@10."""
+    order = vars.get("leaderboard_order") or {}
+    if not isinstance(order, dict):
+        return "ndcg", 10
+    return str(order.get("metric", "ndcg")), order.get("k", 10)
+
+
+def key_columns(project: LoadedProject, table_columns: Sequence[str],
+                definitions: Iterable[dict[str, Any]]) -> ColumnChoice:
+    """The project's choice (project.yml `leaderboard:`) of a leaderboard's columns: what
+    `build` prints, the report shows and MLflow's build run holds."""
+    settings = project.config.leaderboard
+    return choose_columns(table_columns, definitions, sort_metric(project.vars), settings.metrics,
+                          settings.max_columns)

@@ -10,14 +10,13 @@ last compile or build); the page has filter boxes, no network.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalhouse.errors import ProjectError
+from evalhouse.files import write_text_atomic
 from evalhouse.publish.report.context import Section
 from evalhouse.publish.report.html import esc, long_table, page, table_html
 
@@ -113,12 +112,7 @@ def write_catalogue(project: LoadedProject, path: Path | None = None) -> Catalog
     html = page(f"{project.config.name}: warehouse catalogue", esc(str(project.warehouse_path.name)), sections, "")
     path = path or project.target_dir / CATALOGUE_FILE
     project.note_written(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(html)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_text_atomic(path, html)
     return Catalogue(path, len(relations), len(columns), len(metrics))
 
 

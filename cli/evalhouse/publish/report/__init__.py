@@ -67,17 +67,11 @@ def render_report(project: LoadedProject, tables: EvaluationTables) -> Report:
 
 def write_report(project: LoadedProject, tables: EvaluationTables, path: Path | None = None) -> Report:
     """Render and write the page (default target/report.html), atomically."""
-    import os
-    import tempfile
+    from evalhouse.files import write_text_atomic
 
     report = render_report(project, tables)
     path = path or project.target_dir / REPORT_FILE
     project.note_written(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(report.html)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_text_atomic(path, report.html)
     report.path = path
     return report

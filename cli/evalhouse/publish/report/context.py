@@ -71,8 +71,9 @@ class Context:
 
 def key_metric(vars: dict[str, Any], metrics: list[dict[str, Any]]) -> tuple[str, Any]:
     """The metric@K the leaderboard ranks by (var leaderboard_order), else ndcg@10, else the first."""
-    order = vars.get("leaderboard_order")
-    wanted = (str(order.get("metric")), order.get("k")) if isinstance(order, dict) else ("ndcg", 10)
+    from evalhouse.evaluation.leaderboard import sort_metric
+
+    wanted = sort_metric(vars)
     available = [(str(r["metric"]), r["k"]) for r in metrics]
     if not available or wanted in available:
         return wanted

@@ -103,16 +103,13 @@ def candidate_metrics(tables: EvaluationTables) -> dict[str, dict[str, float]]:
 def key_metrics(project: LoadedProject, tables: EvaluationTables,
                 per_candidate: dict[str, dict[str, float]]) -> dict[str, float]:
     """The leaderboard's key metric@K of every candidate (evaluation/leaderboard.py)."""
-    from evalhouse.evaluation.leaderboard import choose_columns
+    from evalhouse.evaluation.leaderboard import key_columns
 
     board = tables.read("leaderboard")
     if board is None:
         return {}
     definitions = tables.read("metric_definitions")
-    order = project.vars.get("leaderboard_order") or {}
-    sort_by = (str(order.get("metric", "ndcg")), order.get("k", 10)) if isinstance(order, dict) else ("ndcg", 10)
-    choice = choose_columns(board.columns, definitions.dicts() if definitions is not None else [], sort_by,
-                            project.config.leaderboard.metrics, project.config.leaderboard.max_columns)
+    choice = key_columns(project, board.columns, definitions.dicts() if definitions is not None else [])
     out = {}
     for column in choice.columns:
         if column in ("candidate", "n_users"):
