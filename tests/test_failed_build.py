@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
+from conftest import wait_for_line
 
 from evalhouse import Project, RunOptions
 from evalhouse.cli import main
@@ -113,19 +114,6 @@ def start(root: Path, *args: str) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
 
-def wait_for(process: subprocess.Popen, needle: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    seen = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if needle in line:
-            return
-    raise AssertionError(f"never saw {needle!r}: {''.join(seen)}")
-
-
 @pytest.mark.parametrize(("signum", "code", "word"), [
     (signal.SIGINT, 130, "interrupted"),
     (signal.SIGTERM, 143, "terminated (SIGTERM)"),
@@ -137,7 +125,7 @@ def test_a_signal_stops_the_running_statement_within_two_seconds_and_changes_not
     before = warehouse_state(root)
     process = start(root, "build", "--no-mlflow", "--no-report", "--threads", "2",
                     "--vars", "{version: 2, spin: 60000}")  # the slow table alone takes minutes
-    wait_for(process, "START table slow")
+    wait_for_line(process, "START table slow")
     time.sleep(1.0)  # the statement is under way, other tables are already swapped in
     sent = time.monotonic()
     process.send_signal(signum)
@@ -156,7 +144,7 @@ def test_a_second_ctrl_c_is_harmless(make_project):
     assert build(root, version=1).exit_code == 0
     before = warehouse_state(root)
     process = start(root, "build", "--no-mlflow", "--no-report", "--vars", "{version: 2, spin: 60000}")
-    wait_for(process, "START table slow")
+    wait_for_line(process, "START table slow")
     time.sleep(0.5)
     for _ in range(20):  # impatient: Ctrl-C again and again while it stops
         process.send_signal(signal.SIGINT)

@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from click.testing import CliRunner
+from conftest import wait_for_line
 
 from evalhouse.cli import main
 
@@ -37,19 +38,6 @@ def start_build(root: Path, *args: str) -> subprocess.Popen:
         [sys.executable, "-u", "-m", "evalhouse.cli", "build", "--project-dir", str(root), *args],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
     )
-
-
-def wait_for_line(process: subprocess.Popen, needle: str, timeout: float = 60) -> list[str]:
-    seen = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if needle in line:
-            return seen
-    raise AssertionError(f"never saw {needle!r}; output so far: {''.join(seen)}")
 
 
 def table_versions(warehouse: Path) -> dict[str, set]:

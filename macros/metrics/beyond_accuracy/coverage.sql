@@ -89,33 +89,19 @@ left join covered as c on c.candidate = e.candidate and c.k = e.k{{ beyond_same_
 {#- distributional_coverage@K: Shannon entropy (log2) of p_i = top-K rows with item i /
     all top-K rows -#}
 {% macro distributional_coverage_at_k(item_counts, list_stats, group_by=[]) -%}
-{%- set g = beyond_groups(group_by) %}
-with shares as (
-    select candidate{{ g }}, k, n_rows * 1.0 / sum(n_rows) over (partition by candidate{{ g }}, k) as share
-    from {{ item_counts }}
-),
-
-entropy as (
-    select candidate{{ g }}, k, -sum(share * log2(share)) as value
-    from shares
-    group by candidate{{ g }}, k
-)
-
-select
-    e.candidate{{ beyond_groups(group_by, 'e') }},
-    'distributional_coverage' as metric,
-    e.k,
-    e.value,
-    u.n_users
-from entropy as e
-inner join {{ _beyond_users(list_stats, group_by) }} as u
-    on u.candidate = e.candidate and u.k = e.k{{ beyond_same_groups(group_by, 'u', 'e') }}
+{{ _item_entropy(item_counts, list_stats, group_by, 'distributional_coverage', '-sum(share * log2(share))') }}
 {%- endmacro %}
 
 {#- shannon_entropy@K (RecBole's ShannonEntropy): -sum_i p_i ln(p_i) / the distinct items,
     p_i = top-K rows with item i / all top-K rows; RecBole divides the entropy by the number
     of distinct recommended items, which makes it differ from distributional_coverage -#}
 {% macro shannon_entropy_at_k(item_counts, list_stats, group_by=[]) -%}
+{{ _item_entropy(item_counts, list_stats, group_by, 'shannon_entropy', '-sum(share * ln(share)) / count(*)') }}
+{%- endmacro %}
+
+{#- returns (candidate[, groups], metric, k, value, n_users): `entropy`, an aggregate over
+    the rows (one per item, its `share` of the top-K rows), per candidate and K -#}
+{% macro _item_entropy(item_counts, list_stats, group_by, metric, entropy) -%}
 {%- set g = beyond_groups(group_by) %}
 with shares as (
     select candidate{{ g }}, k, n_rows * 1.0 / sum(n_rows) over (partition by candidate{{ g }}, k) as share
@@ -123,14 +109,14 @@ with shares as (
 ),
 
 entropy as (
-    select candidate{{ g }}, k, -sum(share * ln(share)) / count(*) as value
+    select candidate{{ g }}, k, {{ entropy }} as value
     from shares
     group by candidate{{ g }}, k
 )
 
 select
     e.candidate{{ beyond_groups(group_by, 'e') }},
-    'shannon_entropy' as metric,
+    '{{ metric }}' as metric,
     e.k,
     e.value,
     u.n_users

@@ -80,12 +80,6 @@ class Journal:
             self._entries[key] = entry
             return entry
 
-    def _release_claim(self, entry: Entry | None) -> None:
-        """The transaction that would have recorded `entry` did not commit."""
-        if entry is not None:
-            with self._lock:
-                self._entries.pop((entry.schema, entry.name), None)
-
     def set_aside(self, schema: str, name: str, existing_kind: str | None) -> tuple[list[str], Entry | None]:
         """Statements that move the current relation out of the way of a new one, to run in
         the same transaction as the swap: renamed to its backup the first time this build
@@ -116,7 +110,10 @@ class Journal:
         ], entry
 
     def failed(self, entry: Entry | None) -> None:
-        self._release_claim(entry)
+        """The transaction that would have recorded `entry` did not commit."""
+        if entry is not None:
+            with self._lock:
+                self._entries.pop((entry.schema, entry.name), None)
 
     @staticmethod
     def _record(entry: Entry) -> str:
