@@ -26,6 +26,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from evalhouse import Project, RunOptions
+from evalhouse.errors import TemplateError
 
 REPO = Path(__file__).resolve().parents[1]
 B = 1000
@@ -72,6 +73,37 @@ def bootstrap_interval(deltas: np.ndarray, seed: int, resamples: int) -> tuple[f
     return float(low), float(high)
 
 
+def bucket_of(numbers: np.ndarray, buckets: int) -> np.ndarray:
+    """The bucket of the users numbered 0..n-1: uniform_index(splitmix64(number), G)."""
+    return np.array([((splitmix64(int(i)) >> 32) * buckets) >> 32 for i in numbers], dtype=np.int64)
+
+
+def bucket_sums(deltas: np.ndarray, buckets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The delta sum and the users of each non-empty bucket, in bucket order."""
+    order = np.unique(buckets)
+    return (np.array([math.fsum(deltas[buckets == b]) for b in order]),
+            np.array([int((buckets == b).sum()) for b in order]))
+
+
+def bucket_randomization_p(deltas: np.ndarray, buckets: np.ndarray, seed: int, resamples: int) -> float:
+    sums, _ = bucket_sums(deltas, buckets)
+    flipped = (words(seed, 1, resamples, len(sums)) >> np.uint64(63)) == 1
+    flipped_sums = np.where(flipped, -sums, sums).sum(axis=1)
+    tolerance = math.fsum(abs(d) for d in deltas) * 1e-9
+    as_extreme = int((np.abs(flipped_sums) >= abs(math.fsum(deltas)) - tolerance).sum())
+    return (as_extreme + 1) / (resamples + 1)
+
+
+def bucket_bootstrap_interval(deltas: np.ndarray, buckets: np.ndarray, seed: int,
+                              resamples: int) -> tuple[float, float]:
+    sums, users = bucket_sums(deltas, buckets)
+    n = len(sums)
+    picks = (((words(seed, 2, resamples, n) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32)).astype(np.int64)
+    means = sums[picks].sum(axis=1) / users[picks].sum(axis=1)
+    low, high = np.quantile(means, [0.025, 0.975])
+    return float(low), float(high)
+
+
 def paired_t_p(values: np.ndarray, baseline: np.ndarray) -> float | None:
     deltas = values - baseline
     if len(deltas) < 2:
@@ -91,11 +123,17 @@ def _wins_ties_losses(deltas: np.ndarray, direction: str) -> dict[str, int | Non
 
 
 def reference_comparisons(per_user: pd.DataFrame, baseline: str, seed: int = SEED,
-                          resamples: int = B, directions: dict[str, str] | None = None) -> pd.DataFrame:
+                          resamples: int = B, directions: dict[str, str] | None = None,
+                          buckets: int = 1000) -> pd.DataFrame:
     """comparisons from the per-user rows (candidate, user_id, metric, k, value); a win is
-    a user better off by the metric's direction (higher unless `directions` says lower)."""
+    a user better off by the metric's direction (higher unless `directions` says lower).
+    With more baseline users than `buckets` (var comparison_buckets), the randomization test
+    and the bootstrap resample the users' buckets."""
     rows = per_user.dropna(subset=["value"]).assign(k=lambda d: d["k"].astype(float))
     base = rows[rows["candidate"] == baseline].drop(columns="candidate")
+    users = sorted(base["user_id"].unique())
+    bucketed = len(users) > buckets
+    bucket_by_user = dict(zip(users, bucket_of(np.arange(len(users)), buckets), strict=True)) if bucketed else {}
     others = rows[rows["candidate"] != baseline]
     pairs = others.merge(base, on=["user_id", "metric", "k"], suffixes=("", "_baseline"))
     out = []
@@ -103,13 +141,19 @@ def reference_comparisons(per_user: pd.DataFrame, baseline: str, seed: int = SEE
         group = group.sort_values("user_id")
         values, base_values = group["value"].to_numpy(float), group["value_baseline"].to_numpy(float)
         deltas = values - base_values
-        low, high = bootstrap_interval(deltas, seed, resamples) if resamples else (None, None)
+        if bucketed:
+            user_buckets = group["user_id"].map(bucket_by_user).to_numpy(np.int64)
+            low, high = bucket_bootstrap_interval(deltas, user_buckets, seed, resamples) if resamples else (None, None)
+            p_randomization = bucket_randomization_p(deltas, user_buckets, seed, resamples) if resamples else None
+        else:
+            low, high = bootstrap_interval(deltas, seed, resamples) if resamples else (None, None)
+            p_randomization = randomization_p(deltas, seed, resamples) if resamples else None
         out.append({
             "candidate": candidate, "baseline": baseline, "metric": metric, "k": k,
             "baseline_value": base_values.mean(), "value": values.mean(), "delta": deltas.mean(),
             "rel_delta": deltas.mean() / base_values.mean() if base_values.mean() != 0 else None,
             "ci_low": low, "ci_high": high, "p_ttest": paired_t_p(values, base_values),
-            "p_randomization": randomization_p(deltas, seed, resamples) if resamples else None,
+            "p_randomization": p_randomization,
             **_wins_ties_losses(deltas, (directions or {}).get(metric, "higher")),
         })
     expected = pd.DataFrame(out, columns=["candidate", "baseline", "metric", "k", "baseline_value", "value",
@@ -225,10 +269,10 @@ def random_rows(rng: np.random.Generator, candidates: list[str], users: list[Any
 
 
 def check_against_reference(project: Project, rows: list[tuple], baseline: str = "base",
-                            seed: int = SEED, resamples: int = 200) -> pd.DataFrame:
+                            seed: int = SEED, resamples: int = 200, buckets: int = 1000) -> pd.DataFrame:
     actual = build_comparisons(project)
     per_user = pd.DataFrame(rows, columns=["candidate", "user_id", "metric", "k", "value"])
-    assert_comparisons_equal(reference_comparisons(per_user, baseline, seed, resamples), actual)
+    assert_comparisons_equal(reference_comparisons(per_user, baseline, seed, resamples, buckets=buckets), actual)
     return actual
 
 
@@ -311,8 +355,9 @@ def test_a_named_baseline_that_is_not_a_candidate_stops_the_build(tmp_path: Path
     result = project.build(RunOptions(report=False, mlflow=False))
     assert not result.success
     failed = {r.name: r.message for r in result.results if r.status == "error"}
-    assert list(failed) == ["comparison_pairs"]
-    assert f"{named_by} 'nosuch' is not a candidate; the candidates are cand, ref" in failed["comparison_pairs"]
+    # comparison_pairs is a view: the first table that reads it stops the build
+    assert list(failed) == ["comparison_sums"]
+    assert f"{named_by} 'nosuch' is not a candidate; the candidates are cand, ref" in failed["comparison_sums"]
     assert not project.warehouse_path.exists() or "comparisons" not in set(
         frame(project, "select table_name from information_schema.tables")["table_name"])
 
@@ -336,6 +381,63 @@ def test_the_same_seed_gives_the_same_numbers_and_another_seed_others(tmp_path: 
     other = compare_project(tmp_path / "q", rows, vars={"baseline": "base", "comparison_seed": 7})
     third = check_against_reference(other, rows, seed=7)
     assert not np.allclose(first["ci_low"], third["ci_low"])
+
+
+# --- (c) more users than comparison_buckets: the buckets are resampled ---------------------
+
+
+def test_above_comparison_buckets_users_the_buckets_are_resampled(tmp_path: Path) -> None:
+    # 90 users in 16 buckets, text ids, a user missing on the candidate's side, null values,
+    # ties and two candidates: every column equals the bucketed reference, and the
+    # t-test, means and wins stay per user
+    rng = np.random.default_rng(11)
+    users = [f"u{i:03d}" for i in range(90)]
+    rows = random_rows(rng, ["base", "cand", "other"], users, [("m", 5), ("m", 10), ("hit", 5)],
+                       values=lambda r: float(r.integers(0, 4)) / 3)
+    rows = [row for row in rows if not (row[0] == "cand" and row[1] == "u007")]
+    rows[5] = (*rows[5][:4], None)
+    project = compare_project(tmp_path / "p", rows, vars={"baseline": "base", "comparison_buckets": 16})
+    table = check_against_reference(project, rows, buckets=16)
+    buckets = frame(project, "select candidate, metric, k, n_buckets, sum(n_users) as users "
+                             "from comparison_buckets group by all")
+    assert (buckets["n_buckets"] <= 16).all() and (buckets["n_buckets"] >= 12).all()
+    # u007 has no candidate row; u005 has a null baseline value for m@5
+    assert set(buckets["users"]) == {88, 89, 90}
+    assert (table["wins"] + table["ties"] + table["losses"] >= 88).all()
+
+
+def test_bucketed_intervals_and_p_values_agree_with_the_per_user_ones(tmp_path: Path) -> None:
+    # the coverage check of the bucketed bootstrap: on 3,000 users with a real effect and with
+    # none, 100 buckets give the interval of the exact per-user bootstrap (3,000 units) to a
+    # few percent of its width, and the same verdict of the randomization test
+    rng = np.random.default_rng(12)
+    users = list(range(3000))
+    rows = []
+    for metric, shift in (("effect", 0.02), ("none", 0.0)):
+        base = rng.random(len(users))
+        cand = np.clip(base + shift + rng.normal(0, 0.2, len(users)), 0, 1)
+        rows += [("base", u, metric, 10, float(v)) for u, v in zip(users, base, strict=True)]
+        rows += [("cand", u, metric, 10, float(v)) for u, v in zip(users, cand, strict=True)]
+    exact = build_comparisons(compare_project(tmp_path / "exact", rows, vars={
+        "baseline": "base", "comparison_buckets": 5000, "comparison_resamples": 1000})).set_index("metric")
+    bucketed = build_comparisons(compare_project(tmp_path / "buckets", rows, vars={
+        "baseline": "base", "comparison_buckets": 100, "comparison_resamples": 1000})).set_index("metric")
+    for metric in ("effect", "none"):
+        width = exact.loc[metric, "ci_high"] - exact.loc[metric, "ci_low"]
+        assert abs(bucketed.loc[metric, "ci_low"] - exact.loc[metric, "ci_low"]) < 0.15 * width
+        assert abs(bucketed.loc[metric, "ci_high"] - exact.loc[metric, "ci_high"]) < 0.15 * width
+        assert bucketed.loc[metric, "p_ttest"] == exact.loc[metric, "p_ttest"]
+    assert exact.loc["effect", "p_randomization"] < 0.01 and bucketed.loc["effect", "p_randomization"] < 0.01
+    assert exact.loc["none", "p_randomization"] > 0.05 and bucketed.loc["none", "p_randomization"] > 0.05
+
+
+@pytest.mark.parametrize("value", [1, 0, "many", 100001, True])
+def test_comparison_buckets_must_be_a_sensible_count(tmp_path: Path, value: Any) -> None:
+    rows = random_rows(np.random.default_rng(13), ["base", "cand"], list(range(1, 6)), [("m", 5)])
+    project = compare_project(tmp_path / "p", rows, vars={"baseline": "base", "comparison_buckets": value})
+    with pytest.raises(TemplateError, match="comparison_pairs.sql.*var comparison_buckets must be an integer "
+                                            f"from 2 to 100000, got {value}"):
+        project.build(RunOptions(report=False, mlflow=False))
 
 
 def test_splitmix64_in_sql_is_the_reference_bit_for_bit(tmp_path: Path) -> None:

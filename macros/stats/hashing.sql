@@ -140,3 +140,9 @@ xor({{ x }}, shiftrightunsigned({{ x }}, {{ shift }}))
 (select *, {{ uint64(input) }} as {{ name }}__0 from {{ relation }}) as {{ name }}_input
 {%- for step in steps %}) as {{ name }}_step_{{ loop.index }}{% endfor -%}
 {%- endmacro %}
+
+{#- returns floor(word / 2^32 * n) as a word: an index 0..n-1 from the top 32 bits of a
+    word (n below 2^31), the draw of the bootstrap and the bucket of a user -#}
+{% macro uniform_index(word, n) -%}
+{{ shift_right_uint64('(' ~ shift_right_uint64(word, 32) ~ ' * ' ~ uint64(n) ~ ')', 32) }}
+{%- endmacro %}

@@ -33,6 +33,18 @@
 {{ non_negative_integer_var('comparison_resamples', 1000, 1000000) }}
 {%- endmacro %}
 
+{#- returns G, the most resampling units of a comparison (var comparison_buckets, default
+    1000): up to G users, each user is a unit (the exact paired bootstrap and randomization
+    test); above, users are hashed into G buckets and the buckets are resampled, so the
+    cost stays B x G whatever the number of users -#}
+{% macro comparison_buckets() -%}
+{%- set value = var('comparison_buckets', 1000) -%}
+{%- if value is not integer or value is boolean or value < 2 or value > 100000 -%}
+{{ raise_error("var comparison_buckets must be an integer from 2 to 100000, got " ~ value) }}
+{%- endif -%}
+{{ value }}
+{%- endmacro %}
+
 {#- returns the seed of the randomization test and the bootstrap (var comparison_seed, default 42) -#}
 {% macro comparison_seed() -%}
 {{ non_negative_integer_var('comparison_seed', 42, 9223372036854775807) }}

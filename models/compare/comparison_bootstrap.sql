@@ -1,23 +1,20 @@
 -- the seeded bootstrap interval of the mean delta per comparison (candidate, metric, K):
--- replicate b draws n users with replacement (comparison_draws), its mean is
--- sum(times * delta) / n, and the interval runs from the 2.5% to the 97.5% quantile of the
--- B means (linear interpolation, numpy's default). Sums are exact (fixed point); no row
--- when B is 0.
+-- replicate b draws n_buckets buckets with replacement (comparison_draws), its mean is
+-- sum(times * bucket's delta sum) / sum(times * bucket's users), and the interval runs from
+-- the 2.5% to the 97.5% quantile of the B means (linear interpolation, numpy's default).
+-- With one user per bucket this is the paired bootstrap over users. Sums are exact (fixed
+-- point); no row when B is 0.
 {{ config(materialized='table') }}
 
-with pairs as (
-    select comparison_id, n_users, user_index, {{ exact_number('delta') }} as delta
-    from {{ ref('comparison_pairs') }}
-),
-
-replicate_means as (
+with replicate_means as (
     select
-        p.comparison_id,
+        b.comparison_id,
         d.replicate,
-        cast(sum(d.times * p.delta) as double) / max(p.n_users) as mean_delta
-    from pairs as p
-    inner join {{ ref('comparison_draws') }} as d on d.n_users = p.n_users and d.user_index = p.user_index
-    group by p.comparison_id, d.replicate
+        cast(sum(d.times * b.sum_delta) as double) / sum(d.times * b.n_users) as mean_delta
+    from {{ ref('comparison_buckets') }} as b
+    inner join {{ ref('comparison_draws') }} as d
+        on d.n_buckets = b.n_buckets and d.bucket_index = b.bucket_index
+    group by b.comparison_id, d.replicate
 )
 
 select

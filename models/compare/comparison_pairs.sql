@@ -1,13 +1,15 @@
--- the paired per-user values every comparison is computed from: for each candidate other
--- than the baseline (var baseline), metric and K, the users with a value in both the
--- candidate and the baseline (a user missing on either side, or with a null value, is
--- left out), their two values and delta = value - baseline_value. comparison_id numbers the
--- (candidate, metric, k) groups; user_index numbers the users of a group 0..n_users-1 in
--- user_id order: the index the seeded randomization test and bootstrap draw. Reads every
--- model tagged per_user (candidate, user_id, metric, k, value). A baseline the project
--- names (var baseline, evaluation.baseline) that is not a candidate stops the build with
--- the candidates' names, rather than leaving every comparison empty.
-{{ config(materialized='table') }}
+-- the paired per-user values every comparison is computed from (a view: analysts query it,
+-- comparison_sums reads it once): for each candidate other than the baseline (var
+-- baseline), metric and K, the users with a value in both the candidate and the baseline (a
+-- user missing on either side, or with a null value, is left out), their two values and
+-- delta = value - baseline_value. `bucket` is the user's resampling unit: with at most
+-- var comparison_buckets (G) baseline users, the user's number 0..n-1 in user_id order
+-- (every user a unit of its own); with more, uniform_index(splitmix64(number), G), a
+-- fixed pseudo-random partition of the users into G buckets. Reads every model tagged
+-- per_user (candidate, user_id, metric, k, value). A baseline the project names (var
+-- baseline, evaluation.baseline) that is not a candidate fails whoever reads the view,
+-- with the candidates' names, rather than leaving every comparison empty.
+{{ config(materialized='view') }}
 {%- set per_user_models = models_tagged('per_user') %}
 {%- set baseline = comparison_baseline() %}
 {%- set named_by = baseline_named_by() %}
@@ -51,26 +53,36 @@ baseline_known as (
 ),
 {%- endif %}
 
-paired as (
-    select c.candidate, c.metric, c.k, c.user_id, c.value, b.value as baseline_value
-    from candidate_values as c
-    inner join baseline_values as b
-        on b.user_id = c.user_id and b.metric = c.metric and b.k is not distinct from c.k
+numbered_users as (
+    select
+        user_id,
+        row_number() over (order by user_id) - 1 as user_number,
+        count(*) over () as n_users
+    from (select distinct user_id from baseline_values) as baseline_users
+),
+
+user_buckets as (
+    select
+        user_id,
+        case when n_users <= {{ comparison_buckets() }} then user_number
+            else cast({{ uniform_index('user_word', comparison_buckets()) }} as bigint) end as bucket
+    from {{ with_splitmix64('numbered_users', 'user_number', 'user_word') }}
 )
 
 select
-    dense_rank() over (order by candidate, metric, k) as comparison_id,
-    candidate,
+    c.candidate,
     {{ baseline }} as baseline,
-    metric,
-    k,
-    user_id,
-    row_number() over (partition by candidate, metric, k order by user_id) - 1 as user_index,
-    count(*) over (partition by candidate, metric, k) as n_users,
-    baseline_value,
-    value,
-    value - baseline_value as delta
-from paired
+    c.metric,
+    c.k,
+    c.user_id,
+    u.bucket,
+    b.value as baseline_value,
+    c.value,
+    c.value - b.value as delta
+from candidate_values as c
+inner join baseline_values as b
+    on b.user_id = c.user_id and b.metric = c.metric and b.k is not distinct from c.k
+inner join user_buckets as u on u.user_id = c.user_id
 {%- if named_by %}
 cross join baseline_known
 where baseline_known.ok

@@ -1,32 +1,34 @@
 -- the paired randomization (sign-flip) test per comparison (candidate, metric, K): replicate
--- b flips the sign of some users' deltas (comparison_signs) and is as extreme as the data
--- when |its sum of deltas| >= |the observed sum| - 1e-9 * sum(|delta|) (the tolerance makes
--- ties of discrete metrics ties, whatever the floating-point noise in the deltas);
--- p_randomization = (b + 1) / (B + 1), b the replicates as extreme. Sums are exact (fixed
--- point), so the count is the same in every build and on every machine; p_randomization is
--- null when B is 0.
+-- b flips the sign of some buckets' delta sums (comparison_signs) and is as extreme as the
+-- data when |its sum of deltas| >= |the observed sum| - 1e-9 * sum(|delta|) (the tolerance
+-- makes ties of discrete metrics ties, whatever the floating-point noise in the deltas);
+-- p_randomization = (b + 1) / (B + 1), b the replicates as extreme. With one user per
+-- bucket this is the per-user sign-flip test; a bucket's sum is symmetric about 0 under
+-- the null as each user's delta is, so flipping buckets is a test of the same null. Sums
+-- are exact (fixed point), so the count is the same in every build and on every machine;
+-- p_randomization is null when B is 0.
 {{ config(materialized='table') }}
 {%- set resamples = comparison_resamples() | int %}
 
-with pairs as (
-    select comparison_id, user_index, {{ exact_number('delta') }} as delta
-    from {{ ref('comparison_pairs') }}
+with buckets as (
+    select comparison_id, bucket_index, sum_delta, sum_abs_delta
+    from {{ ref('comparison_buckets') }}
 ),
 
 observed as (
-    select comparison_id, sum(delta) as observed_sum, cast(sum(abs(delta)) as double) * 1e-9 as tolerance
-    from pairs
+    select comparison_id, sum(sum_delta) as observed_sum, cast(sum(sum_abs_delta) as double) * 1e-9 as tolerance
+    from buckets
     group by comparison_id
 ),
 
 kept as (
-    -- per replicate, the sum of the deltas that keep their sign: the flipped sum is
+    -- per replicate, the sum of the bucket sums that keep their sign: the flipped sum is
     -- kept_sum - (observed_sum - kept_sum)
-    select p.comparison_id, s.replicate, sum(p.delta) as kept_sum
-    from pairs as p
-    inner join {{ ref('comparison_signs') }} as s on s.user_index = p.user_index
+    select b.comparison_id, s.replicate, sum(b.sum_delta) as kept_sum
+    from buckets as b
+    inner join {{ ref('comparison_signs') }} as s on s.bucket_index = b.bucket_index
     where s.sign = 1
-    group by p.comparison_id, s.replicate
+    group by b.comparison_id, s.replicate
 ),
 
 less_extreme as (

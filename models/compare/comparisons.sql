@@ -1,6 +1,6 @@
 -- every candidate against the baseline (var baseline), per metric and K, on the paired
--- per-user values of comparison_pairs: the two means, delta = value - baseline_value and
--- rel_delta = delta / baseline_value, the seeded bootstrap 95% interval of the delta
+-- per-user values of comparison_pairs (summed in comparison_sums): the two means,
+-- delta = value - baseline_value and rel_delta = delta / baseline_value, the seeded bootstrap 95% interval of the delta
 -- (ci_low, ci_high), the paired t-test (p_ttest), the randomization test (p_randomization),
 -- p_ttest Holm-adjusted across the metric and K rows of each candidate (p_adjusted), the
 -- metric's direction (metric_definitions: higher, lower or neutral is better) and the users
@@ -8,28 +8,30 @@
 -- losses: a lower value wins on a lower-is-better metric; null for a neutral one)
 {{ config(materialized='table') }}
 
-with pairs as (
-    select comparison_id, candidate, baseline, metric, k, baseline_value, value, delta
-    from {{ ref('comparison_pairs') }}
-),
-
-summary as (
+with summary as (
     select
-        comparison_id,
-        any_value(candidate) as candidate,
-        any_value(baseline) as baseline,
-        any_value(metric) as metric,
-        any_value(k) as k,
-        count(*) as n_users,
-        cast(sum({{ exact_number('baseline_value') }}) as double) / count(*) as baseline_value,
-        cast(sum({{ exact_number('value') }}) as double) / count(*) as value,
-        cast(sum({{ exact_number('delta') }}) as double) / count(*) as delta,
-        var_samp(delta) as delta_variance,
-        count(*) filter (where delta > 0) as n_higher,
-        count(*) filter (where delta = 0) as ties,
-        count(*) filter (where delta < 0) as n_lower
-    from pairs
-    group by comparison_id
+        dense_rank() over (order by candidate, metric, k) as comparison_id,
+        candidate,
+        baseline,
+        metric,
+        k,
+        n_users,
+        cast(sum_baseline_value as double) / n_users as baseline_value,
+        cast(sum_value as double) / n_users as value,
+        cast(sum_delta as double) / n_users as delta,
+        -- the sample variance of delta from exact sums (deterministic, unlike a parallel
+        -- var_samp); exactly 0 when every delta is the same
+        case
+            when n_users < 2 then null
+            when min_delta = max_delta then 0.0
+            else greatest(0.0, (cast(sum_squared_delta as double)
+                - cast(sum_delta as double) * cast(sum_delta as double) / n_users) / (n_users - 1))
+        end as delta_variance,
+        n_higher,
+        ties,
+        n_lower
+    from {{ ref('comparison_sums') }}
+    where bucket is null
 ),
 
 tested as (
