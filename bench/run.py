@@ -50,6 +50,7 @@ class Outcome:
     status: str  # ok | killed (memory) | timeout | failed | skipped
     wall_s: float | None = None
     peak_gb: float | None = None
+    peak_temp_gb: float | None = None  # the largest size of the contender's temp folder (evalhouse)
     inputs_s: float | None = None
     compute_s: float | None = None
     detail: str = ""
@@ -85,21 +86,40 @@ def _tree_rss_bytes(root: int) -> int:
     return total
 
 
+def _folder_bytes(folder: Path | None) -> int:
+    """The bytes of the files under a folder (0 when it does not exist); files that vanish
+    while it is walked do not count."""
+    if folder is None or not folder.exists():
+        return 0
+    total = 0
+    for root, _, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.stat(os.path.join(root, name)).st_blocks * 512
+            except OSError:
+                continue
+    return total
+
+
 def run_measured(command: list[str], *, cap_gb: float, timeout_s: float, env: dict[str, str],
-                 cwd: Path | None = None) -> tuple[str, float, float, str, str]:
+                 cwd: Path | None = None, temp_dir: Path | None = None) -> tuple[str, float, float, str, str]:
     """(status, wall seconds, peak GB, stdout, stderr). Peak memory is the kernel's maximum
     resident size of the process (wait4), or the largest sampled size of its process tree
-    when that is larger; above cap_gb the tree is killed, as it is after timeout_s."""
+    when that is larger; above cap_gb the tree is killed, as it is after timeout_s. With
+    temp_dir, the largest size its files reached is kept in run_measured.peak_temp_gb."""
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
         proc = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=cwd, start_new_session=True)
-        status, sampled_peak = "ok", 0
+        status, sampled_peak, temp_peak, polls = "ok", 0, 0, 0
         while True:
             pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
             if pid:
                 break
             rss = _tree_rss_bytes(proc.pid)
             sampled_peak = max(sampled_peak, rss)
+            polls += 1
+            if temp_dir is not None and polls % 4 == 0:  # every 0.2 s: a walk costs more than a read of /proc
+                temp_peak = max(temp_peak, _folder_bytes(temp_dir))
             if rss > cap_gb * 1e9 or time.perf_counter() - started > timeout_s:
                 status = "killed" if rss > cap_gb * 1e9 else "timeout"
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -114,6 +134,7 @@ def run_measured(command: list[str], *, cap_gb: float, timeout_s: float, env: di
         stderr.seek(0)
         out, err = stdout.read().decode(errors="replace"), stderr.read().decode(errors="replace")
     peak = max(usage.ru_maxrss * 1024, sampled_peak) / 1e9
+    run_measured.peak_temp_gb = temp_peak / 1e9  # type: ignore[attr-defined]
     return status, wall, peak, out, err
 
 
@@ -130,19 +151,22 @@ def child_env(threads: int) -> dict[str, str]:
 
 def make_project(root: Path, data: Path, *, threads: int, memory_limit: str | None, spill: Path,
                  suite: str = "ranking") -> Path:
-    """The demo project as `evalhouse init` writes it, pointed at the benchmark's files."""
+    """The demo project as `evalhouse init` writes it, pointed at the benchmark's files: the
+    ranking suite (and beyond accuracy) alone, or with suite "full" every model of the
+    demo, the popular baseline, train, the report and MLflow (a local store in the project)."""
     from evalhouse.api.scaffold import init_project
 
     if root.exists():
         shutil.rmtree(root)
     init_project(root)
-    for folder in (root / "models").iterdir():
-        if folder.is_dir() and folder.name not in RANKING_FOLDERS:
-            shutil.rmtree(folder)
-    keep = {"ranking"} | ({EXTRA_METRIC_FOLDERS[suite]} if suite != "ranking" else set())
-    for folder in (root / "models" / "metrics").iterdir():
-        if folder.is_dir() and folder.name not in keep:
-            shutil.rmtree(folder)
+    if suite != "full":
+        for folder in (root / "models").iterdir():
+            if folder.is_dir() and folder.name not in RANKING_FOLDERS:
+                shutil.rmtree(folder)
+        keep = {"ranking"} | ({EXTRA_METRIC_FOLDERS[suite]} if suite != "ranking" else set())
+        for folder in (root / "models" / "metrics").iterdir():
+            if folder.is_dir() and folder.name not in keep:
+                shutil.rmtree(folder)
     config = yaml.safe_load((root / "project.yml").read_text(encoding="utf-8"))
     config["evaluation"] = {
         "labels": str(data / "labels.parquet"),
@@ -150,10 +174,12 @@ def make_project(root: Path, data: Path, *, threads: int, memory_limit: str | No
         "baselines": [],
         "show_after_build": None,
     }
-    if suite == "beyond":
+    if suite in ("beyond", "full"):
         config["evaluation"]["train"] = str(data / "train.parquet")
+    if suite == "full":
+        config["evaluation"]["baselines"] = ["popular"]
     config["vars"].update({"k_values": K_VALUES, "rel_threshold": 1})
-    config["mlflow"] = {"enabled": False}
+    config["mlflow"] = {"enabled": suite == "full", "experiment": "bench"}
     duckdb = {"threads": threads, "preserve_insertion_order": False}
     if memory_limit:
         duckdb.update({"memory_limit": memory_limit, "temp_directory": str(spill)})
@@ -180,20 +206,31 @@ def slowest_nodes(project: Path, n: int = 6) -> str:
 
 
 def run_evalhouse(data: Path, work: Path, args: argparse.Namespace, suite: str = "ranking") -> Outcome:
-    name = "evalhouse" if suite == "ranking" else f"evalhouse+{suite}"
+    name = {"ranking": "evalhouse", "beyond": "evalhouse+beyond", "full": "evalhouse full build"}[suite]
+    spill = work / f"spill_{suite}"
     project = make_project(work / f"project_{suite}", data, threads=args.threads,
-                           memory_limit=args.memory_limit, spill=work / "spill", suite=suite)
-    select = RANKING_SUITE if suite == "ranking" else RANKING_SUITE + " +metrics"
-    command = ["evalhouse", "build", "--project-dir", str(project), "--no-mlflow", "--no-report", "-q",
-               "-s", select]
+                           memory_limit=args.memory_limit, spill=spill, suite=suite)
+    if suite == "full":
+        # every model and test, the report and MLflow: what `evalhouse build` does
+        command = ["evalhouse", "build", "--project-dir", str(project), "-q"]
+    else:
+        select = RANKING_SUITE if suite == "ranking" else RANKING_SUITE + " +metrics"
+        command = ["evalhouse", "build", "--project-dir", str(project), "--no-mlflow", "--no-report", "-q",
+                   "-s", select]
     # warm the code path once (bytecode and template caches, as on any machine that ran it
     # before); the measured build then starts from an empty warehouse
     subprocess.run(["evalhouse", "compile", "--project-dir", str(project), "-q"], check=True,
                    env=child_env(args.threads), stdout=subprocess.DEVNULL)
     (project / "target" / "warehouse.duckdb").unlink(missing_ok=True)
+    shutil.rmtree(spill, ignore_errors=True)
+    spill.mkdir(parents=True)
     status, wall, peak, out, err = run_measured(command, cap_gb=args.cap_gb, timeout_s=args.timeout,
-                                                env=child_env(args.threads))
+                                                env=child_env(args.threads),
+                                                # DuckDB spills to temp_directory, else beside the database
+                                                temp_dir=spill if args.memory_limit
+                                                else project / "target" / "warehouse.duckdb.tmp")
     outcome = Outcome(name, status, wall, peak)
+    outcome.peak_temp_gb = run_measured.peak_temp_gb  # type: ignore[attr-defined]
     if status == "ok":
         outcome.means = evalhouse_means(project)
         outcome.detail = "slowest: " + slowest_nodes(project)
@@ -262,14 +299,15 @@ def table(scale: int, outcomes: list[Outcome]) -> str:
     lines = [
         f"### {scale:,} users ({scale * 100:,} recommendations)",
         "",
-        "| contender | status | wall s | inputs s | compute s | peak GB | wall / evalhouse | max diff | runs (wall s) |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---|",
+        "| contender | status | wall s | inputs s | compute s | peak GB | peak temp GB | wall / evalhouse | max diff | runs (wall s) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for o in outcomes:
         ratio = f"{o.wall_s / base:.1f}x" if base and o.wall_s and o.status == "ok" else ""
         status = o.status if o.status == "ok" else f"{o.status}: {o.detail}"
         lines.append(f"| {o.contender} | {status} | {_fmt(o.wall_s, '.2f')} | {_fmt(o.inputs_s, '.2f')} | "
-                     f"{_fmt(o.compute_s, '.2f')} | {_fmt(o.peak_gb, '.2f')} | {ratio} | {_fmt(o.max_diff, '.1e')} | "
+                     f"{_fmt(o.compute_s, '.2f')} | {_fmt(o.peak_gb, '.2f')} | {_fmt(o.peak_temp_gb, '.2f')} | "
+                     f"{ratio} | {_fmt(o.max_diff, '.1e')} | "
                      f"{', '.join(f'{w:.2f}' for w in o.walls)} |")
     notes = [f"- {o.contender}: {o.detail}" for o in outcomes if o.status == "ok" and o.detail]
     return "\n".join(lines + ([""] + notes if notes else []))
@@ -290,7 +328,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scales", default="10k,100k,300k", help="users per scale: 10k,100k,300k,1M,10M")
     parser.add_argument("--contenders", default=",".join(CONTENDERS),
-                        help="any of evalhouse, floor, pandas, ranx, pytrec_eval, beyond (ranking + beyond-accuracy)")
+                        help="any of evalhouse, floor, pandas, ranx, pytrec_eval, beyond (ranking + beyond-accuracy), "
+                             "full (the whole build; --suite full adds it)")
     parser.add_argument("--data", default=str(BENCH / "data"), help="where the generated files are kept")
     parser.add_argument("--out", default=str(BENCH / "results"), help="JSON results, one file per scale")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
@@ -299,20 +338,26 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=1800.0, help="stop a contender after this many seconds")
     parser.add_argument("--libraries-up-to", type=parse_count, default=parse_count("1M"),
                         help="run ranx and pytrec_eval up to this many users (above, they are not started)")
+    parser.add_argument("--suite", choices=["ranking", "full"], default="ranking",
+                        help="full: also run `evalhouse build` of the whole demo project (every family, the "
+                             "popular baseline, train, report and MLflow) beside the ranking suite")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each contender this many times and keep its fastest run (all walls are kept)")
     args = parser.parse_args()
 
     contenders = [c.strip() for c in args.contenders.split(",") if c.strip()]
+    if args.suite == "full" and "full" not in contenders:
+        contenders.insert(1 if "evalhouse" in contenders else 0, "full")
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
     print(json.dumps(machine()))
     warmed = False
     for scale in [parse_count(s) for s in args.scales.split(",")]:
         data = Path(args.data) / f"{scale}"
-        if not (data / "recs.parquet").exists() or ("beyond" in contenders and not (data / "train.parquet").exists()):
+        needs_train = "beyond" in contenders or "full" in contenders
+        if not (data / "recs.parquet").exists() or (needs_train and not (data / "train.parquet").exists()):
             started = time.perf_counter()
-            summary = generate(scale, data, with_train="beyond" in contenders)
+            summary = generate(scale, data, with_train=needs_train)
             print(f"generated {summary['recs_rows']:,} recommendations for {scale:,} users "
                   f"({n_items_for(scale):,} items) in {time.perf_counter() - started:.0f}s", flush=True)
         work = data / "work"
@@ -329,8 +374,8 @@ def main() -> None:
             for _ in range(max(1, args.repeat)):
                 if name == "evalhouse":
                     runs.append(run_evalhouse(data, work, args))
-                elif name == "beyond":
-                    runs.append(run_evalhouse(data, work, args, suite="beyond"))
+                elif name in ("beyond", "full"):
+                    runs.append(run_evalhouse(data, work, args, suite=name))
                 else:
                     runs.append(run_contender(name, data, args))
                 if runs[-1].status != "ok":
@@ -339,7 +384,7 @@ def main() -> None:
             outcome.walls = [round(o.wall_s, 3) for o in runs if o.wall_s is not None]
             outcomes.append(outcome)
             print(f"  {name}: {outcome.status} {_fmt(outcome.wall_s, '.2f')}s peak {_fmt(outcome.peak_gb, '.2f')} GB "
-                  f"{outcome.detail}", flush=True)
+                  f"temp {_fmt(outcome.peak_temp_gb, '.2f')} GB {outcome.detail}", flush=True)
         agree = check_agreement(outcomes)
         print()
         print(table(scale, outcomes))

@@ -12,6 +12,34 @@
               ~ "order by built_at desc, build_id desc limit " ~ keep ~ ")"
 ) }}
 
+with recs_rows as (
+    select candidate, user_id, item_id, rank, score
+    from {{ ref('recs') }}
+    where rank <= {{ max_k() }}
+),
+
+-- lists ranked 1..n that recs kept as the files gave them (no duplicated row dropped):
+-- there the place is the rank; a window numbers the places of the others only
+ranked_lists as (
+    select l.candidate, l.user_id
+    from {{ ref('recs_lists') }} as l
+    anti join {{ ref('recs_duplicates') }} as d on {{ same_list('d', 'l') }}
+    where l.ranked_one_to_n
+),
+
+placed as (
+    select r.candidate, r.user_id, r.item_id, r.rank, r.rank as position, r.score
+    from recs_rows as r
+    semi join ranked_lists as l on {{ same_list('l', 'r') }}
+    union all
+    select
+        r.candidate, r.user_id, r.item_id, r.rank,
+        row_number() over (partition by r.candidate, r.user_id order by r.rank) as position,
+        r.score
+    from recs_rows as r
+    anti join ranked_lists as l on {{ same_list('l', 'r') }}
+)
+
 select
     '{{ invocation_id }}' as build_id,
     cast('{{ run_started_at }}' as timestamp) as built_at,
@@ -19,7 +47,6 @@ select
     cast(user_id as varchar) as user_id,
     cast(item_id as varchar) as item_id,
     cast(rank as bigint) as rank,
-    row_number() over (partition by candidate, user_id order by rank) as position,
+    position,
     cast(score as double) as score
-from {{ ref('recs') }}
-where rank <= {{ max_k() }}
+from placed

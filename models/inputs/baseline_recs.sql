@@ -1,6 +1,9 @@
 -- the lists of the built-in baselines that evaluation.baselines turns on (all four by
 -- default): every model tagged 'baseline', as candidate, user_id, item_id, rank, score;
--- 'bias' is a known name too: the rating baseline (models/regression/bias_baseline.sql)
+-- 'bias' is a known name too: the rating baseline (models/regression/bias_baseline.sql).
+-- A table: recs_lists, recs_ties and recs each read it, and a baseline's list is a window
+-- over users x items less what they saw (as a view it was computed three times)
+{{ config(materialized='table') }}
 {%- set known = ['popular', 'popular_recent', 'item_cooccurrence', 'random', 'bias'] %}
 {%- for name in evaluation.baselines or [] %}
 {%- if name not in known %}

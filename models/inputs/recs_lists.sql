@@ -1,6 +1,7 @@
--- one row per list of recs (candidate, user_id): n_rows, and to_check, true when a rank
+-- one row per list of recs (candidate, user_id): n_rows; to_check, true when a rank
 -- rule may be broken in it (usually in none): a row without a rank, a rank below 1, or
--- two rows at one rank. One aggregate per list holds the ranks 1 to 64 x words as bits
+-- two rows at one rank; and ranked_one_to_n, true when its ranks are exactly 1..n_rows
+-- (then an item's place in the list is its rank, and recs_history needs no window). One aggregate per list holds the ranks 1 to 64 x words as bits
 -- (words from max(k_values)), so a shared rank among those is found exactly; a list with
 -- a higher rank is checked as a whole. The rank tests of recs look at the rows of the
 -- lists to check only, instead of reading every row of recs once per test, and recs_ties
@@ -33,5 +34,9 @@ select
         or min_rank < 1
         or max_rank > {{ 64 * words }}
         or {% for word in range(words) %}coalesce({{ bits_set('ranks_' ~ word) }}, 0) + {% endfor %}0 < n_rows
-        as to_check
+        as to_check,
+    -- n distinct whole ranks from 1 whose largest is n: 1..n (to_check covers the first two)
+    n_ranked = n_rows and min_rank >= 1 and max_rank = n_rows
+        and {% for word in range(words) %}coalesce({{ bits_set('ranks_' ~ word) }}, 0) + {% endfor %}0 = n_rows
+        as ranked_one_to_n
 from per_list
