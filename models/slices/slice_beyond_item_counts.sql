@@ -1,16 +1,57 @@
 -- beyond_item_counts by slice: per candidate, slice, slice_value, K and recommended item,
--- the counts the beyond-accuracy metrics read (macros/metrics/beyond_accuracy/)
+-- the counts the beyond-accuracy metrics read (macros/metrics/beyond_accuracy/). Users
+-- with the same slices (one value per slice dimension) share a combination; the rows of
+-- the lists are counted once per combination, then each slice adds up the combinations
+-- it is part of. So every row is read once, however many slice dimensions there are.
 {{ config(materialized='table') }}
 {%- if beyond_item_counts is defined and slices_include('beyond_accuracy') %}
+{%- set pair_text = "cast(length(slice) as varchar) || ':' || slice || '='"
+                   ~ " || coalesce(cast(length(slice_value) as varchar) || ':' || slice_value, 'null')" %}
 
-with sliced_recs as (
-    select r.*, s.slice, s.slice_value
+with user_combinations as (
+    -- the user's (slice, value) pairs as one text; each part says its own length (a null
+    -- value is 'null', which has no length), so no value, whatever it holds, can make two
+    -- different sets read the same
+    select user_id, {{ joined_values(pair_text) }} as combination
+    from {{ ref('user_slices') }}
+    group by user_id
+),
+
+combination_slices as (
+    select distinct c.combination, s.slice, s.slice_value
+    from user_combinations as c
+    inner join {{ ref('user_slices') }} as s on s.user_id = c.user_id
+),
+
+combination_recs as (
+    select r.*, c.combination
     from {{ ref('beyond_recs') }} as r
-    inner join {{ ref('user_slices') }} as s on s.user_id = r.user_id
+    inner join user_combinations as c on c.user_id = r.user_id
+),
+
+combination_lists as (
+    select b.*, c.combination
+    from {{ ref('beyond_list_stats') }} as b
+    inner join user_combinations as c on c.user_id = b.user_id
+),
+
+combination_counts as (
+    select * from ({{ beyond_item_counts('combination_recs', 'combination_lists', k_values(), ['combination']) }})
+        as item_counts
 )
 
-select *
-from ({{ beyond_item_counts('sliced_recs', ref('slice_beyond_list_stats'), k_values(), ['slice', 'slice_value']) }}) as item_counts
+select
+    c.candidate,
+    s.slice,
+    s.slice_value,
+    c.item_id,
+    max(c.n_train) as n_train,
+    c.k,
+    sum(c.n_rows) as n_rows,
+    sum(c.cosine_weight) as cosine_weight
+from combination_counts as c
+inner join combination_slices as s on s.combination = c.combination
+group by c.candidate, s.slice, s.slice_value, c.item_id, c.k
 {%- else %}
 
 select cast(null as varchar) as candidate where false
