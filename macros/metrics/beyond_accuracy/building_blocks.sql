@@ -13,7 +13,8 @@
     Three building blocks read `recs`, a relation shaped like beyond_recs (candidate,
     user_id, item_id, rank, n_train = the item's train interactions, is_seen = the user
     had it in train):
-      beyond_list_stats  per list and K: n_items, popularity_sum, seen_count, novelty_sum
+      beyond_list_stats  per list and K: n_items, popularity_sum, seen_count, novelty_sum,
+                         iuf_sum, tail_count, serendipity_sum
       beyond_item_counts per item and K: n_rows, n_train, cosine_weight
       beyond_genre_sums  per list, K and genre: cosine_sum, weight_sum
     and each metric macro reads those. `k_values` is a list of integers or k_values()'s
@@ -50,13 +51,20 @@
 
 {#- building block: one row per (candidate[, group_by], user_id, k) whose top K is not
     empty, with n_items (the rows with rank <= k), popularity_sum (their n_train),
-    seen_count (how many is_seen) and novelty_sum (their item_novelty against the train
-    interactions of `train`) -#}
-{% macro beyond_list_stats(recs, train, k_values, group_by=[]) -%}
+    seen_count (how many is_seen), novelty_sum (their item_novelty against the train
+    interactions of `train`), iuf_sum (their item_inverse_user_frequency), tail_count (how
+    many is_tail) and, given `relevant` (user_id, item_id of the relevant labels),
+    serendipity_sum (their item_serendipity; null without `relevant`). Every per-list
+    beyond-accuracy sum in one pass over the rows. -#}
+{% macro beyond_list_stats(recs, train, k_values, group_by=[], relevant=none) -%}
 {%- set ks = cutoffs_text(k_values).split(',') | map('int') | list %}
 {%- set g = beyond_groups(group_by) %}
 with train_total as (
-    select count(*) as n_train_total from {{ train }}
+    select
+        count(*) as n_train_total,
+        count(distinct cast(user_id as varchar)) as n_train_users,
+        count(distinct cast(item_id as varchar)) as n_catalog
+    from {{ train }}
 ),
 
 per_list as (
@@ -67,10 +75,21 @@ per_list as (
         count(case when r.rank <= {{ k }} then 1 end) as n_items_{{ k }},
         sum(case when r.rank <= {{ k }} then r.n_train end) as popularity_{{ k }},
         count(case when r.rank <= {{ k }} and r.is_seen then 1 end) as seen_{{ k }},
-        sum(case when r.rank <= {{ k }} then {{ item_novelty('r.n_train', 't.n_train_total') }} end) as novelty_{{ k }}
+        sum(case when r.rank <= {{ k }} then {{ item_novelty('r.n_train', 't.n_train_total') }} end) as novelty_{{ k }},
+        sum(case when r.rank <= {{ k }} then {{ item_inverse_user_frequency('r.n_train_users', 't.n_train_users') }} end)
+            as iuf_{{ k }},
+        count(case when r.rank <= {{ k }} and r.is_tail then 1 end) as tail_{{ k }},
+        {%- if relevant is not none %}
+        sum(case when r.rank <= {{ k }} then {{ item_serendipity('l.item_id is not null', 'r.rank', 'r.popularity_rank', 't.n_catalog') }} end)
+        {%- else %}
+        cast(null as double)
+        {%- endif %} as serendipity_{{ k }}
         {%- endfor %}
     from {{ recs }} as r
     cross join train_total as t
+    {%- if relevant is not none %}
+    left join {{ relevant }} as l on l.user_id = r.user_id and l.item_id = r.item_id
+    {%- endif %}
     where r.rank <= {{ ks | max }}
     group by r.candidate{{ beyond_groups(group_by, 'r') }}, r.user_id
 ),
@@ -83,7 +102,10 @@ per_k as (
         {{ unnest_list('[' ~ columns_per_k('n_items_', ks) ~ ']') }} as n_items,
         {{ unnest_list('[' ~ columns_per_k('popularity_', ks) ~ ']') }} as popularity_sum,
         {{ unnest_list('[' ~ columns_per_k('seen_', ks) ~ ']') }} as seen_count,
-        {{ unnest_list('[' ~ columns_per_k('novelty_', ks) ~ ']') }} as novelty_sum
+        {{ unnest_list('[' ~ columns_per_k('novelty_', ks) ~ ']') }} as novelty_sum,
+        {{ unnest_list('[' ~ columns_per_k('iuf_', ks) ~ ']') }} as iuf_sum,
+        {{ unnest_list('[' ~ columns_per_k('tail_', ks) ~ ']') }} as tail_count,
+        {{ unnest_list('[' ~ columns_per_k('serendipity_', ks) ~ ']') }} as serendipity_sum
     from per_list
 )
 

@@ -14,9 +14,9 @@
     category_diversity_at_k(genres),
     ild_at_k(genres),
     calibration_kl_at_k(genres, ref('beyond_user_genres')),
-    inverse_user_frequency_at_k(ref('beyond_recs'), ref('train'), k_values()),
-    tail_share_at_k(ref('beyond_recs'), k_values()),
-    serendipity_at_k(ref('beyond_recs'), '(select user_id, item_id from ' ~ ref('relevant_labels') ~ ')', ref('train'), k_values()),
+    inverse_user_frequency_at_k(stats),
+    tail_share_at_k(stats),
+    serendipity_at_k(stats),
 ] %}
 
 {% for part in parts %}
