@@ -175,6 +175,7 @@ CASES: dict[str, Case] = {
     "out_of_memory": Case({"project.yml": BASE_FILES["project.yml"] + "duckdb: {memory_limit: 20MB, max_temp_directory_size: 1MB, threads: 1}\n",
                            "models/marts/summary.sql": BIG_SORT},
                           exit_code=1, expect=("models/marts/summary.sql", "model summary ran out of memory",
+                                               "it had memory_limit 19.0 MiB, 1 threads", "max_temp_directory_size",
                                                "duckdb.memory_limit", "duckdb.temp_directory", "duckdb.max_temp_directory_size")),
     "spill_folder_unwritable": Case({"project.yml": BASE_FILES["project.yml"] + "duckdb: {memory_limit: 20MB, threads: 1,"
                                                                                 " temp_directory: target/blocked/spill}\n",

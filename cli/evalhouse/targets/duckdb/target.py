@@ -27,14 +27,32 @@ RESOURCES_HINT = ("give DuckDB more room in project.yml: raise duckdb.memory_lim
                   "duckdb.max_temp_directory_size; fewer --threads also needs less memory")
 
 
-def _resources_error(node: Node, exc: duckdb.Error) -> NodeError | None:
-    """Out of memory or spill space: no fault of the SQL, so the hint names the settings."""
+def _resources_now(connection: duckdb.DuckDBPyConnection | None) -> str:
+    """What the build had when it ran out: the settings in force and the spill files it held,
+    so the user sees how far to raise them ('' when the connection cannot say)."""
+    if connection is None:
+        return ""
+    try:
+        limit, folder, cap, threads = connection.execute(
+            "select current_setting('memory_limit'), current_setting('temp_directory'), "
+            "current_setting('max_temp_directory_size'), current_setting('threads')").fetchone()
+        spilled = connection.execute("select coalesce(sum(size), 0) from duckdb_temporary_files()").fetchone()[0]
+    except duckdb.Error:
+        return ""
+    return (f" (it had memory_limit {limit}, {threads} threads, temp_directory {folder or '(none)'} "
+            f"holding {spilled / 2**30:.2f} GiB of max_temp_directory_size {cap})")
+
+
+def _resources_error(node: Node, exc: duckdb.Error,
+                     connection: duckdb.DuckDBPyConnection | None = None) -> NodeError | None:
+    """Out of memory or spill space: no fault of the SQL, so the hint names the settings and
+    the message says what the build had."""
     message = str(exc)
     if not isinstance(exc, duckdb.OutOfMemoryException) and not _SPILL.search(message):
         return None
     what = "memory" if isinstance(exc, duckdb.OutOfMemoryException) else "spill space"
-    return NodeError(f"{node.kind} {node.name} ran out of {what}: {message.splitlines()[0]}",
-                     path=node.path, hint=RESOURCES_HINT)
+    return NodeError(f"{node.kind} {node.name} ran out of {what}: {message.splitlines()[0]}"
+                     f"{_resources_now(connection)}", path=node.path, hint=RESOURCES_HINT)
 
 
 class DuckDBTarget:
@@ -120,7 +138,7 @@ class DuckDBTarget:
     def node_error(self, node: Node, exc: Exception) -> NodeError | None:
         if not isinstance(exc, duckdb.Error):
             return None
-        resources = _resources_error(node, exc)
+        resources = _resources_error(node, exc, self.warehouse.connection)
         if resources is not None:
             return resources
         from evalhouse.compile.sqlcheck import (  # sqlglot loads on this error path only
