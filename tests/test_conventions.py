@@ -8,14 +8,16 @@ would hand them over (tests/oracles/conventions.py), not translated into our rul
 from __future__ import annotations
 
 from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from evaluation_project import build, build_with_files, frame, write_project_yml
 
-from evalhouse import Project, RunOptions
+from evalhouse import Project
 from evalhouse.api.scaffold import init_project
 from evalhouse.errors import EvalhouseError
+from evalhouse.publish.tracking.payload import conventions_tag
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import ADVERSARIAL_CASES, case_settings
@@ -152,7 +154,11 @@ def test_profiles_differ_where_the_libraries_do(tiny: Path) -> None:
 def test_an_unknown_profile_names_the_key_and_the_choices(tiny: Path) -> None:
     recs, labels = ADVERSARIAL_CASES["short_lists"](SEED)
     with pytest.raises(EvalhouseError) as error:
-        project, result = build_with_files(tiny, recs, labels, "parquet", [1, 5], 1.0, {"conventions": "trec-eval"})
-        project.build(RunOptions(report=False, mlflow=False, fail_fast=True))
+        build_with_files(tiny, recs, labels, "parquet", [1, 5], 1.0, {"conventions": "trec-eval"})
     message = str(error.value)
     assert "vars.conventions" in message and "ranx, trec_eval" in message and "trec-eval" in message
+
+
+def test_mlflow_runs_carry_the_profile_as_a_tag() -> None:
+    assert conventions_tag({}) == "evalhouse"
+    assert conventions_tag({"conventions": "trec_eval", "k_values": [5]}) == "trec_eval"

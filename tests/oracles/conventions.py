@@ -150,7 +150,11 @@ def ranx_user_metrics(recs: pd.DataFrame, labels: pd.DataFrame, k_values: Iterab
 
     def scores(run: Run, names: list[str], users: Iterable[str] = qrels_dict) -> dict[str, dict[str, float]]:
         qrels = Qrels({user: qrels_dict[user] for user in users})
-        ranx_run = RanxRun({user: items for user, items in run.items() if items and user in qrels_dict})
+        listed = {user: items for user, items in run.items() if items}
+        # a Run cannot be empty: without a list of these users, one of another user's,
+        # which make_comparable drops (as it drops every user outside the qrels)
+        chosen = {user: listed[user] for user in users if user in listed} or dict([next(iter(listed.items()))])
+        ranx_run = RanxRun(chosen)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NumbaTypeSafetyWarning)
             evaluate(qrels, ranx_run, names, return_mean=False, make_comparable=True)
