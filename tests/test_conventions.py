@@ -17,7 +17,9 @@ from evaluation_project import build, build_with_files, frame, write_project_yml
 from evalhouse import Project
 from evalhouse.api.scaffold import init_project
 from evalhouse.errors import EvalhouseError
-from evalhouse.publish.tracking.payload import conventions_tag
+from evalhouse.evaluation.tables import EvaluationTables
+from evalhouse.publish.tracking import resolve_settings
+from evalhouse.publish.tracking.payload import build_payload
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import ADVERSARIAL_CASES, case_settings
@@ -138,7 +140,8 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project]) -> None:
 
 def test_profiles_differ_where_the_libraries_do(tiny: Path) -> None:
     """On users without relevant items, the profiles count different users (so the test
-    above could fail), and the metrics table says which profile its values follow."""
+    above could fail); the metrics table and the MLflow runs say which profile the values
+    follow."""
     recs, labels = ADVERSARIAL_CASES["users_without_relevant"](SEED)
     k_values, threshold = _settings("users_without_relevant")
     counts = {}
@@ -148,6 +151,10 @@ def test_profiles_differ_where_the_libraries_do(tiny: Path) -> None:
         table = frame(project, "select distinct conventions, n_users from metrics where metric = 'recall'")
         assert list(table["conventions"]) == [profile]
         counts[profile] = int(table["n_users"].iloc[0])
+        with EvaluationTables.open(project) as tables:
+            payload = build_payload(project, tables, resolve_settings(project, enabled=False))
+        assert payload["parent"]["tags"]["conventions"] == profile
+        assert {run["tags"]["conventions"] for run in payload["candidates"]} == {profile}
     assert counts["evalhouse"] < counts["ranx"]
 
 
@@ -158,7 +165,3 @@ def test_an_unknown_profile_names_the_key_and_the_choices(tiny: Path) -> None:
     message = str(error.value)
     assert "vars.conventions" in message and "ranx, trec_eval" in message and "trec-eval" in message
 
-
-def test_mlflow_runs_carry_the_profile_as_a_tag() -> None:
-    assert conventions_tag({}) == "evalhouse"
-    assert conventions_tag({"conventions": "trec_eval", "k_values": [5]}) == "trec_eval"
