@@ -3,7 +3,8 @@
 -- once per build, here, and every model and test after it reads the warehouse: a file
 -- rewritten during the build, or moved away after it, changes nothing downstream. A file
 -- without a rank column is ranked by score descending, then item_id descending, per user
--- (the checks read each file's columns beforehand). Ids are cast to the type every input
+-- (as text under var conventions: trec_eval; macros/conventions.sql), the checks having
+-- read each file's columns beforehand. Ids are cast to the type every input
 -- compares them in (input_id: text when any input has text ids).
 {{ config(materialized='table') }}
 {%- set files = evaluation.candidates or {} %}
@@ -19,7 +20,7 @@ select
     {{ number_or_null('rank') }} as rank,
     {%- else %}
     cast(row_number() over (
-        partition by user_id order by {{ number_or_null('score') }} desc, {{ input_id('item_id') }} desc
+        partition by user_id order by {{ number_or_null('score') }} desc, {{ tie_item_key(input_id('item_id')) }} desc
     ) as double) as rank,
     {%- endif %}
     {{ number_or_null('score') }} as score

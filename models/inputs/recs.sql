@@ -6,8 +6,24 @@
 -- default) a list whose items share a rank (recs_ties) is renumbered 1..n by rank, then
 -- score descending, then item_id descending. A table: every metric and test reads it,
 -- never the files.
+-- Under a conventions profile whose positions are renumbered (ranx, trec_eval: they take
+-- {user: {item: score}} and know only positions) every list is renumbered 1..n in the same
+-- order, so a duplicate's copy leaves no empty rank.
 {{ config(materialized='table') }}
-{%- if rank_ties() == 'break' %}
+{%- if convention('positions') == 'renumbered' %}
+
+select
+    r.candidate,
+    r.user_id,
+    r.item_id,
+    -- a null rank (not a whole number) stays null, and fails recs' not_null test
+    case when r.rank is not null then row_number() over (
+        partition by r.candidate, r.user_id
+        order by r.rank nulls last, r.score desc nulls last, {{ tie_item_key('r.item_id') }} desc
+    ) end as rank,
+    r.score
+from {{ recs_rows() }} as r
+{%- elif rank_ties() == 'break' %}
 
 -- lists without a tie (all of them, usually) as they are; an explicit anti join, as in
 -- macros/recs.sql, only when there is a tie to break
@@ -26,7 +42,7 @@ select
     r.user_id,
     r.item_id,
     row_number() over (
-        partition by r.candidate, r.user_id order by r.rank, r.score desc nulls last, r.item_id desc
+        partition by r.candidate, r.user_id order by r.rank, r.score desc nulls last, {{ tie_item_key('r.item_id') }} desc
     ) as rank,
     r.score
 from {{ recs_rows() }} as r

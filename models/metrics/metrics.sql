@@ -21,5 +21,7 @@ select
     cast(k as integer) as k,
     cast(value as double) as value,
     cast(n_users as bigint) as n_users,
-    cast(users_without_relevant as bigint) as users_without_relevant
+    cast(users_without_relevant as bigint) as users_without_relevant,
+    -- the profile of var conventions the values follow (macros/conventions.sql)
+    {{ sql_string(conventions()) }} as conventions
 from unioned

@@ -1,10 +1,11 @@
 -- the per-user metrics averaged over users (candidate, metric, k, value, n_users,
 -- users_without_relevant): the sum over users with a relevant item / n_users, which also
--- counts the users without one when count_users_without_relevant is true
+-- counts the users without one when count_users_without_relevant is true; under var
+-- conventions ranx or trec_eval the mean over the users that profile scores
 {{ config(tags=['metric']) }}
 
 with sums as (
-    select candidate, metric, k, sum(value) as value_sum
+    select candidate, metric, k, sum(value) as value_sum, count(*) as n_scored
     from {{ ref('user_metrics') }}
     group by candidate, metric, k
 ),
@@ -13,6 +14,7 @@ users as (
     select n_users, users_without_relevant from {{ ref('evaluated_users') }}
 )
 
+{%- if convention('users') == 'relevant' %}
 select
     s.candidate,
     s.metric,
@@ -22,3 +24,16 @@ select
     u.users_without_relevant
 from sums as s
 cross join users as u
+{%- else %}
+-- a profile (var conventions) that scores its own users: each has a row of user_metrics,
+-- so the mean is over the rows (per candidate: trec_eval leaves out a user without a list)
+select
+    s.candidate,
+    s.metric,
+    s.k,
+    s.value_sum / s.n_scored as value,
+    s.n_scored as n_users,
+    u.users_without_relevant
+from sums as s
+cross join users as u
+{%- endif %}

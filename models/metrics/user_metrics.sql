@@ -6,8 +6,12 @@
 {#- columns=: compile checks that each tagged model returns them, naming the one that does not #}
 {%- set metric_models = models_tagged('user_metric', columns=['candidate', 'user_id', 'metric', 'k', 'value']) %}
 
+{#- a profile (var conventions) that scores users without a relevant label: their 0 / 0
+    (recall, map, r_precision, bpref ...) is 0, as ranx and trec_eval give #}
+{%- set value = 'cast(value as double)' if convention('users') == 'relevant'
+    else 'case when isnan(cast(value as double)) then 0.0 else cast(value as double) end' %}
 {% for model in metric_models %}
-select candidate, user_id, metric, k, cast(value as double) as value from {{ ref(model) }}
+select candidate, user_id, metric, k, {{ value }} as value from {{ ref(model) }}
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}
 {%- if not metric_models %}

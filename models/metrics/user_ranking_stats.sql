@@ -3,9 +3,13 @@
 -- exponential gain, rbp_sum = the sum of p^(rank - 1) over the hits, p = var
 -- rbp_persistence); built from the hits only, so the cost follows hits, not
 -- recommendations. One pass over the hits and one over the relevant labels give every K
--- at once (a filtered sum per K); each row then picks its K's columns.
+-- at once (a filtered sum per K); each row then picks its K's columns. Var conventions
+-- (macros/conventions.sql) picks the users scored (users), the labels that gain in ndcg
+-- (ndcg_gain: judged reads the DCG and its ideal from every label above 0) and rbp's
+-- weight of a hit (rbp_gain: graded weighs it by its relevance).
 {{ config(materialized='table') }}
 {%- set ks = k_values().split(', ') %}
+{%- set judged_gain = convention('ndcg_gain') == 'judged' %}
 
 with hit_gains as (
     select
@@ -15,7 +19,7 @@ with hit_gains as (
         cast(hit_index as double) / rank as precision_at_hit,
         {{ linear_gain('relevance') }} * {{ rank_discount('rank') }} as gain,
         {{ exponential_gain('relevance') }} * {{ rank_discount('rank') }} as gain_exp,
-        power({{ rbp_persistence() }}, rank - 1) as rbp_weight
+        power({{ rbp_persistence() }}, rank - 1){% if convention('rbp_gain') == 'graded' %} * relevance{% endif %} as rbp_weight
     from {{ ref('hits') }}
 ),
 
@@ -41,9 +45,37 @@ ideal_gains as (
         ideal_position,
         {{ linear_gain('relevance') }} * {{ rank_discount('ideal_position') }} as gain,
         {{ exponential_gain('relevance') }} * {{ rank_discount('ideal_position') }} as gain_exp
+    {%- if judged_gain %}
+    from (
+        select
+            user_id,
+            relevance,
+            row_number() over (partition by user_id order by relevance desc, item_id) as ideal_position
+        from {{ ref('labels') }}
+        where relevance > 0
+    ) as judged_labels
+    {%- else %}
     from {{ ref('relevant_labels') }}
+    {%- endif %}
     where ideal_position <= {{ ks | map('int') | max }}
 ),
+{%- if judged_gain %}
+
+judged_sums as (
+    -- the DCG of every recommended item with a label above 0 (relevant or not)
+    select
+        r.candidate,
+        r.user_id,
+        {%- for k in ks %}
+        sum({{ linear_gain('l.relevance') }} * {{ rank_discount('r.rank') }}) filter (where r.rank <= {{ k }}) as dcg_{{ k }},
+        sum({{ exponential_gain('l.relevance') }} * {{ rank_discount('r.rank') }}) filter (where r.rank <= {{ k }}) as dcg_exp_{{ k }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from {{ ref('recs') }} as r
+    inner join {{ ref('labels') }} as l on l.user_id = r.user_id and l.item_id = r.item_id
+    where r.rank <= {{ max_k() }} and l.relevance > 0
+    group by r.candidate, r.user_id
+),
+{%- endif %}
 
 ideal_sums as (
     select
@@ -67,14 +99,33 @@ per_user as materialized (
         u.n_relevant,
         h.first_hit_rank,
         {%- for k in ks %}
-        h.n_hits_{{ k }}, h.precision_sum_{{ k }}, h.dcg_{{ k }}, h.dcg_exp_{{ k }}, h.rbp_sum_{{ k }},
+        h.n_hits_{{ k }}, h.precision_sum_{{ k }}, h.rbp_sum_{{ k }},
+        {%- if judged_gain %}
+        j.dcg_{{ k }}, j.dcg_exp_{{ k }},
+        {%- else %}
+        h.dcg_{{ k }}, h.dcg_exp_{{ k }},
+        {%- endif %}
         i.ideal_dcg_{{ k }}, i.ideal_dcg_exp_{{ k }}{{ "," if not loop.last }}
         {%- endfor %}
+    {%- if convention('users') == 'relevant' %}
     from {{ ref('label_users') }} as u
     inner join ideal_sums as i on i.user_id = u.user_id
     cross join {{ ref('evaluated_candidates') }} as e
     left join hit_sums as h on h.candidate = e.candidate and h.user_id = u.user_id
+    {%- if judged_gain %}
+    left join judged_sums as j on j.candidate = e.candidate and j.user_id = u.user_id
+    {%- endif %}
     where u.n_relevant > 0
+    {%- else %}
+    -- every user the profile scores, also one without a relevant label (no ideal DCG)
+    from {{ scored_users() }} as e
+    inner join {{ ref('label_users') }} as u on u.user_id = e.user_id
+    left join ideal_sums as i on i.user_id = u.user_id
+    left join hit_sums as h on h.candidate = e.candidate and h.user_id = u.user_id
+    {%- if judged_gain %}
+    left join judged_sums as j on j.candidate = e.candidate and j.user_id = u.user_id
+    {%- endif %}
+    {%- endif %}
 ),
 
 cutoffs as (

@@ -2,7 +2,8 @@
 
 ``ranking``: ranking metrics of docs/metrics.md plus ranx / pytrec_eval wrappers;
 ``adversarial``: seeded edge-case inputs; ``compare``: the tolerance rule (relative plus
-absolute, 1e-9) and frame comparison for tests; ``prediction``: scikit-learn references.
+absolute, 1e-9) and frame comparison for tests; ``prediction``: scikit-learn references;
+``conventions``: what trec_eval and ranx give for raw inputs (the conventions profiles).
 """
 
 from .adversarial import ADVERSARIAL_CASES, CaseSettings, case_settings, movielens_like

@@ -3,7 +3,7 @@
 One parent run per build (the whole configuration as params, build counts and the
 leaderboard's key metric@K of every candidate as metrics, each input file's content hash
 as a tag, the artifacts) and one nested run per candidate, named `<candidate> @ <build>` (its metrics from `metrics`,
-`metrics_by_slice` and `comparisons`; tags candidate, baseline, is_baseline).
+`metrics_by_slice` and `comparisons`; tags candidate, baseline, is_baseline, conventions).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,12 @@ def build_params(project: LoadedProject) -> dict[str, str]:
     for name, checksum in sorted(model_checksums(project.target_dir).items()):
         params[safe_key(f"model.{name}.checksum")] = checksum
     return params
+
+
+def conventions_tag(project_vars: Mapping[str, Any]) -> str:
+    """The conventions profile the build's metrics follow (var conventions, default
+    evalhouse): a tag on every run, so that runs under different profiles are told apart."""
+    return str(project_vars.get("conventions", "evalhouse"))
 
 
 def candidate_metrics(tables: EvaluationTables) -> dict[str, dict[str, float]]:
@@ -137,7 +144,7 @@ def build_payload(project: LoadedProject, tables: EvaluationTables, settings: Tr
     params = build_params(project)
     per_candidate = candidate_metrics(tables)
     common_tags = {"evalhouse.version": __version__, TAG_INVOCATION: build["invocation_id"],
-                   "project": project.config.name, "baseline": baseline}
+                   "project": project.config.name, "baseline": baseline, "conventions": conventions_tag(project.vars)}
     if "git.commit" in params:
         common_tags["mlflow.source.git.commit"] = params["git.commit"]
     parent_tags = {**common_tags, TAG_ROLE: "build", "evalhouse.command": build["command"],
