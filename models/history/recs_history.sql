@@ -3,8 +3,10 @@
 -- list in rank order (1, 2, ...; the rank itself when ranks have no gaps). build_id is the
 -- build's invocation id (as in target/run_results.json), built_at its start time (UTC).
 -- Ids are kept as text so builds over differently typed inputs still append. A post hook
--- keeps the last history_keep builds (default 5); `--full-refresh` starts the history again.
-{%- set keep = positive_integer_var('history_keep', 5) %}
+-- keeps the last history_keep builds (default 2: stability compares the latest build with
+-- the one before, and every build kept is copied aside while a build appends, so that a
+-- failed build can put it back); `--full-refresh` starts the history again.
+{%- set keep = positive_integer_var('history_keep', 2) %}
 {{ config(
     materialized='incremental',
     post_hook="delete from " ~ this ~ " where build_id not in (select build_id from (select build_id, "
