@@ -6,4 +6,4 @@
 select candidate, user_id, item_id, rank
 from {{ ref('recs') }}
 where rank <= {{ max_k() }}
-    and user_id in (select user_id from {{ ref('labels') }})
+    and user_id in (select user_id from {{ ref('label_users') }})
