@@ -191,7 +191,7 @@ def test_data_tests_give_the_same_verdicts_through_spark_connect(server, builds)
     assert len(verdicts["spark"]) >= 20
 
 
-def test_the_token_never_reaches_the_output_or_a_file(server, builds):
+def test_the_token_never_reaches_a_file_of_the_demo(server, builds):
     project, _ = builds
     files = [p for p in project.dir.rglob("*") if p.is_file() and p.name != "project.yml"]
     assert files and not [p for p in files if server.token.encode() in p.read_bytes()]
