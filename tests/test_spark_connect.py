@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,10 +93,11 @@ def _listening(port: int) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def connect_server(tmp_path_factory) -> ConnectServer:
+@pytest.fixture(scope="module")
+def connect_server(tmp_path_factory) -> Iterator[ConnectServer]:
     """A Spark Connect server on a free port, started with pyspark's spark-submit (which
-    runs the JVM in its own process: the pid is the server's), stopped at the end."""
+    runs the JVM in its own process: the pid is the server's), stopped after the module
+    (not the session: its JVM would idle beside the test process's other files)."""
     import pyspark
 
     spark_home = Path(pyspark.__file__).parent
@@ -137,7 +139,7 @@ def connect_server(tmp_path_factory) -> ConnectServer:
 
 
 @pytest.fixture
-def server(connect_server, request) -> ConnectServer:
+def server(connect_server, request) -> Iterator[ConnectServer]:
     """The server, with its log printed under the test when the test fails."""
     failed_before = request.session.testsfailed
     yield connect_server
