@@ -21,6 +21,7 @@ import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -240,6 +241,32 @@ def test_a_setting_the_server_keeps_is_named_with_its_line(server, make_project)
         query(project, "select 1", target="spark")
     assert info.value.line == 9 and info.value.path.endswith("project.yml")
     assert "where the server starts" in info.value.hint
+
+
+def test_interrupt_cancels_what_the_session_runs_on_the_server(server, make_project):
+    from evalhouse.targets.spark.access import open_spark_target
+
+    root = make_project(CONNECT_MODELS, project_yml="name: interrupt\n" + _remote_yml(server.url()))
+    outcome: dict[str, str] = {}
+    with open_spark_target(Project.load(root)) as target:
+
+        def count_for_hours() -> None:
+            try:
+                target.spark.sql("select count(*) from range(1000000000000)").collect()
+                outcome["finished"] = "yes"
+            except Exception as exc:
+                outcome["error"] = str(exc)
+
+        query_thread = threading.Thread(target=count_for_hours)
+        query_thread.start()
+        deadline = time.monotonic() + 60
+        while query_thread.is_alive() and time.monotonic() < deadline:
+            time.sleep(1)  # until the server has the operation: an interrupt before it is a no-op
+            target.interrupt()
+        query_thread.join(timeout=5)
+        assert not query_thread.is_alive() and "finished" not in outcome
+        assert "OPERATION_CANCELED" in outcome["error"], outcome["error"][:300]
+        assert target.spark.sql("select 1 as one").collect()[0].one == 1  # the session goes on
 
 
 # -- no server needed ------------------------------------------------------------------------

@@ -162,8 +162,8 @@ class SparkTarget:
     def _remove_stale_files(self, schema: str, name: str) -> None:
         """Delete the files of a table the catalog does not know (a killed build's), so
         Spark can create a managed table with that name again. A Spark Connect client
-        cannot reach the server's file system: there the server's catalog outlives a
-        killed client, and its jobs run to the end (docs/spark.md)."""
+        cannot reach the server's file system, and needs not: there the catalog is the
+        server's, which outlives a killed client (docs/spark.md)."""
         if self.connect or self._kind(schema, name) is not None:
             return
         with self._lock:
