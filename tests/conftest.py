@@ -78,8 +78,8 @@ def tiny(tiny_template: Path, tmp_path: Path) -> Path:
 # xdist hands files out in collection order. These files take the longest (the Spark demo's
 # two builds alone are about half of one process's run): started first, they run beside the
 # many short files instead of after them, so neither process waits on the other at the end.
-LONGEST_FIRST = ("test_spark_demo.py", "test_properties.py", "test_spark.py", "test_tracking_delivery.py",
-                 "test_reliability.py", "test_tracking.py")
+LONGEST_FIRST = ("test_spark_demo.py", "test_spark_connect.py", "test_properties.py", "test_spark.py",
+                 "test_tracking_delivery.py", "test_reliability.py", "test_tracking.py")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

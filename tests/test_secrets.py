@@ -157,6 +157,15 @@ def test_mask_walks_mappings_lists_and_uris():
     assert mask_uri("https://h/p?q=a%2Fb+c&X-Amz-Signature=s") == "https://h/p?q=a%2Fb+c&X-Amz-Signature=***"
 
 
+def test_mask_hides_semicolon_parameters_named_as_secrets():
+    # Spark Connect's URL (tests/test_spark_connect.py) and JDBC's, well formed or not
+    assert mask("sc://h:443/;use_ssl=true;token=t0k;user_id=me") == "sc://h:443/;use_ssl=true;token=***;user_id=me"
+    assert mask("got 'sc:/h;token=t0k=x'") == "got 'sc:/h;token=***'"
+    assert mask("jdbc:derby:;databaseName=/a/b;create=true;password=pw") == (
+        "jdbc:derby:;databaseName=/a/b;create=true;password=***")
+    assert mask("a;b=c; token=x") == "a;b=c; token=x"  # only a ;name=value pair
+
+
 # -- a tracking server that answers 500 ------------------------------------------------------------
 
 

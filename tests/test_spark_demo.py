@@ -20,7 +20,8 @@ the value above 1, tests/oracles/compare.py: sums of ~10^4 doubles add up in ano
 on each engine), the rest exactly. Two kinds of value differ by construction and are
 compared through a mapping: build ids (a build's invocation id, random) become "the first
 build" and "the second build" by their order, and build times (built_at, when each build
-started) are left out.
+started) are left out. The cut demo and the comparison are in spark_demo_parity.py, which
+tests/test_spark_connect.py shares to build the same demo through Spark Connect.
 
 One SparkSession serves the module (it takes seconds to start); the module stops it at
 the end, as tests/test_spark.py does, so that the next session can open a catalog.
@@ -32,22 +33,28 @@ engines.
 
 from __future__ import annotations
 
-import csv
-import math
 import shutil
-from decimal import Decimal
-from pathlib import Path
 
-import duckdb
 import pytest
-from oracles.compare import is_close
+from spark_demo_parity import (
+    RESAMPLES,
+    build_twice,
+    comparable_rows,
+    data_test_verdicts,
+    differing_relations,
+    duckdb_rows,
+    failures,
+    first_difference,
+    relations,
+    spark_rows,
+    write_cut_demo,
+)
 
 from evalhouse import Project, RunOptions
-from evalhouse.api.operations import compile_only, query
+from evalhouse.api.operations import query
 from evalhouse.api.scaffold import init_project
 from evalhouse.targets.spark.sql import to_spark
 
-KEEP_USERS = 150
 # Quick local Spark for small data: a short-lived JVM (C1 only, the serial collector), two
 # shuffle partitions, no whole-stage code generation (compiling it costs more than running
 # a small query), no adaptive re-planning, and the in-memory catalog (the Derby metastore
@@ -68,12 +75,6 @@ targets:
       spark.sql.catalogImplementation: in-memory
 """
 SPARK_THREADS = 2
-# the comparisons' bootstrap and randomization replicates: the demo's 1,000 compare no more
-# of the two engines than 100 do, and take a fifth of the Spark build
-RESAMPLES = 100
-SECOND_RUN = ["recs_history+", "metrics_history+"]  # the history models and what reads them
-BUILD_ID_COLUMNS = {"build_id", "previous_build_id"}
-BUILD_TIME_COLUMNS = {"built_at"}
 
 
 # -- the transpiler's corrections the demo needs: no Spark needed --------------------------
@@ -109,26 +110,9 @@ def test_a_pivot_and_columns_become_aggregates_and_named_columns():
 
 
 # -- the demo on both engines ---------------------------------------------------------------
-def _keep_first_users(path: Path) -> None:
-    """Rewrite a MovieLens CSV (userId first) with the rows of users 1..KEEP_USERS."""
-    with path.open(newline="", encoding="utf-8") as f:
-        rows = list(csv.reader(f))
-    kept = [rows[0]] + [r for r in rows[1:] if int(r[0]) <= KEEP_USERS]
-    path.unlink()  # the demo's seed files are read-only
-    with path.open("w", newline="", encoding="utf-8") as f:
-        csv.writer(f, lineterminator="\n").writerows(kept)
-
-
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("spark_demo") / "demo"
-    init_project(root)
-    seeds = root / "seeds" / "movielens"
-    for name in ("ratings.csv", "tags.csv"):
-        _keep_first_users(seeds / name)
-    with (root / "project.yml").open("a", encoding="utf-8") as f:
-        f.write(SPARK_SETTINGS)
-    return root
+def demo(tmp_path_factory):
+    return write_cut_demo(tmp_path_factory.mktemp("spark_demo") / "demo", SPARK_SETTINGS)
 
 
 @pytest.fixture(scope="module")
@@ -137,81 +121,19 @@ def builds(demo):
     from evalhouse.targets.spark.session import stop_session
 
     project = Project.load(demo, vars={"comparison_resamples": RESAMPLES})
-    results = {}
     try:
-        for target in ("duckdb", "spark"):
-            threads = SPARK_THREADS if target == "spark" else 1
-            first = project.build(RunOptions(target=target, report=False, mlflow=False, threads=threads))
-            second = project.run(RunOptions(target=target, select=SECOND_RUN, report=False, mlflow=False,
-                                            threads=threads))
-            results[target] = (first, second)
+        results = {target: build_twice(project, target, SPARK_THREADS if target == "spark" else 1)
+                   for target in ("duckdb", "spark")}
         yield project, results
     finally:
         stop_session()  # tests/test_spark.py, in the same process, starts its own session
-
-
-def relations(project) -> list[str]:
-    compiled = compile_only(project, write=False)
-    return sorted(n.name for n in compiled.nodes.values()
-                  if n.kind in ("model", "seed") and n.materialized != "ephemeral")
-
-
-def _value(value):
-    if isinstance(value, Decimal):  # Spark's DECIMAL(20, 0) for DuckDB's UBIGINT, exact sums
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def _sort_key(row):
-    return tuple((v is None, f"{v:.9e}" if isinstance(v, float) else str(v)) for v in row)
-
-
-def _build_order(rows_of_history) -> dict[str, str]:
-    """Build ids by the order of their builds: the first build's id -> 'build 1', ..."""
-    starts: dict[str, object] = {}
-    for build_id, built_at in rows_of_history:
-        starts[build_id] = min(built_at, starts.get(build_id, built_at))
-    return {b: f"build {i + 1}" for i, b in enumerate(sorted(starts, key=lambda b: starts[b]))}
-
-
-def _rows(columns, rows, builds):
-    out = []
-    for row in rows:
-        values = []
-        for column, value in zip(columns, row, strict=True):
-            if column in BUILD_ID_COLUMNS:
-                value = builds.get(value, value)
-            elif column in BUILD_TIME_COLUMNS:
-                assert value is not None
-                value = None
-            values.append(_value(value))
-        out.append(tuple(values))
-    return sorted(out, key=_sort_key)
-
-
-def _duckdb(project, sql):
-    with duckdb.connect(str(project.warehouse_path), read_only=True) as con:
-        result = con.execute(sql)
-        return [d[0].lower() for d in result.description], result.fetchall()
-
-
-def _spark(project, relation):
-    """A relation's columns and rows, read straight from the session (evalhouse's query
-    lists the catalog first, which costs more than reading a small table)."""
-    from evalhouse.targets.spark.session import get_session, spark_spec
-
-    frame = get_session(spark_spec(project)).table(f"main.{relation}")
-    return [c.lower() for c in frame.columns], [tuple(row) for row in frame.collect()]
 
 
 def test_the_demo_builds_on_spark(builds):
     _, results = builds
     for target, runs in results.items():
         for run in runs:
-            failed = [f"{r.name}: {r.message}" for r in run.results if r.status in ("error", "skipped")]
-            assert not failed, (target, failed)
+            assert not failures(run), (target, failures(run))
     duck_first, spark_first = results["duckdb"][0], results["spark"][0]
     assert [r.name for r in duck_first.results if r.kind == "model"] == [
         r.name for r in spark_first.results if r.kind == "model"]
@@ -219,27 +141,8 @@ def test_the_demo_builds_on_spark(builds):
 
 def test_every_table_on_spark_equals_the_duckdb_build(builds):
     project, _ = builds
-    history = "select build_id, built_at from metrics_history"
-    duck_builds = _build_order(_duckdb(project, history)[1])
-    spark_builds = _build_order(query(project, history, target="spark").rows)
-    assert sorted(duck_builds.values()) == sorted(spark_builds.values()) == ["build 1", "build 2"]
     names = relations(project)
-    differing = []
-    for name in names:
-        duck_columns, duck_data = _duckdb(project, f"select * from {name}")
-        spark_columns, spark_data = _spark(project, name)
-        assert duck_columns == spark_columns, name
-        left = _rows(duck_columns, duck_data, duck_builds)
-        right = _rows(spark_columns, spark_data, spark_builds)
-        if len(left) != len(right):
-            differing.append(f"{name}: {len(left)} rows on DuckDB, {len(right)} on Spark")
-            continue
-        for a, b in zip(left, right, strict=True):
-            same = all(is_close(x, y) if isinstance(x, float) or isinstance(y, float) else x == y
-                       for x, y in zip(a, b, strict=True))
-            if not same:
-                differing.append(f"{name}: {a} on DuckDB, {b} on Spark")
-                break
+    differing = differing_relations(project, names)
     assert not differing, "\n".join(differing)
     assert len(names) > 100  # every seed and model of the demo, views included
     assert query(project, "select count(*) from stability", target="spark").rows[0][0] > 0  # build 2 vs build 1
@@ -247,8 +150,7 @@ def test_every_table_on_spark_equals_the_duckdb_build(builds):
 
 def test_data_tests_give_the_same_verdicts(builds):
     _, results = builds
-    verdicts = {target: {r.name: (r.status, r.failures) for run in runs for r in run.results if r.kind == "test"}
-                for target, runs in results.items()}
+    verdicts = {target: data_test_verdicts(runs) for target, runs in results.items()}
     assert verdicts["duckdb"] == verdicts["spark"]
     assert len(verdicts["spark"]) >= 20
 
@@ -297,19 +199,17 @@ def test_mape_leaves_zero_ratings_out_on_spark_as_on_duckdb(tmp_path):
             result = project.build(RunOptions(target=target, report=False, mlflow=False))
             assert result.success, (target, [r.message for r in result.results if not r.ok])
         for name in ("sums", "regression"):
-            duck_columns, duck_data = _duckdb(project, f"select * from {name}")
-            spark_columns, spark_data = _spark(project, name)
+            duck_columns, duck_data = duckdb_rows(project, f"select * from {name}")
+            spark_columns, spark_data = spark_rows(project, name)
             assert duck_columns == spark_columns, name
-            left, right = _rows(duck_columns, duck_data, {}), _rows(spark_columns, spark_data, {})
-            assert len(left) == len(right), name
-            for a, b in zip(left, right, strict=True):
-                assert all(is_close(x, y) if isinstance(x, float) or isinstance(y, float) else x == y
-                           for x, y in zip(a, b, strict=True)), (name, a, b)
+            difference = first_difference(comparable_rows(duck_columns, duck_data, {}),
+                                          comparable_rows(spark_columns, spark_data, {}))
+            assert difference is None, (name, difference)
     finally:
         stop_session()
-    mape = {row[0]: row[1:] for row in _duckdb(
+    mape = {row[0]: row[1:] for row in duckdb_rows(
         project, "select candidate, value, n_users from regression where metric = 'mape'")[1]}
-    left_out = dict(_duckdb(
+    left_out = dict(duckdb_rows(
         project, "select candidate, value from regression where metric = 'mape_zero_actual_pairs'")[1])
     assert mape == {"some_zero": (0.3125, 3), "all_zero": (None, 0), "none_zero": (1.0, 2)}
     assert left_out == {"some_zero": 3.0, "all_zero": 3.0, "none_zero": 0.0}

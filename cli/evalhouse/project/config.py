@@ -16,7 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from evalhouse.errors import ConfigError, did_you_mean
 from evalhouse.project.envvars import render_env_vars
+from evalhouse.project.secrets import is_secret, mask, remember
 from evalhouse.project.yamlfile import YamlDocument, read_yaml
+from evalhouse.targets.spark.remote import parse_connect_url
 
 PROJECT_FILE = "project.yml"
 
@@ -121,6 +123,22 @@ class SparkSettings(_Strict):
     warehouse_dir: str = "target/spark-warehouse"  # table files; a URI (hdfs://, s3a://) on a cluster
     metastore_dir: str = "target/spark-metastore"  # the local Derby catalog, unless config names a metastore
     config: dict[str, str | int | float | bool] = Field(default_factory=dict)  # any spark.* setting
+    # sc://host:port: a Spark Connect server runs the build, with its own master, warehouse
+    # and catalog (so the four keys above that start a Spark here are refused beside it)
+    remote: str | None = None
+
+    @field_validator("remote")
+    @classmethod
+    def _a_connect_url(cls, value: str | None) -> str | None:
+        if value is not None:
+            for name, param in parse_connect_url(value).params:
+                if is_secret(name):
+                    remember(param)  # a token is masked wherever it would be printed
+        return value
+
+
+# what starts a Spark in this process; a Spark Connect server has its own
+LOCAL_SPARK_KEYS = ("master", "app_name", "warehouse_dir", "metastore_dir")
 
 
 class Targets(_Strict):
@@ -270,13 +288,13 @@ def _describe(error: dict[str, Any], doc: YamlDocument) -> ConfigError:
         )
     if error["type"] == "value_error":  # our own validators: the message says what is expected
         return ConfigError(
-            f"key '{dotted}' {error['ctx']['error']} (got {error.get('input')!r})",
+            f"key '{dotted}' {error['ctx']['error']} (got {mask(error.get('input'))!r})",
             path=doc.path,
             line=line,
             hint="fix the value on that line",
         )
     return ConfigError(
-        f"key '{dotted}': {error['msg']} (got {error.get('input')!r})",
+        f"key '{dotted}': {error['msg']} (got {mask(error.get('input'))!r})",
         path=doc.path,
         line=line,
         hint="fix the value's type on that line",
@@ -294,11 +312,28 @@ def validate_config(doc: YamlDocument) -> ProjectConfig:
         )
     data = render_env_vars(doc) or {}
     try:
-        return ProjectConfig.model_validate(data)
+        config = ProjectConfig.model_validate(data)
     except ValidationError as exc:
         errors = exc.errors()
         # pydantic reports every branch of a union; the first error is the telling one
         raise _describe(errors[0], doc) from None
+    _check_spark_remote(config.targets.spark, doc)
+    return config
+
+
+def _check_spark_remote(settings: SparkSettings, doc: YamlDocument) -> None:
+    """With `remote`, the keys that start a Spark in this process would be silently
+    ignored (the server has its own): refuse them instead."""
+    local = [key for key in LOCAL_SPARK_KEYS if key in settings.model_fields_set]
+    if settings.remote is None or not local:
+        return
+    raise ConfigError(
+        f"key 'targets.spark.{local[0]}' does not go with 'targets.spark.remote': a Spark Connect "
+        "server has its own master, application, warehouse and catalog",
+        path=doc.path,
+        line=doc.line_of(("targets", "spark", local[0])),
+        hint=f"remove '{local[0]}:' to build on the server, or remove 'remote:' to start Spark here",
+    )
 
 
 def load_config(project_dir: Path) -> tuple[ProjectConfig, YamlDocument]:

@@ -4,7 +4,9 @@ run_results.json, compiled SQL on disk, MLflow params and tags, warnings.
 A value is replaced by `***` when
   - its key, at any depth of mappings and lists, names a secret (`is_secret`);
   - it is the password of a URI (`postgresql://me:***@host/db`);
-  - it is a URI query parameter whose name is secret-like (`?token=***`, `&sig=***`);
+  - it is a URI query parameter whose name is secret-like (`?token=***`, `&sig=***`), or
+    a `;name=value` parameter so named (Spark Connect's `sc://host:443/;token=***`, JDBC's
+    `;password=***`), inside a URI or not (a malformed URL is quoted in its error);
   - it was read from the environment by `env_var()` while rendering a model or macro, or
     project.yml's values (`remember`): paths included, since a variable's name cannot tell
     a path from a token (README "Choices").
@@ -37,6 +39,7 @@ _COUNTING_WORDS = frozenset({"max", "min", "num", "n", "count", "total"})
 # query parameter names that carry a credential even though they are not secret words themselves
 _SECRET_QUERY_PARAMS = frozenset({"sig", "code", "x-amz-signature", "x-amz-credential", "x-amz-security-token",
                                   "x-goog-signature", "x-goog-credential"})
+_SEMICOLON_PARAM = re.compile(r";([A-Za-z_][A-Za-z0-9_.\-]*)=([^;\s'\"<>`]*)")
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]+")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # values too plain to be anyone's secret, which would garble the SQL if replaced
@@ -110,7 +113,14 @@ def mask_text(text: str) -> str:
             text = text.replace(value, MASK)
     if "://" in text:
         text = _URI.sub(lambda m: mask_uri(m.group(0)), text)
+    if ";" in text:
+        text = _SEMICOLON_PARAM.sub(_masked_semicolon_param, text)
     return text
+
+
+def _masked_semicolon_param(match: re.Match[str]) -> str:
+    name, value = match.group(1), match.group(2)
+    return f";{name}={MASK}" if value and _secret_param(name) else match.group(0)
 
 
 def mask(value: Any, key_path: tuple[str, ...] = (), *, keys: bool = True) -> Any:

@@ -5,11 +5,10 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalhouse.errors import ProjectError, SqlError
-from evalhouse.targets.spark.session import get_session, is_local_path, spark_spec
+from evalhouse.targets.spark.session import get_session, spark_spec
 from evalhouse.targets.spark.target import DEFAULT_SCHEMA, SparkTarget, engine_message
 
 if TYPE_CHECKING:
@@ -40,8 +39,9 @@ def register_functions(spark: SparkSession) -> None:
 def _session(project: LoadedProject, wait_seconds: float) -> SparkSession:
     """The session, its local folders (log config, metastore, warehouse) recorded for clean."""
     spec = spark_spec(project)
-    local = [Path(spec.warehouse.removeprefix("file:"))] if is_local_path(spec.warehouse) else []
-    project.note_written(spec.log_config, *local, *([spec.metastore_dir] if spec.metastore_dir else []))
+    if spec.remote is None:  # a Spark Connect server keeps its folders itself
+        local = [spec.local_warehouse] if spec.local_warehouse else []
+        project.note_written(spec.log_config, *local, *([spec.metastore_dir] if spec.metastore_dir else []))
     return get_session(spec, wait_seconds)
 
 

@@ -9,7 +9,7 @@ from evalhouse.compile.compiler import CompiledProject, compile_project
 from evalhouse.errors import SqlError
 from evalhouse.execute.materialize import TEMP_PREFIX
 from evalhouse.project.nodes import quote
-from evalhouse.targets.spark.session import is_local_path, spark_spec
+from evalhouse.targets.spark.session import spark_spec
 from evalhouse.targets.spark.sql import transpile_node, write_spark_sql
 
 if TYPE_CHECKING:
@@ -32,9 +32,10 @@ def local_spark_tables(warehouse: str) -> frozenset[str]:
 
 
 def compile_for_spark(project: LoadedProject, *, check_sql: bool = True) -> CompiledProject:
-    """Render for Spark (is_incremental() sees the tables of a local Spark warehouse)."""
-    spec = spark_spec(project)
-    existing = local_spark_tables(spec.warehouse) if is_local_path(spec.warehouse) else frozenset()
+    """Render for Spark (is_incremental() sees the tables of a local Spark warehouse; on a
+    cluster's or a Spark Connect server's it renders as for a first build)."""
+    warehouse = spark_spec(project).local_warehouse
+    existing = local_spark_tables(warehouse.as_posix()) if warehouse else frozenset()
     return compile_project(project, existing_relations=existing, check_sql=check_sql, target="spark")
 
 

@@ -5,6 +5,11 @@ there for the next process (`evalhouse query --target spark`). By default the me
 is an embedded Derby database under target/ and the table files live in
 target/spark-warehouse; on a cluster both come from `targets.spark` (docs/spark.md).
 
+With `targets.spark.remote` (sc://host:port) the session is a Spark Connect client: the
+server has the master, the warehouse and the catalog, so no JVM starts here, no Derby
+lock is taken, and `config` holds session settings only (spark.sql.*: what the server
+lets a client set). The URL may carry a token; it is masked in every message.
+
 Embedded Derby admits one process at a time. We take a file lock next to it first, so a
 second process gets a clear message (or waits, with --wait) instead of a Java stack trace.
 pyspark is imported only here and in spark_target.py, and only when Spark is asked for.
@@ -18,11 +23,12 @@ import os
 import threading
 import time
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evalhouse.errors import ProjectError, WarehouseLockedError
+from evalhouse.project.config import PROJECT_FILE
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -73,17 +79,35 @@ class SparkSpec:
     metastore_dir: Path | None  # the local Derby metastore; None when config names another
     log_config: Path
     config: tuple[tuple[str, str], ...]
+    remote: str | None = field(default=None, repr=False)  # a Spark Connect URL; it may hold a token
+    # project.yml and the line of each `config` key, for a setting a Connect server refuses
+    config_file: str = field(default=PROJECT_FILE, compare=False, repr=False)
+    config_lines: tuple[tuple[str, int | None], ...] = field(default=(), compare=False, repr=False)
 
-    def settings(self) -> dict[str, str]:
-        local = self.master.startswith("local")
-        settings = {
-            "spark.sql.warehouse.dir": self.warehouse,
+    @property
+    def local_warehouse(self) -> Path | None:
+        """The warehouse folder on this machine; None on a cluster's storage or a server's."""
+        if self.remote is not None or not is_local_path(self.warehouse):
+            return None
+        return Path(self.warehouse.removeprefix("file:"))
+
+    def session_settings(self) -> dict[str, str]:
+        """What every session gets, a Spark Connect one included (runtime SQL settings)."""
+        return {
             "spark.sql.session.timeZone": "UTC",  # DuckDB's TIMESTAMP has no time zone
-            "spark.ui.showConsoleProgress": "false",  # the progress lines are evalhouse's
             "spark.sql.legacy.createHiveTableByDefault": "false",
             # DECIMAL products keep their scale, as DuckDB's do: by default Spark would cut
             # decimal(38, 22) x bigint to 6 decimal places (the exact sums of the comparisons)
             "spark.sql.decimalOperations.allowPrecisionLoss": "false",
+        }
+
+    def settings(self) -> dict[str, str]:
+        """What a session started here gets: the JVM's and the warehouse's settings too."""
+        local = self.master.startswith("local")
+        settings = {
+            "spark.sql.warehouse.dir": self.warehouse,
+            "spark.ui.showConsoleProgress": "false",  # the progress lines are evalhouse's
+            **self.session_settings(),
         }
         if local:
             settings["spark.ui.enabled"] = "false"
@@ -110,6 +134,12 @@ def _text(value: Any) -> str:
 def spark_spec(project: LoadedProject) -> SparkSpec:
     settings = project.config.targets.spark
     config = tuple(sorted((key, _text(value)) for key, value in settings.config.items()))
+    if settings.remote is not None:
+        lines = tuple((key, project.doc.line_of(("targets", "spark", "config", key))) for key, _ in config)
+        return SparkSpec(master="", app_name=settings.app_name, warehouse="", metastore_dir=None,
+                         log_config=project.target_dir.resolve() / "spark-log4j2.properties",
+                         config=config, remote=settings.remote, config_file=str(project.doc.path),
+                         config_lines=lines)
     warehouse = settings.warehouse_dir
     if "://" not in warehouse and not warehouse.startswith("file:"):
         warehouse = project.resolve_path(warehouse).resolve().as_posix()
@@ -178,7 +208,7 @@ _lock = threading.Lock()
 _current: tuple[SparkSpec, SparkSession, _ProcessLock | None] | None = None
 
 
-def _quiet_python_loggers() -> None:
+def quiet_python_loggers() -> None:
     # pyspark logs every SQL error it raises, as JSON with the Java stack trace; evalhouse
     # reports the error itself
     try:
@@ -215,6 +245,11 @@ def get_session(spec: SparkSpec, wait_seconds: float = 0.0) -> SparkSession:
             return _current[1]
         stop_session_locked()
         require_pyspark()
+        if spec.remote is not None:
+            from evalhouse.targets.spark.connect import connect_session
+
+            _current = (spec, connect_session(spec), None)
+            return _current[1]
         from pyspark.sql import SparkSession
 
         process_lock = None
@@ -237,7 +272,7 @@ def get_session(spec: SparkSpec, wait_seconds: float = 0.0) -> SparkSession:
                 f"Spark did not start: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}",
                 hint="Spark needs Java 17 or later on PATH (or JAVA_HOME); check targets.spark in project.yml",
             ) from None
-        _quiet_python_loggers()
+        quiet_python_loggers()
         session.sparkContext.setLogLevel("ERROR")
         _current = (spec, session, process_lock)
         try:
@@ -259,6 +294,11 @@ def stop_session_locked() -> None:
         return
     spec, session, process_lock = _current
     _current = None
+    if spec.remote is not None:
+        from evalhouse.targets.spark.connect import stop_connect_session
+
+        stop_connect_session(session)
+        return
     try:
         session.stop()
         if spec.metastore_dir is not None:

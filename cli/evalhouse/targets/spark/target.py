@@ -40,6 +40,7 @@ from evalhouse.execute.materialize import TEMP_PREFIX  # noqa: E402
 from evalhouse.execute.target import SAMPLE_ROWS, NodeOutcome  # noqa: E402
 from evalhouse.project.config import SeedConfig  # noqa: E402
 from evalhouse.project.nodes import Node, quote  # noqa: E402
+from evalhouse.targets.spark.connect import is_connect  # noqa: E402
 from evalhouse.targets.spark.files import read_csv, seed_error, seed_frame  # noqa: E402
 from evalhouse.targets.spark.sql import (  # noqa: E402
     FILE_SCHEMA,
@@ -95,6 +96,7 @@ class SparkTarget:
         self.project_dir = project_dir
         self.target_dir = target_dir
         self.seed_configs = seed_configs
+        self.connect = is_connect(spark)  # a Spark Connect client: no SparkContext, no JVM here
         self._lock = threading.Lock()
         self._schemas: set[str] = set()
         self._existing = self._list_relations()
@@ -159,8 +161,10 @@ class SparkTarget:
 
     def _remove_stale_files(self, schema: str, name: str) -> None:
         """Delete the files of a table the catalog does not know (a killed build's), so
-        Spark can create a managed table with that name again."""
-        if self._kind(schema, name) is not None:
+        Spark can create a managed table with that name again. A Spark Connect client
+        cannot reach the server's file system, and needs not: there the catalog is the
+        server's, which outlives a killed client (docs/spark.md)."""
+        if self.connect or self._kind(schema, name) is not None:
             return
         with self._lock:
             if schema not in self._locations:
@@ -339,7 +343,10 @@ class SparkTarget:
                 self._files_loaded.add(read.table)
 
     def interrupt(self) -> None:
-        self.spark.sparkContext.cancelAllJobs()
+        if self.connect:
+            self.spark.interruptAll()  # this session's operations on the server
+        else:
+            self.spark.sparkContext.cancelAllJobs()
 
     def finish(self, passed: bool) -> int:
         """Spark's tables are swapped in one by one and not set aside: a failed build keeps
