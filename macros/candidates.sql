@@ -25,6 +25,72 @@
 )
 {%- endmacro %}
 
+{#- returns the lists of a baseline that ranks every user's items by one global ranking
+    (`ranking`: item_id, `rank_column` = 1, 2, ..., `score_column`): per user the first max_k
+    items the user did not have in train (with exclude_seen), as (candidate, user_id,
+    item_id, rank, score). The rows top_unseen_items gives over global_ranking_pool, without
+    a window over users x positions: a user's unseen positions are the runs between the
+    positions of the items they saw, and position q in the run after their j-th seen item
+    has rank q - j. Only the seen items are numbered (a window over train's rows in the
+    pool), so the cost is the lists written plus the seen items. -#}
+{% macro top_unseen_of_ranking(ranking, rank_column, score_column, candidate) -%}
+{%- if boolean_var('exclude_seen', true) != 'true' %}
+select {{ sql_string(candidate) }} as candidate, user_id, item_id, pool_position as rank, score
+from {{ global_ranking_pool(ranking, rank_column, score_column) }} as pool
+{%- else %}
+with pool_sizes as (
+    select user_id, {{ positions_needed('n_seen') }} as n_positions
+    from {{ ref('candidate_users') }}
+),
+
+seen_positions as (
+    select distinct t.user_id, r.{{ rank_column }} as position
+    from {{ ref('train') }} as t
+    inner join {{ ranking }} as r on r.item_id = t.item_id
+    inner join pool_sizes as u on u.user_id = t.user_id
+    where r.{{ rank_column }} <= u.n_positions
+),
+
+numbered_seen as (
+    select
+        user_id,
+        position,
+        row_number() over (partition by user_id order by position) as n_seen_so_far,
+        lead(position) over (partition by user_id order by position) as next_seen
+    from seen_positions
+),
+
+unseen_runs as (
+    -- the run before a user's first seen position, then the run after each seen position
+    select u.user_id, 0 as n_seen_so_far, 0 as run_after, coalesce(f.first_seen, u.n_positions + 1) as run_before
+    from pool_sizes as u
+    left join (
+        select user_id, min(position) as first_seen from seen_positions group by user_id
+    ) as f on f.user_id = u.user_id
+    union all
+    select n.user_id, n.n_seen_so_far, n.position as run_after, coalesce(n.next_seen, u.n_positions + 1) as run_before
+    from numbered_seen as n
+    inner join pool_sizes as u on u.user_id = n.user_id
+),
+
+unseen_positions as (
+    select user_id, n_seen_so_far, {{ unnest_list(integer_range('run_after + 1', 'run_before - 1')) }} as pool_position
+    from unseen_runs
+    where run_before - run_after > 1
+)
+
+select
+    {{ sql_string(candidate) }} as candidate,
+    p.user_id,
+    r.item_id,
+    p.pool_position - p.n_seen_so_far as rank,
+    cast(r.{{ score_column }} as double) as score
+from unseen_positions as p
+inner join {{ ranking }} as r on r.{{ rank_column }} = p.pool_position
+where p.pool_position - p.n_seen_so_far <= {{ max_k() }}
+{%- endif %}
+{%- endmacro %}
+
 {#- returns the baseline's lists as one select: the rows of `pool` (a relation or a
     parenthesized query with user_id, item_id, score) ordered per user by `order_by`,
     without the items the user had in train when exclude_seen is on, cut at max_k, as

@@ -2,8 +2,4 @@
 -- every user less what they had in train
 {{ config(tags=['baseline'], enabled=(evaluation.baselines is none or 'popular' in evaluation.baselines)) }}
 
-{{ top_unseen_items(
-    pool=global_ranking_pool(ref('item_popularity'), 'popularity_rank', 'n_interactions'),
-    candidate='popular',
-    order_by='pool_position'
-) }}
+{{ top_unseen_of_ranking(ref('item_popularity'), 'popularity_rank', 'n_interactions', 'popular') }}

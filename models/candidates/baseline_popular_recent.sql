@@ -4,8 +4,4 @@
 {{ config(tags=['baseline'], enabled=((evaluation.baselines is none or 'popular_recent' in evaluation.baselines)
                                       and train_has_ts() == 'true')) }}
 
-{{ top_unseen_items(
-    pool=global_ranking_pool(ref('item_popularity'), 'recent_rank', 'n_recent'),
-    candidate='popular_recent',
-    order_by='pool_position'
-) }}
+{{ top_unseen_of_ranking(ref('item_popularity'), 'recent_rank', 'n_recent', 'popular_recent') }}
