@@ -93,14 +93,14 @@ def prepare(project: LoadedProject, settings: TrackingSettings, tables: Evaluati
     from evalhouse.publish.tracking.bundle import pending_root
     from evalhouse.publish.tracking.partial import build_scope, restrict
     from evalhouse.publish.tracking.payload import build_payload
-    from evalhouse.publish.tracking.settings import LOCAL_ARTIFACTS, LOCAL_STORE
+    from evalhouse.publish.tracking.settings import LOCAL_ARTIFACTS, LOCAL_STORE, SENDER_DIR
 
     scope = build_scope(project.target_dir)
     seen = restrict(tables, scope)
     if seen is None:
         raise NothingToLog(scope.note(project_command(project)))
     local = [project.target_dir / LOCAL_STORE, project.target_dir / LOCAL_ARTIFACTS] if settings.is_local_store else []
-    project.note_written(pending_root(project.target_dir), *local)
+    project.note_written(pending_root(project.target_dir), project.target_dir / SENDER_DIR, *local)
     payload = build_payload(project, seen, settings)
     for run in [payload["parent"], *payload["candidates"]]:
         run["tags"].update(scope.tags())

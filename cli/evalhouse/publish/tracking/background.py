@@ -6,11 +6,11 @@ disk before anything is sent (bundle.py), so the build can hand it to a sender p
 and return; the user's next command is not held up.
 
 One sender at a time per project: every send, in the background or not (`evalhouse log`,
-`--wait-for-mlflow`, `TrackingOutcome.wait()`), holds `target/mlflow_pending/sender.lock`,
+`--wait-for-mlflow`, `TrackingOutcome.wait()`), holds `target/mlflow_sender/sender.lock`,
 so no bundle is ever sent by two processes at once. A background sender sends every
 pending bundle, oldest first: a build whose send failed earlier is sent again with the
 next build. A failed send leaves its bundle pending with the reason in `send_error.txt`;
-a bundle sent in full is deleted and its outcome kept in `delivered.json` (the newest
+a bundle sent in full is deleted and its outcome kept in `target/mlflow_sender/delivered.json` (the newest
 DELIVERED_KEPT), where `TrackingOutcome.wait()` finds it.
 """
 
@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from evalhouse.files import write_json_atomic
-from evalhouse.publish.tracking.bundle import Bundle, pending_bundles, pending_root
+from evalhouse.publish.tracking.bundle import Bundle, pending_bundles
+from evalhouse.publish.tracking.settings import SENDER_DIR
 
 if TYPE_CHECKING:
     from evalhouse.publish.tracking import TrackingOutcome, TrackingSettings
@@ -52,7 +53,7 @@ def sender_lock(target_dir: Path, timeout: float | None = None) -> Iterator[None
     """Hold the project's sender lock; wait for it up to `timeout` seconds (None: as long as it takes).
 
     An OS file lock: it is let go when its process ends, however it ends."""
-    path = pending_root(target_dir) / LOCK_FILE
+    path = target_dir / SENDER_DIR / LOCK_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = None if timeout is None else time.monotonic() + timeout
     with open(path, "a+", encoding="utf-8") as handle:
@@ -68,7 +69,7 @@ def sender_lock(target_dir: Path, timeout: float | None = None) -> Iterator[None
 
 def sender_running(target_dir: Path) -> bool:
     """Whether a sender holds the lock now (for a message; the answer may change at once)."""
-    path = pending_root(target_dir) / LOCK_FILE
+    path = target_dir / SENDER_DIR / LOCK_FILE
     if not path.is_file():
         return False
     with open(path, "a+", encoding="utf-8") as handle:
@@ -110,8 +111,8 @@ def start_sender(target_dir: Path, settings: TrackingSettings) -> int:
     """Start a detached process that sends every pending bundle; its process id.
 
     It outlives the command that started it, runs at a lower priority than the user's
-    next command, and writes only its own crash (if any) to target/mlflow_pending/sender.log."""
-    root = pending_root(target_dir)
+    next command, and writes only its own crash (if any) to target/mlflow_sender/sender.log."""
+    root = target_dir / SENDER_DIR
     root.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, URI_ENV: settings.tracking_uri}
     command = [sys.executable, "-m", "evalhouse.publish.tracking.background", str(target_dir.resolve()),
@@ -148,10 +149,13 @@ def record(target_dir: Path, bundle: Bundle, outcome: TrackingOutcome) -> None:
         if bundle.path.is_dir():
             (bundle.path / SEND_ERROR_FILE).write_text(f"{outcome.error}\n", encoding="utf-8")
         return
-    path = pending_root(target_dir) / DELIVERED_FILE
+    path = target_dir / SENDER_DIR / DELIVERED_FILE
     delivered = _read_delivered(path)
     delivered.pop(bundle.name, None)
+    from evalhouse.project.secrets import mask_uri
+
     fields = {f.name: getattr(outcome, f.name) for f in dataclass_fields(outcome) if f.name != "settings"}
+    fields["tracking_uri"] = mask_uri(outcome.tracking_uri)  # a file on disk: never a password
     delivered[bundle.name] = {k: str(v) if isinstance(v, Path) else v for k, v in fields.items()}
     write_json_atomic(path, dict(list(delivered.items())[-DELIVERED_KEPT:]))
 
@@ -178,7 +182,7 @@ def wait_for(outcome: TrackingOutcome, target_dir: Path, settings: TrackingSetti
             done = deliver(bundle, timeout_seconds=settings.timeout_seconds, settings=settings)
             record(target_dir, bundle, done)
             return done
-        found = _read_delivered(pending_root(target_dir) / DELIVERED_FILE).get(outcome.pending.name)
+        found = _read_delivered(target_dir / SENDER_DIR / DELIVERED_FILE).get(outcome.pending.name)
     if found is None:
         return TrackingOutcome(outcome.tracking_uri, outcome.experiment, outcome.run_name, outcome.invocation_id,
                                error="the build was sent by another process, which kept no record of it; "

@@ -24,8 +24,11 @@ TAG_PARTIAL = "evalhouse.partial"
 TAG_SELECTION = "evalhouse.selection"
 # tables of results: read from the warehouse only when this command built them. The
 # others (metric_definitions: what each metric is; gate_results: filtered by build id)
-# describe rather than measure, and stay readable.
+# describe rather than measure, and stay readable. The leaderboard is read for its column
+# names only (which metric@K are key: the parent run's metrics), its values come from
+# `metrics`; it is an artifact only when built.
 RESULT_TABLES = frozenset(CONTRACT_TABLES) - {"gate_results"} | {"inputs_manifest"}
+READ_FOR_COLUMNS = frozenset({"leaderboard"})
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class BuiltTables(EvaluationTables):
         self.cursor = tables.cursor
         self.built = built
         self._relations = {name: relation for name, relation in tables._relations.items()
-                           if name not in RESULT_TABLES or name in built}
+                           if name not in RESULT_TABLES or name in built or name in READ_FOR_COLUMNS}
 
     def present(self) -> list[str]:
         """The contract tables this command built: its artifacts."""
