@@ -58,7 +58,7 @@ def test_the_cli_build_returns_and_log_waits_for_the_background_send(project_dir
     # `log` waits for the sender; the build is then in MLflow, and not logged a second time
     logged = CliRunner().invoke(main, ["log", "--project-dir", str(project_dir), "--mlflow-uri", server.uri])
     assert logged.exit_code == 0, logged.output
-    assert "was already logged as run" in logged.output
+    assert "was already logged as run 'sent behind'" in logged.output
     assert not sender_running(project_dir / "target") and pending(project_dir) == []
     client = MlflowClient(tracking_uri=server.uri)
     runs = runs_of_build(client, "tiny_experiment", build_id)

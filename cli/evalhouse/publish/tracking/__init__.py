@@ -138,6 +138,7 @@ def deliver(bundle: Bundle, *, tracking_uri: str | None = None, timeout_seconds:
         return outcome
     outcome.run_id, outcome.experiment_id = sent.run_id, sent.experiment_id
     outcome.candidate_runs, outcome.already_logged = sent.candidate_runs, sent.already_logged
+    outcome.run_name = sent.run_name or outcome.run_name  # `log` of a logged build: its name, not a new one
     bundle.remove()
     return outcome
 
