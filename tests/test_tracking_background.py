@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import threading
+import time
 from http.server import ThreadingHTTPServer
 
 import pytest
@@ -107,6 +108,23 @@ def test_a_failed_background_send_is_reported_and_sent_with_the_next_build(make_
     for build_id in (first_build, invocation_id(root)):
         runs = runs_of_build(client, "tiny_experiment", build_id)
         assert len(runs) == 4 and all(r.info.status == "FINISHED" for r in runs)
+
+
+def test_a_build_for_a_server_that_is_gone_does_not_hold_up_later_builds(make_project, server):  # noqa: F811
+    root = tiny_project(make_project, 5)
+    _, gone = build(root, mlflow_uri="http://127.0.0.1:9")  # discard port: nothing listens
+    assert not gone.tracking.ok
+    [stuck] = pending(root)
+    _, later = build(root, mlflow_uri=server.uri, mlflow_wait=False)
+    assert "1 earlier build(s) could not be logged" in later.warnings[0] and "connection refused" in later.warnings[0]
+    deadline = time.monotonic() + WAIT
+    while later.tracking.pending.exists() and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not later.tracking.pending.exists()  # sent by the background sender, past the stuck one
+    assert later.tracking.wait(timeout=WAIT).ok  # its outcome, from the sender's record
+    assert len(runs_of_build(MlflowClient(tracking_uri=server.uri), "tiny_experiment", invocation_id(root))) == 4
+    assert pending(root) == [stuck]  # still pending, for `evalhouse log --mlflow-uri`
+    assert "connection refused" in (stuck / SEND_ERROR_FILE).read_text()
 
 
 def test_the_background_sender_gets_the_password_and_writes_it_nowhere(make_project, monkeypatch):

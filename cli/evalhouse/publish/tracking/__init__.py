@@ -148,7 +148,10 @@ def hand_over(bundle: Bundle, target_dir: Path, settings: TrackingSettings) -> T
     from evalhouse.publish.tracking.background import start_sender
 
     payload = bundle.payload
-    start_sender(target_dir, settings)
+    try:
+        start_sender(target_dir, settings)
+    except OSError:  # no process could be started (a sandbox, no resources): send it here instead
+        return deliver_now(bundle, target_dir, settings)
     return TrackingOutcome(payload["tracking_uri"], payload["experiment"], payload["run_name"],
                            payload["invocation_id"], pending=bundle.path, sending=True, settings=settings)
 

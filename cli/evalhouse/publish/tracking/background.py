@@ -126,20 +126,25 @@ def start_sender(target_dir: Path, settings: TrackingSettings) -> int:
 
 
 def send_all(target_dir: Path, settings: TrackingSettings) -> list[TrackingOutcome]:
-    """Send every pending bundle, oldest first, stopping at the first failure; hold the lock.
+    """Send every pending bundle, oldest first; hold the lock.
 
-    The outcome of each is recorded: a failure in its bundle (send_error.txt), a delivery
-    in delivered.json."""
+    A server that failed is not tried again in this send (it is likely down for the
+    builds after), but a bundle meant for another server still goes: an old build for a
+    server that is gone must not hold up every later one. The outcome of each send is
+    recorded: a failure in its bundle (send_error.txt), a delivery in delivered.json."""
     from evalhouse.publish.tracking import TrackingOutcome, deliver
 
     bundles, damaged = pending_bundles(target_dir)
     outcomes = [TrackingOutcome("", "", "", damaged=path, error=why) for path, why in damaged]
+    failed: set[str] = set()
     for bundle in bundles:
+        if bundle.payload["tracking_uri"] in failed:
+            continue
         outcome = deliver(bundle, timeout_seconds=settings.timeout_seconds, settings=settings)
         outcomes.append(outcome)
         record(target_dir, bundle, outcome)
         if not outcome.ok:
-            break
+            failed.add(bundle.payload["tracking_uri"])
     return outcomes
 
 
