@@ -69,7 +69,7 @@ def publish(project: LoadedProject, result: RunResult, options: RunOptions) -> P
                 try:
                     bundle = prepare(project, settings, tables, out.report)
                 except NothingToLog as exc:  # a partial run that built no table MLflow logs from
-                    out.notes.append(str(exc))
+                    out.notes.append(f"MLflow: {exc}")
                 except Exception as exc:
                     out.warnings.append(f"MLflow logging skipped: preparing the runs failed "
                                         f"({type(exc).__name__}: {exc}); 'evalhouse log' retries from the warehouse")

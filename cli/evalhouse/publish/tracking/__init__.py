@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from evalhouse.project.loaded import LoadedProject
     from evalhouse.publish.report import Report
 
-__all__ = ["KEPT_BY_CLEAN", "NothingToLog", "TrackingOutcome", "TrackingSettings", "deliver", "deliver_now", "hand_over", "prepare",
-           "resolve_settings", "send_pending"]
+__all__ = ["KEPT_BY_CLEAN", "NothingToLog", "TrackingOutcome", "TrackingSettings", "deliver", "deliver_now",
+           "hand_over", "prepare", "resolve_settings", "send_pending"]
 
 
 @dataclass
@@ -41,7 +41,7 @@ class TrackingOutcome:
     experiment_id: str | None = None
     candidate_runs: dict[str, str] = field(default_factory=dict)
     already_logged: bool = False
-    pending: Path | None = None  # the bundle left to send, when sending failed
+    pending: Path | None = None  # the bundle left to send: sending failed, or a background sender has it
     error: str | None = None
     damaged: Path | None = None  # a pending bundle that could not be read, moved aside
     sending: bool = False  # handed to a background sender (pending is its bundle): wait() for the run
@@ -206,7 +206,7 @@ def _bundle_of_last_build(project: LoadedProject, tracking_uri: str | None, run_
         try:
             return prepare(project, settings, tables, report)
         except NothingToLog as exc:
-            raise ProjectError(f"the last build cannot be logged: {exc}",
+            raise ProjectError(f"MLflow: {exc}",
                                hint="run 'evalhouse build' and log that") from None
 
 

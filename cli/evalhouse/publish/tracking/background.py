@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from evalhouse.files import write_json_atomic
+from evalhouse.project.secrets import mask_uri
 from evalhouse.publish.tracking.bundle import Bundle, pending_bundles
 from evalhouse.publish.tracking.settings import SENDER_DIR
 
@@ -157,8 +158,6 @@ def record(target_dir: Path, bundle: Bundle, outcome: TrackingOutcome) -> None:
     path = target_dir / SENDER_DIR / DELIVERED_FILE
     delivered = _read_delivered(path)
     delivered.pop(bundle.name, None)
-    from evalhouse.project.secrets import mask_uri
-
     fields = {f.name: getattr(outcome, f.name) for f in dataclass_fields(outcome) if f.name != "settings"}
     fields["tracking_uri"] = mask_uri(outcome.tracking_uri)  # a file on disk: never a password
     delivered[bundle.name] = {k: str(v) if isinstance(v, Path) else v for k, v in fields.items()}
@@ -168,7 +167,9 @@ def record(target_dir: Path, bundle: Bundle, outcome: TrackingOutcome) -> None:
 def send_error(bundle_path: Path) -> str | None:
     """Why the last send of a pending bundle failed, when one did."""
     path = bundle_path / SEND_ERROR_FILE
-    return path.read_text(encoding="utf-8").strip() or None if path.is_file() else None
+    if not path.is_file():
+        return None
+    return path.read_text(encoding="utf-8").strip() or None
 
 
 def wait_for(outcome: TrackingOutcome, target_dir: Path, settings: TrackingSettings,
@@ -192,8 +193,8 @@ def wait_for(outcome: TrackingOutcome, target_dir: Path, settings: TrackingSetti
         return TrackingOutcome(outcome.tracking_uri, outcome.experiment, outcome.run_name, outcome.invocation_id,
                                error="the build was sent by another process, which kept no record of it; "
                                      "'evalhouse log' says which run holds it")
-    fields = {**found, "pending": None, "damaged": None}
-    return TrackingOutcome(**fields)
+    known = {f.name for f in dataclass_fields(TrackingOutcome)} - {"settings", "pending", "damaged"}
+    return TrackingOutcome(**{key: value for key, value in found.items() if key in known})
 
 
 def _read_delivered(path: Path) -> dict[str, dict[str, Any]]:

@@ -44,7 +44,7 @@ class BuildScope:
         return tags
 
     def note(self, command: str) -> str:
-        return (f"MLflow: nothing logged: this {command} ({self.selection or 'a selection'}) built none of the "
+        return (f"nothing logged: this {command} ({self.selection or 'a selection'}) built none of the "
                 "tables MLflow logs from (metrics, metrics_by_slice, comparisons, leaderboard, ...); "
                 "'evalhouse build' logs a full run")
 
