@@ -145,6 +145,21 @@ def test_the_background_sender_gets_the_password_and_writes_it_nowhere(make_proj
     assert leaks(root, password) == []  # not in the bundle, the sender's record or its log
 
 
+def test_clean_all_waits_for_a_send_in_progress(project_dir, monkeypatch):  # noqa: F811
+    from evalhouse.errors import ProjectError
+    from evalhouse.publish.tracking.background import sender_lock
+
+    project, result = build(project_dir)  # the local store: target/mlflow_sender/ exists
+    assert result.tracking.ok and (project_dir / "target/mlflow_sender").is_dir()
+    monkeypatch.setattr("evalhouse.api.project.CLEAN_WAITS_FOR_SENDER_SECONDS", 0.3)
+    with sender_lock(project_dir / "target"):  # as a background sender holds it
+        with pytest.raises(ProjectError, match="still being sent to MLflow"):
+            project.clean(include_warehouse=True)
+        assert (project_dir / "target/mlflow.db").is_file()
+    project.clean(include_warehouse=True)
+    assert not (project_dir / "target/mlflow.db").exists() and not (project_dir / "target/mlflow_sender").exists()
+
+
 # -- partial runs --------------------------------------------------------------------------------
 
 
