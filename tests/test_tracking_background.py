@@ -204,12 +204,16 @@ def test_a_partial_run_that_built_no_result_table_logs_nothing_and_says_so(make_
         assert runs_of_build(MlflowClient(tracking_uri=server.uri), "tiny_experiment", invocation_id(root)) == []
 
 
-def test_a_build_or_run_without_a_selection_is_a_full_run(project_dir):  # noqa: F811
-    """A run without a selection builds every model: a full run, not partial."""
-    _, result = build(project_dir, mlflow_uri=None)
+def test_a_build_or_run_without_a_selection_is_a_full_run(make_project):
+    """A run without a selection builds every model: a full run, not partial (an ephemeral
+    model, never run on its own, included)."""
+    inlined = {"models/inlined.sql": "{{ config(materialized='ephemeral') }}\nselect 1 as x",
+               "models/uses_inlined.sql": "select * from {{ ref('inlined') }}"}
+    root = make_project({**tiny.files(), **inlined}, tiny.PROJECT_YML)
+    _, result = build(root, mlflow_uri=None)
     assert result.tracking.ok
     client = MlflowClient(tracking_uri=result.tracking.tracking_uri)
     run = client.get_run(result.tracking.run_id)
     assert run.data.tags[TAG_PARTIAL] == "false"
-    result = Project.load(project_dir).run(RunOptions(mlflow=True))
+    result = Project.load(root).run(RunOptions(mlflow=True))
     assert client.get_run(result.tracking.run_id).data.tags[TAG_PARTIAL] == "false"

@@ -57,7 +57,9 @@ def build_scope(target_dir: Path) -> BuildScope:
     except (OSError, ValueError):
         return BuildScope(partial=False)
     ran = {r.get("unique_id") for r in results.get("results", []) if r.get("status") == "success"}
-    models = {uid for uid, node in nodes.items() if node.get("kind") == "model"}
+    # an ephemeral model is never run on its own (it is inlined where it is used)
+    models = {uid for uid, node in nodes.items() if node.get("kind") == "model"
+              and (node.get("config") or {}).get("materialized") != "ephemeral"}
     built = frozenset(_table_name(nodes[uid]) for uid in ran if uid in nodes and nodes[uid].get("kind") in ("model",
                                                                                                           "seed"))
     args = results.get("args", {})
