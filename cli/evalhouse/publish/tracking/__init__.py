@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evalhouse.project.secrets import MASK, mask_text, mask_uri
 from evalhouse.publish.tracking.bundle import Bundle, pending_bundles, write_bundle
@@ -47,6 +47,7 @@ class TrackingOutcome:
     sending: bool = False  # handed to a background sender (pending is its bundle): wait() for the run
     # the settings to send with when wait() finds the bundle still pending (the real URI: never written down)
     settings: TrackingSettings | None = field(default=None, repr=False, compare=False)
+    sender: Any = field(default=None, repr=False, compare=False)  # the background sender's Popen
 
     @property
     def ok(self) -> bool:
@@ -149,11 +150,12 @@ def hand_over(bundle: Bundle, target_dir: Path, settings: TrackingSettings) -> T
 
     payload = bundle.payload
     try:
-        start_sender(target_dir, settings)
+        sender = start_sender(target_dir, settings)
     except OSError:  # no process could be started (a sandbox, no resources): send it here instead
         return deliver_now(bundle, target_dir, settings)
     return TrackingOutcome(payload["tracking_uri"], payload["experiment"], payload["run_name"],
-                           payload["invocation_id"], pending=bundle.path, sending=True, settings=settings)
+                           payload["invocation_id"], pending=bundle.path, sending=True, settings=settings,
+                           sender=sender)
 
 
 def deliver_now(bundle: Bundle, target_dir: Path, settings: TrackingSettings) -> TrackingOutcome:

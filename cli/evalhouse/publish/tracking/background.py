@@ -43,6 +43,8 @@ DELIVERED_KEPT = 50
 # the real tracking URI (it may hold a password) goes to the sender in its environment,
 # not on its command line, where other users of the machine could read it
 URI_ENV = "EVALHOUSE_SENDER_TRACKING_URI"
+# fields of TrackingOutcome that live in this process only: never written to delivered.json
+IN_MEMORY = frozenset({"settings", "sender"})
 
 
 class SenderBusy(Exception):
@@ -108,8 +110,8 @@ def _unlock(handle: IO[str]) -> None:
         fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def start_sender(target_dir: Path, settings: TrackingSettings) -> int:
-    """Start a detached process that sends every pending bundle; its process id.
+def start_sender(target_dir: Path, settings: TrackingSettings) -> subprocess.Popen[bytes]:
+    """Start a detached process that sends every pending bundle.
 
     It outlives the command that started it, runs at a lower priority than the user's
     next command, and writes only its own crash (if any) to target/mlflow_sender/sender.log."""
@@ -121,9 +123,8 @@ def start_sender(target_dir: Path, settings: TrackingSettings) -> int:
     detach: dict[str, Any] = ({"creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP}
                               if sys.platform == "win32" else {"start_new_session": True})
     with open(root / SENDER_LOG, "ab") as log:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
-                                   env=env, close_fds=True, **detach)
-    return process.pid
+        return subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
+                                env=env, close_fds=True, **detach)
 
 
 def send_all(target_dir: Path, settings: TrackingSettings) -> list[TrackingOutcome]:
@@ -158,7 +159,7 @@ def record(target_dir: Path, bundle: Bundle, outcome: TrackingOutcome) -> None:
     path = target_dir / SENDER_DIR / DELIVERED_FILE
     delivered = _read_delivered(path)
     delivered.pop(bundle.name, None)
-    fields = {f.name: getattr(outcome, f.name) for f in dataclass_fields(outcome) if f.name != "settings"}
+    fields = {f.name: getattr(outcome, f.name) for f in dataclass_fields(outcome) if f.name not in IN_MEMORY}
     fields["tracking_uri"] = mask_uri(outcome.tracking_uri)  # a file on disk: never a password
     delivered[bundle.name] = {k: str(v) if isinstance(v, Path) else v for k, v in fields.items()}
     write_json_atomic(path, dict(list(delivered.items())[-DELIVERED_KEPT:]))
@@ -182,7 +183,14 @@ def wait_for(outcome: TrackingOutcome, target_dir: Path, settings: TrackingSetti
 
     if outcome.pending is None:
         return outcome
-    with sender_lock(target_dir, timeout):
+    started = time.monotonic()
+    if outcome.sender is not None:  # this process started it: wait for it to end, so that it is
+        try:                        # done with the bundle whatever it found (no race for the lock)
+            outcome.sender.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise SenderBusy(f"the background send did not end within {timeout:g} s") from None
+    left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+    with sender_lock(target_dir, left):
         if (outcome.pending / "payload.json").is_file():
             bundle = Bundle.load(outcome.pending)
             done = deliver(bundle, timeout_seconds=settings.timeout_seconds, settings=settings)
@@ -193,7 +201,7 @@ def wait_for(outcome: TrackingOutcome, target_dir: Path, settings: TrackingSetti
         return TrackingOutcome(outcome.tracking_uri, outcome.experiment, outcome.run_name, outcome.invocation_id,
                                error="the build was sent by another process, which kept no record of it; "
                                      "'evalhouse log' says which run holds it")
-    known = {f.name for f in dataclass_fields(TrackingOutcome)} - {"settings", "pending", "damaged"}
+    known = {f.name for f in dataclass_fields(TrackingOutcome)} - IN_MEMORY - {"pending", "damaged"}
     return TrackingOutcome(**{key: value for key, value in found.items() if key in known})
 
 
