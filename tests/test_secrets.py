@@ -62,7 +62,8 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]
         for name in ("MLFLOW_TRACKING_URI", "EVALHOUSE_MLFLOW", "EVALHOUSE_MLFLOW_URI"):
             patch.delenv(name, raising=False)
         patch.setenv(ENV_NAME, FROM_ENV)
-        out = CliRunner().invoke(main, ["build", "--project-dir", str(root), "--vars", VARS])
+        # the store is read right after: the build waits for MLflow instead of a background sender
+        out = CliRunner().invoke(main, ["build", "--project-dir", str(root), "--vars", VARS, "--wait-for-mlflow"])
     assert out.exit_code == 0, out.output
     # the vars are there to be logged (masked); no model reads them, so each is warned of
     # as unread, by its key alone (the output is searched for the secrets below as well)

@@ -306,8 +306,9 @@ def test_the_local_store_needs_no_server_and_clean_keeps_it(project_dir):
 
 
 def test_cli_build_prints_the_run_and_no_mlflow_turns_it_off(project_dir, server):
+    # --wait-for-mlflow: the build returns once MLflow has the runs, and prints their ids
     out = CliRunner().invoke(main, ["build", "--project-dir", str(project_dir), "--mlflow", "--mlflow-uri", server.uri,
-                                    "--run-name", "from the cli"])
+                                    "--run-name", "from the cli", "--wait-for-mlflow"])
     assert out.exit_code == 0, out.output
     assert "MLflow: build" in out.output and "run 'from the cli'" in out.output and "3 candidate runs" in out.output
     off = CliRunner().invoke(main, ["build", "--project-dir", str(project_dir), "--no-mlflow"])
@@ -320,7 +321,8 @@ def test_cli_build_prints_the_run_and_no_mlflow_turns_it_off(project_dir, server
 def test_an_unreachable_server_keeps_the_build_and_log_sends_it_later(project_dir, server):
     closed = f"http://127.0.0.1:{free_port()}"
     started = time.monotonic()
-    out = CliRunner().invoke(main, ["build", "--project-dir", str(project_dir), "--mlflow", "--mlflow-uri", closed])
+    out = CliRunner().invoke(main, ["build", "--project-dir", str(project_dir), "--mlflow", "--mlflow-uri", closed,
+                                    "--wait-for-mlflow"])
     assert time.monotonic() - started < 30
     assert out.exit_code == 0, out.output
     warnings = [line for line in out.output.splitlines() if line.startswith("warning:")]

@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING
 
 from evalhouse.project.loaded import LoadedProject
 
+# `clean --all` waits this long for a background MLflow send to finish (the demo's takes seconds)
+CLEAN_WAITS_FOR_SENDER_SECONDS = 60.0
+
 if TYPE_CHECKING:
     from evalhouse.compile.compiler import CompiledProject
     from evalhouse.compile.lineage import LineageResult
@@ -117,4 +120,17 @@ class Project(LoadedProject):
             warehouse = self.warehouse_path
             entries = (top_entry(self.target_dir, p) for p in (warehouse, warehouse.with_name(warehouse.name + ".wal")))
             keep = {*KEPT_BY_CLEAN, *(name for name in entries if name is not None)}
-        return clean_target(self.target_dir, keep)
+            return clean_target(self.target_dir, keep)
+        # --all deletes the MLflow store and the pending builds: not under a background sender's feet
+        from evalhouse.errors import ProjectError
+        from evalhouse.publish.tracking.background import SenderBusy, sender_lock
+        from evalhouse.publish.tracking.settings import SENDER_DIR
+
+        if not (self.target_dir / SENDER_DIR).is_dir():
+            return clean_target(self.target_dir, keep)
+        try:
+            with sender_lock(self.target_dir, timeout=CLEAN_WAITS_FOR_SENDER_SECONDS):
+                return clean_target(self.target_dir, keep)
+        except SenderBusy:
+            raise ProjectError("a build is still being sent to MLflow in the background; clean --all would delete "
+                               "what it sends and where", hint="wait for it with 'evalhouse log', then clean") from None

@@ -63,7 +63,7 @@ def _run_command(command: str) -> Callable[..., Any]:
         options = RunOptions(
             select=list(select), exclude=list(exclude), threads=threads, fail_fast=fail_fast,
             full_refresh=full_refresh, wait_seconds=wait_seconds, on_event=printer.event, target=target,
-            **{key: extra[key] for key in ("report", "mlflow", "mlflow_uri", "run_name") if key in extra},
+            **{key: extra[key] for key in ("report", "mlflow", "mlflow_uri", "run_name", "mlflow_wait") if key in extra},
         )
         result = getattr(project, command)(options)
         print_published(printer, project, result)

@@ -78,6 +78,11 @@ run_name = _option(
     "--run-name", default=None, envvar="EVALHOUSE_RUN_NAME",
     help="MLflow run name (default: the project name and the time).",
 )
+mlflow_wait = _option(
+    "--wait-for-mlflow", "mlflow_wait", is_flag=True, envvar="EVALHOUSE_MLFLOW_WAIT",
+    help="Return once MLflow has the runs, and print their ids (for scripts that read MLflow next). "
+    "Default: a background process sends them; 'evalhouse log' waits for it.",
+)
 report = _option(
     "--report/--no-report", "report", default=True, envvar="EVALHOUSE_REPORT",
     help="Write target/report.html after the build.",
@@ -124,7 +129,7 @@ def running(func: F) -> F:
 
 def publishing(func: F) -> F:
     """What `run` and `build` publish after the tables are built: the report and MLflow runs."""
-    for decorate in reversed((report, mlflow, mlflow_uri, run_name)):
+    for decorate in reversed((report, mlflow, mlflow_uri, run_name, mlflow_wait)):
         func = decorate(func)
     return func
 

@@ -29,6 +29,8 @@ def print_published(printer: Printer, project: Any, result: Any) -> None:
     tracking = getattr(result, "tracking", None)
     if tracking is not None and tracking.ok:
         _print_logged(printer, tracking)
+    elif tracking is not None and tracking.sending:
+        _print_sending(printer, tracking)
     for warning in getattr(result, "warnings", []):
         printer.warning(warning)
 
@@ -42,6 +44,18 @@ def _print_logged(printer: Printer, outcome: Any) -> None:
                  f"({outcome.run_id}) with {len(outcome.candidate_runs)} candidate runs, "
                  f"experiment '{outcome.experiment}' at {uri}",
                  run_id=outcome.run_id, experiment_id=outcome.experiment_id, tracking_uri=uri)
+    if uri.startswith("sqlite:///"):
+        printer.info(f"  view it with: mlflow ui --backend-store-uri {uri}")
+
+
+def _print_sending(printer: Printer, outcome: Any) -> None:
+    from evalhouse.publish.tracking.naming import mask_uri
+
+    uri = mask_uri(outcome.tracking_uri)
+    printer.info(f"MLflow: build {outcome.invocation_id[:8]} is being logged in the background as run "
+                 f"'{outcome.run_name}', experiment '{outcome.experiment}' at {uri} ('evalhouse log' waits for "
+                 "it and says how it went; --wait-for-mlflow waits in the build)",
+                 run_name=outcome.run_name, tracking_uri=uri, background=True)
     if uri.startswith("sqlite:///"):
         printer.info(f"  view it with: mlflow ui --backend-store-uri {uri}")
 
@@ -90,6 +104,10 @@ def publish_commands(main: click.Group, exit_on_error: Callable[..., Any], load_
 
         printer = Printer(quiet=quiet, log_format=log_format)
         project = load_project(project_dir, vars_text, vars_file, printer=printer)
+        from evalhouse.publish.tracking.background import sender_running
+
+        if sender_running(project.target_dir):
+            printer.info("MLflow: waiting for the background send of an earlier build to finish ...")
         outcomes = log(project, tracking_uri=mlflow_uri, run_name=run_name)
         for outcome in outcomes:
             if outcome.ok:

@@ -31,3 +31,6 @@ class RunOptions:
     mlflow: bool | None = None  # None: project.yml's mlflow.enabled
     mlflow_uri: str | None = None  # else MLFLOW_TRACKING_URI, project.yml, the local store under target/
     run_name: str | None = None
+    # True: the build returns once MLflow has the runs (result.tracking.run_id); False: a
+    # detached process sends them and the build returns at once (the CLI's default)
+    mlflow_wait: bool = True

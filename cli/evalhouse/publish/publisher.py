@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from evalhouse.project.loaded import LoadedProject
     from evalhouse.publish.report import Report
     from evalhouse.publish.tracking import TrackingOutcome
+    from evalhouse.publish.tracking.bundle import Bundle
 
 PUBLISHING_COMMANDS = ("run", "build")
 
@@ -37,7 +38,7 @@ def publish(project: LoadedProject, result: RunResult, options: RunOptions) -> P
     from evalhouse.errors import EvalhouseError
     from evalhouse.evaluation.tables import EvaluationTables
     from evalhouse.publish.report import has_report_tables, write_report
-    from evalhouse.publish.tracking import deliver, prepare, resolve_settings
+    from evalhouse.publish.tracking import NothingToLog, deliver_now, hand_over, prepare, resolve_settings
 
     out = PublishedResult(**{f.name: getattr(result, f.name) for f in dataclasses.fields(RunResult)})
     if not result.success:
@@ -67,17 +68,38 @@ def publish(project: LoadedProject, result: RunResult, options: RunOptions) -> P
             if settings.enabled:
                 try:
                     bundle = prepare(project, settings, tables, out.report)
+                except NothingToLog as exc:  # a partial run that built no table MLflow logs from
+                    out.notes.append(f"MLflow: {exc}")
                 except Exception as exc:
                     out.warnings.append(f"MLflow logging skipped: preparing the runs failed "
                                         f"({type(exc).__name__}: {exc}); 'evalhouse log' retries from the warehouse")
     except EvalhouseError as exc:
         out.warnings.append(f"could not read the warehouse to publish the results: {exc.message}")
     if bundle is not None:
-        out.tracking = deliver(bundle, timeout_seconds=settings.timeout_seconds, settings=settings)
+        out.warnings.extend(earlier_failures(project, bundle, resent=not options.mlflow_wait))
+        if options.mlflow_wait:
+            out.tracking = deliver_now(bundle, project.target_dir, settings)
+        else:  # the build returns now; a detached process sends this bundle and any earlier one left
+            out.tracking = hand_over(bundle, project.target_dir, settings)
         warning = out.tracking.warning(project.dir)
         if warning:
             out.warnings.append(warning)
     return out
+
+
+def earlier_failures(project: LoadedProject, bundle: Bundle, *, resent: bool) -> list[str]:
+    """One warning for the builds whose background send failed: the user was not there to see it."""
+    from evalhouse.publish.tracking.background import send_error
+    from evalhouse.publish.tracking.bundle import pending_bundles
+
+    failed = [(b, why) for b in pending_bundles(project.target_dir)[0] if b.path != bundle.path
+              for why in [send_error(b.path)] if why]
+    if not failed:
+        return []
+    last, why = failed[-1]
+    return [f"{len(failed)} earlier build(s) could not be logged to MLflow yet (the last, "
+            f"target/mlflow_pending/{last.name}: {why}); "
+            + ("they are sent again with this build" if resent else "'evalhouse log' sends them")]
 
 
 def report(project: LoadedProject, path: Path | None = None) -> Report:

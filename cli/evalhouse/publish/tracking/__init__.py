@@ -5,17 +5,18 @@
     payload.py   warehouse tables + target/ files  ->  the runs to log, as plain data
     bundle.py    that payload and its artifacts on disk (target/mlflow_pending/)
     send.py      MlflowClient: per-request timeouts and retries, resumable, deletes nothing
+    background.py  the send in a detached process, one sender at a time per project
 
 A build never fails because of tracking: when MLflow cannot be reached in time the
-outcome carries one warning and the bundle stays pending until `evalhouse log`.
-MLflow itself is imported only when something is sent.
+outcome carries one warning and the bundle stays pending until `evalhouse log` (or the
+next build's sender). MLflow itself is imported only by the process that sends.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from evalhouse.project.secrets import MASK, mask_text, mask_uri
 from evalhouse.publish.tracking.bundle import Bundle, pending_bundles, write_bundle
@@ -26,8 +27,8 @@ if TYPE_CHECKING:
     from evalhouse.project.loaded import LoadedProject
     from evalhouse.publish.report import Report
 
-__all__ = ["KEPT_BY_CLEAN", "TrackingOutcome", "TrackingSettings", "deliver", "prepare", "resolve_settings",
-           "send_pending"]
+__all__ = ["KEPT_BY_CLEAN", "NothingToLog", "TrackingOutcome", "TrackingSettings", "deliver", "deliver_now",
+           "hand_over", "prepare", "resolve_settings", "send_pending"]
 
 
 @dataclass
@@ -40,9 +41,13 @@ class TrackingOutcome:
     experiment_id: str | None = None
     candidate_runs: dict[str, str] = field(default_factory=dict)
     already_logged: bool = False
-    pending: Path | None = None  # the bundle left to send, when sending failed
+    pending: Path | None = None  # the bundle left to send: sending failed, or a background sender has it
     error: str | None = None
     damaged: Path | None = None  # a pending bundle that could not be read, moved aside
+    sending: bool = False  # handed to a background sender (pending is its bundle): wait() for the run
+    # the settings to send with when wait() finds the bundle still pending (the real URI: never written down)
+    settings: TrackingSettings | None = field(default=None, repr=False, compare=False)
+    sender: Any = field(default=None, repr=False, compare=False)  # the background sender's Popen
 
     @property
     def ok(self) -> bool:
@@ -51,10 +56,20 @@ class TrackingOutcome:
     @property
     def failed(self) -> bool:
         """A build that could not be sent; a damaged bundle set aside is a warning, not a failure."""
-        return not self.ok and self.damaged is None
+        return not self.ok and self.damaged is None and not self.sending
+
+    def wait(self, timeout: float | None = None) -> TrackingOutcome:
+        """This build's outcome once the background sender is done with it (self when it was sent here).
+
+        Raises background.SenderBusy when another send holds the project's sender lock past `timeout`."""
+        if not self.sending or self.pending is None or self.settings is None:
+            return self
+        from evalhouse.publish.tracking.background import wait_for
+
+        return wait_for(self, self.pending.parent.parent, self.settings, timeout)
 
     def warning(self, project_dir: Path) -> str | None:
-        if self.ok:
+        if self.ok or self.sending:
             return None
         if self.damaged is not None:
             aside = self.damaged.relative_to(project_dir).as_posix()
@@ -66,16 +81,42 @@ class TrackingOutcome:
                          f"have been logged is saved in {where}: send it later with 'evalhouse log'")
 
 
+class NothingToLog(Exception):
+    """A partial command that built none of the tables MLflow logs from; the message is the note to print."""
+
+
 def prepare(project: LoadedProject, settings: TrackingSettings, tables: EvaluationTables,
             report: Report | None) -> Bundle:
-    """Write the build's runs and artifacts under target/mlflow_pending/."""
-    from evalhouse.publish.tracking.bundle import pending_root
-    from evalhouse.publish.tracking.payload import build_payload
-    from evalhouse.publish.tracking.settings import LOCAL_ARTIFACTS, LOCAL_STORE
+    """Write the build's runs and artifacts under target/mlflow_pending/.
 
+    A partial command (a selection) gets runs of only the tables it built (partial.py),
+    without the report, which shows the whole warehouse; NothingToLog when it built none."""
+    from evalhouse.publish.tracking.bundle import pending_root
+    from evalhouse.publish.tracking.partial import build_scope, restrict
+    from evalhouse.publish.tracking.payload import build_payload
+    from evalhouse.publish.tracking.settings import LOCAL_ARTIFACTS, LOCAL_STORE, SENDER_DIR
+
+    scope = build_scope(project.target_dir)
+    seen = restrict(tables, scope)
+    if seen is None:
+        raise NothingToLog(scope.note(project_command(project)))
     local = [project.target_dir / LOCAL_STORE, project.target_dir / LOCAL_ARTIFACTS] if settings.is_local_store else []
-    project.note_written(pending_root(project.target_dir), *local)
-    return write_bundle(project.target_dir, build_payload(project, tables, settings), tables, report)
+    project.note_written(pending_root(project.target_dir), project.target_dir / SENDER_DIR, *local)
+    payload = build_payload(project, seen, settings)
+    for run in [payload["parent"], *payload["candidates"]]:
+        run["tags"].update(scope.tags())
+    if scope.partial:
+        payload["parent"]["tags"]["mlflow.note.content"] = (
+            f"A partial {project_command(project)} (`{scope.selection}`): this run holds only what it built, "
+            f"the tables {', '.join(seen.present())}; the others are as an earlier build left them.")
+        report = None
+    return write_bundle(project.target_dir, payload, seen, report)
+
+
+def project_command(project: LoadedProject) -> str:
+    from evalhouse.publish.artifacts import read_build_info
+
+    return read_build_info(project.target_dir)["command"] or "command"
 
 
 def deliver(bundle: Bundle, *, tracking_uri: str | None = None, timeout_seconds: float = 10.0,
@@ -98,7 +139,32 @@ def deliver(bundle: Bundle, *, tracking_uri: str | None = None, timeout_seconds:
         return outcome
     outcome.run_id, outcome.experiment_id = sent.run_id, sent.experiment_id
     outcome.candidate_runs, outcome.already_logged = sent.candidate_runs, sent.already_logged
+    outcome.run_name = sent.run_name or outcome.run_name  # `log` of a logged build: its name, not a new one
     bundle.remove()
+    return outcome
+
+
+def hand_over(bundle: Bundle, target_dir: Path, settings: TrackingSettings) -> TrackingOutcome:
+    """Start a background sender for the bundle (and any other pending one); return at once."""
+    from evalhouse.publish.tracking.background import start_sender
+
+    payload = bundle.payload
+    try:
+        sender = start_sender(target_dir, settings)
+    except OSError:  # no process could be started (a sandbox, no resources): send it here instead
+        return deliver_now(bundle, target_dir, settings)
+    return TrackingOutcome(payload["tracking_uri"], payload["experiment"], payload["run_name"],
+                           payload["invocation_id"], pending=bundle.path, sending=True, settings=settings,
+                           sender=sender)
+
+
+def deliver_now(bundle: Bundle, target_dir: Path, settings: TrackingSettings) -> TrackingOutcome:
+    """Send the bundle in this process, after any background send of the project has finished."""
+    from evalhouse.publish.tracking.background import record, sender_lock
+
+    with sender_lock(target_dir):
+        outcome = deliver(bundle, timeout_seconds=settings.timeout_seconds, settings=settings)
+        record(target_dir, bundle, outcome)
     return outcome
 
 
@@ -111,17 +177,21 @@ def send_pending(project: LoadedProject, *, tracking_uri: str | None = None, run
     payload.json cannot be read is moved aside (`<name>.damaged`) and reported as an
     outcome with `damaged` set; it does not stop the others.
     """
+    from evalhouse.publish.tracking.background import record, sender_lock
+
     settings = resolve_settings(project, enabled=True)
     timeout = timeout_seconds or settings.timeout_seconds
-    bundles, damaged = pending_bundles(project.target_dir)
-    outcomes = [TrackingOutcome("", "", "", damaged=path, error=why) for path, why in damaged]
-    if not bundles and not (damaged and not (project.target_dir / "run_results.json").is_file()):
-        bundles = [_bundle_of_last_build(project, tracking_uri, run_name)]
-    for bundle in bundles:
-        outcome = deliver(bundle, tracking_uri=tracking_uri, timeout_seconds=timeout, settings=settings)
-        outcomes.append(outcome)
-        if not outcome.ok:
-            break
+    with sender_lock(project.target_dir):  # a background sender finishes first: no bundle is sent twice at once
+        bundles, damaged = pending_bundles(project.target_dir)
+        outcomes = [TrackingOutcome("", "", "", damaged=path, error=why) for path, why in damaged]
+        if not bundles and not (damaged and not (project.target_dir / "run_results.json").is_file()):
+            bundles = [_bundle_of_last_build(project, tracking_uri, run_name)]
+        for bundle in bundles:
+            outcome = deliver(bundle, tracking_uri=tracking_uri, timeout_seconds=timeout, settings=settings)
+            outcomes.append(outcome)
+            record(project.target_dir, bundle, outcome)
+            if not outcome.ok:
+                break
     return outcomes
 
 
@@ -135,7 +205,11 @@ def _bundle_of_last_build(project: LoadedProject, tracking_uri: str | None, run_
     settings = resolve_settings(project, enabled=True, tracking_uri=tracking_uri, run_name=run_name)
     with EvaluationTables.open(project) as tables:
         report = render_report(project, tables) if tables.present() else None
-        return prepare(project, settings, tables, report)
+        try:
+            return prepare(project, settings, tables, report)
+        except NothingToLog as exc:
+            raise ProjectError(f"MLflow: {exc}",
+                               hint="run 'evalhouse build' and log that") from None
 
 
 def _unmasked(stored: str | None, real: str | None) -> str | None:

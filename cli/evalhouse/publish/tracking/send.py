@@ -63,6 +63,7 @@ class SendResult:
     experiment_id: str
     candidate_runs: dict[str, str] = field(default_factory=dict)
     already_logged: bool = False
+    run_name: str | None = None  # of a build already logged: the name it was logged under
 
 
 def estimated_requests(bundle: Bundle) -> int:
@@ -135,7 +136,8 @@ def _log_runs(bundle: Bundle, tracking_uri: str, cancel: threading.Event,
     for run in parents:
         if run.info.status in DONE:
             children = {name: r.info.run_id for name, r in children_of(run.info.run_id).items()}
-            return SendResult(run.info.run_id, experiment_id, children, already_logged=True)
+            return SendResult(run.info.run_id, experiment_id, children, already_logged=True,
+                              run_name=run.info.run_name)
 
     started, ended = payload["started_at_ms"], payload["ended_at_ms"]
     status = "FINISHED" if payload["success"] else "FAILED"

@@ -20,8 +20,9 @@ if TYPE_CHECKING:
 LOCAL_STORE = "mlflow.db"
 LOCAL_ARTIFACTS = "mlartifacts"
 PENDING_DIR = "mlflow_pending"
+SENDER_DIR = "mlflow_sender"  # the background sender's lock, its crash log, the record of what it sent
 # under target/: history that `evalhouse clean` keeps (only `clean --all` removes it)
-KEPT_BY_CLEAN = (LOCAL_STORE, LOCAL_ARTIFACTS, PENDING_DIR)
+KEPT_BY_CLEAN = (LOCAL_STORE, LOCAL_ARTIFACTS, PENDING_DIR, SENDER_DIR)
 DEFAULT_TIMEOUT_SECONDS = 10.0
 
 
