@@ -55,7 +55,9 @@
     interactions of `train`), iuf_sum (their item_inverse_user_frequency), tail_count (how
     many is_tail) and, given `relevant` (user_id, item_id of the relevant labels),
     serendipity_sum (their item_serendipity; null without `relevant`). Every per-list
-    beyond-accuracy sum in one pass over the rows. -#}
+    beyond-accuracy sum in one pass over the rows; the sums of fractions are exact (fixed
+    point), so a list's value does not depend on the order its rows arrive in, which
+    differs between engines and runs (a tie between two candidates stays a tie). -#}
 {% macro beyond_list_stats(recs, train, k_values, group_by=[], relevant=none) -%}
 {%- set ks = cutoffs_text(k_values).split(',') | map('int') | list %}
 {%- set g = beyond_groups(group_by) %}
@@ -75,12 +77,15 @@ per_list as (
         count(case when r.rank <= {{ k }} then 1 end) as n_items_{{ k }},
         sum(case when r.rank <= {{ k }} then r.n_train end) as popularity_{{ k }},
         count(case when r.rank <= {{ k }} and r.is_seen then 1 end) as seen_{{ k }},
-        sum(case when r.rank <= {{ k }} then {{ item_novelty('r.n_train', 't.n_train_total') }} end) as novelty_{{ k }},
-        sum(case when r.rank <= {{ k }} then {{ item_inverse_user_frequency('r.n_train_users', 't.n_train_users') }} end)
+        cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then ' ~ item_novelty('r.n_train', 't.n_train_total') ~ ' end') }}) as double)
+            as novelty_{{ k }},
+        cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then '
+                                 ~ item_inverse_user_frequency('r.n_train_users', 't.n_train_users') ~ ' end') }}) as double)
             as iuf_{{ k }},
         count(case when r.rank <= {{ k }} and r.is_tail then 1 end) as tail_{{ k }},
         {%- if relevant is not none %}
-        sum(case when r.rank <= {{ k }} then {{ item_serendipity('l.item_id is not null', 'r.rank', 'r.popularity_rank', 't.n_catalog') }} end)
+        cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then ' ~ item_serendipity('l.item_id is not null', 'r.rank',
+                                 'r.popularity_rank', 't.n_catalog') ~ ' end') }}) as double)
         {%- else %}
         cast(null as double)
         {%- endif %} as serendipity_{{ k }}

@@ -30,10 +30,11 @@ from typing import IO, TYPE_CHECKING, Any
 from evalhouse.files import write_json_atomic
 from evalhouse.project.secrets import mask_uri
 from evalhouse.publish.tracking.bundle import Bundle, pending_bundles
+from evalhouse.publish.tracking.outcome import TrackingOutcome, deliver
 from evalhouse.publish.tracking.settings import SENDER_DIR
 
 if TYPE_CHECKING:
-    from evalhouse.publish.tracking import TrackingOutcome, TrackingSettings
+    from evalhouse.publish.tracking.settings import TrackingSettings
 
 LOCK_FILE = "sender.lock"
 DELIVERED_FILE = "delivered.json"
@@ -44,7 +45,7 @@ DELIVERED_KEPT = 50
 # not on its command line, where other users of the machine could read it
 URI_ENV = "EVALHOUSE_SENDER_TRACKING_URI"
 # fields of TrackingOutcome that live in this process only: never written to delivered.json
-IN_MEMORY = frozenset({"settings", "sender"})
+IN_MEMORY = frozenset({"settings", "sender", "waiter"})
 
 
 class SenderBusy(Exception):
@@ -134,8 +135,6 @@ def send_all(target_dir: Path, settings: TrackingSettings) -> list[TrackingOutco
     builds after), but a bundle meant for another server still goes: an old build for a
     server that is gone must not hold up every later one. The outcome of each send is
     recorded: a failure in its bundle (send_error.txt), a delivery in delivered.json."""
-    from evalhouse.publish.tracking import TrackingOutcome, deliver
-
     bundles, damaged = pending_bundles(target_dir)
     outcomes = [TrackingOutcome("", "", "", damaged=path, error=why) for path, why in damaged]
     failed: set[str] = set()
@@ -179,8 +178,6 @@ def wait_for(outcome: TrackingOutcome, target_dir: Path, settings: TrackingSetti
 
     A bundle still pending afterwards (its sender failed, or had not started yet) is sent
     here, in this process."""
-    from evalhouse.publish.tracking import TrackingOutcome, deliver
-
     if outcome.pending is None:
         return outcome
     started = time.monotonic()

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from evalhouse.errors import ConfigError, ProjectError
 from evalhouse.project.secrets import mask_text, remember
+from evalhouse.targets.spark.pyspark_logs import quiet_python_loggers
 from evalhouse.targets.spark.remote import parse_connect_url
-from evalhouse.targets.spark.session import quiet_python_loggers
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

@@ -18,7 +18,6 @@ pyspark is imported only here and in spark_target.py, and only when Spark is ask
 from __future__ import annotations
 
 import atexit
-import logging
 import os
 import threading
 import time
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from evalhouse.errors import ProjectError, WarehouseLockedError
 from evalhouse.project.config import PROJECT_FILE
+from evalhouse.targets.spark.pyspark_logs import quiet_python_loggers
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -206,17 +206,6 @@ class _ProcessLock:
 
 _lock = threading.Lock()
 _current: tuple[SparkSpec, SparkSession, _ProcessLock | None] | None = None
-
-
-def quiet_python_loggers() -> None:
-    # pyspark logs every SQL error it raises, as JSON with the Java stack trace; evalhouse
-    # reports the error itself
-    try:
-        from pyspark.logger import PySparkLogger
-    except ImportError:  # pyspark before 4.0 has no such logging
-        return
-    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
-        PySparkLogger.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def require_pyspark() -> None:
