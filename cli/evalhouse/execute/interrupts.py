@@ -43,23 +43,32 @@ def run_interruptibly(work: Callable[[], T], interrupt: Callable[[], None]) -> T
     is raised once the work has stopped."""
     result: list[T] = []
     failure: list[BaseException] = []
+    # our own flags, not Thread.is_alive(): a KeyboardInterrupt raised inside Thread.join()
+    # can leave the thread marked as stopped while it still runs (CPython 3.11), and the
+    # command would then exit with the statement still running, held up at exit until it ends
+    started, done = threading.Event(), threading.Event()
 
     def body() -> None:
+        started.set()
         try:
             result.append(work())
         except BaseException as exc:  # handed to the waiting thread
             failure.append(exc)
+        finally:
+            done.set()
 
     worker = threading.Thread(target=body, name="evalhouse-query", daemon=True)
-    worker.start()
     try:
-        while worker.is_alive():
-            worker.join(0.1)
+        worker.start()
+        while not done.wait(0.1):
+            pass
     except BaseException:
         with signals_deferred():
-            while worker.is_alive():
-                interrupt()
-                worker.join(0.2)
+            # a signal during start(): the thread runs (or never will) once start() is left
+            if started.wait(1.0):
+                while not done.is_set():
+                    interrupt()
+                    done.wait(0.2)
         raise
     if failure:
         raise failure[0]

@@ -53,17 +53,18 @@ from {{ list_stats }}
 {%- endmacro %}
 
 {#- returns -log2(users who had the item in train / users in train), an item unseen in
-    train counting as had by one user: the term inverse_user_frequency averages -#}
+    train counting as had by one user: the term inverse_user_frequency averages (null
+    without train: no user had anything) -#}
 {% macro item_inverse_user_frequency(n_item_users, n_train_users) -%}
--log2(greatest({{ n_item_users }}, 1) * 1.0 / {{ n_train_users }})
+case when {{ n_train_users }} > 0 then -log2(greatest({{ n_item_users }}, 1) * 1.0 / {{ n_train_users }}) end
 {%- endmacro %}
 
 {#- returns rel x max(p_user - p_any, 0) for one recommended row, rel = 1 when the item is
     a relevant label of the user, p_user = (N + 1 - rank) / N and p_any = (N + 1 - the
     item's popularity_rank) / N (0 for an item unseen in train), N the distinct items in
-    train: the term serendipity averages -#}
+    train: the term serendipity averages (null without train) -#}
 {% macro item_serendipity(is_relevant, rank, popularity_rank, n_catalog) -%}
-case when {{ is_relevant }} then greatest(
+case when {{ n_catalog }} = 0 then null when {{ is_relevant }} then greatest(
     ({{ n_catalog }} + 1 - {{ rank }}) * 1.0 / {{ n_catalog }}
     - coalesce(({{ n_catalog }} + 1 - {{ popularity_rank }}) * 1.0 / {{ n_catalog }}, 0.0), 0.0)
 else 0.0 end
