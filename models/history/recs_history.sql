@@ -20,26 +20,29 @@ with recs_rows as (
     where rank <= {{ max_k() }}
 ),
 
--- lists ranked 1..n that recs kept as the files gave them (no duplicated row dropped):
--- there the place is the rank; a window numbers the places of the others only
-ranked_lists as (
-    select l.candidate, l.user_id
-    from {{ ref('recs_lists') }} as l
-    anti join {{ ref('recs_duplicates') }} as d on {{ same_list('d', 'l') }}
-    where l.ranked_one_to_n
+-- the lists whose places are not their ranks: ranks other than 1..n, or a duplicated row
+-- dropped by recs (it leaves its rank empty). Usually none, so the joins below probe an
+-- empty table instead of one holding every list; a window numbers the places of these only
+renumbered_lists as (
+    select candidate, user_id
+    from {{ ref('recs_lists') }}
+    where not ranked_one_to_n
+    union
+    select candidate, user_id
+    from {{ ref('recs_duplicates') }}
 ),
 
 placed as (
     select r.candidate, r.user_id, r.item_id, r.rank, r.rank as position, r.score
     from recs_rows as r
-    semi join ranked_lists as l on {{ same_list('l', 'r') }}
+    anti join renumbered_lists as l on {{ same_list('l', 'r') }}
     union all
     select
         r.candidate, r.user_id, r.item_id, r.rank,
         row_number() over (partition by r.candidate, r.user_id order by r.rank) as position,
         r.score
     from recs_rows as r
-    anti join ranked_lists as l on {{ same_list('l', 'r') }}
+    semi join renumbered_lists as l on {{ same_list('l', 'r') }}
 )
 
 select

@@ -53,8 +53,9 @@
     empty, with n_items (the rows with rank <= k), popularity_sum (their n_train),
     seen_count (how many is_seen), novelty_sum (their item_novelty against the train
     interactions of `train`), iuf_sum (their item_inverse_user_frequency), tail_count (how
-    many is_tail) and, given `relevant` (user_id, item_id of the relevant labels),
-    serendipity_sum (their item_serendipity; null without `relevant`). Every per-list
+    many is_tail) and, given `relevant` (a boolean expression over the rows of recs, alias
+    r: the item is a relevant label of the user, e.g. 'r.is_relevant'), serendipity_sum
+    (their item_serendipity; null without `relevant`). Every per-list
     beyond-accuracy sum in one pass over the rows; the sums of fractions are exact (fixed
     point), so a list's value does not depend on the order its rows arrive in, which
     differs between engines and runs (a tie between two candidates stays a tie). -#}
@@ -84,7 +85,7 @@ per_list as (
             as iuf_{{ k }},
         count(case when r.rank <= {{ k }} and r.is_tail then 1 end) as tail_{{ k }},
         {%- if relevant is not none %}
-        cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then ' ~ item_serendipity('l.item_id is not null', 'r.rank',
+        cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then ' ~ item_serendipity(relevant, 'r.rank',
                                  'r.popularity_rank', 't.n_catalog') ~ ' end') }}) as double)
         {%- else %}
         cast(null as double)
@@ -92,9 +93,6 @@ per_list as (
         {%- endfor %}
     from {{ recs }} as r
     cross join train_total as t
-    {%- if relevant is not none %}
-    left join {{ relevant }} as l on l.user_id = r.user_id and l.item_id = r.item_id
-    {%- endif %}
     where r.rank <= {{ ks | max }}
     group by r.candidate{{ beyond_groups(group_by, 'r') }}, r.user_id
 ),

@@ -4,4 +4,4 @@
 {{ config(materialized='table') }}
 
 {{ beyond_list_stats(ref('beyond_recs'), ref('train'), k_values(),
-                     relevant='(select user_id, item_id from ' ~ ref('relevant_labels') ~ ')') }}
+                     relevant='r.is_relevant') }}

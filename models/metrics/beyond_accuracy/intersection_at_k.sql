@@ -4,7 +4,8 @@
 -- its top-K items that the reference's top K also holds (0 when the reference has no list
 -- for the user); n_users = those users. A table of its own, not in `metrics`: its rows
 -- have a reference candidate. One pass over the rows both lists share (a join on user and
--- item), one conditional count per K, never a row per K before the unnest.
+-- item, each unordered pair of candidates once), one conditional count per K, never a row
+-- per K before the unnest.
 {{ config(materialized='table') }}
 {%- set ks = k_values().split(', ') | map('int') | list %}
 
@@ -23,18 +24,28 @@ lists as (
     group by candidate, user_id
 ),
 
-shared as (
+-- the items both lists of a user hold, counted once per unordered pair of candidates (the
+-- count is symmetric), then read from either side below: half the join's output
+shared_once as (
     select
-        a.candidate,
-        b.candidate as reference,
+        a.candidate as candidate_a,
+        b.candidate as candidate_b,
         a.user_id
         {%- for k in ks %},
         count(case when a.rank <= {{ k }} and b.rank <= {{ k }} then 1 end) as shared_{{ k }}
         {%- endfor %}
     from top_rows as a
     inner join top_rows as b
-        on b.user_id = a.user_id and b.item_id = a.item_id and b.candidate <> a.candidate
+        on b.user_id = a.user_id and b.item_id = a.item_id and b.candidate > a.candidate
     group by a.candidate, b.candidate, a.user_id
+),
+
+shared as (
+    select candidate_a as candidate, candidate_b as reference, user_id{% for k in ks %}, shared_{{ k }}{% endfor %}
+    from shared_once
+    union all
+    select candidate_b as candidate, candidate_a as reference, user_id{% for k in ks %}, shared_{{ k }}{% endfor %}
+    from shared_once
 ),
 
 pairs as (
