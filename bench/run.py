@@ -101,12 +101,25 @@ def _folder_bytes(folder: Path | None) -> int:
     return total
 
 
+@dataclass
+class Measured:
+    """What one measured process did: status (ok, failed, killed, timeout), wall seconds,
+    peak resident GB, the peak GB of its temp folder (0.0 when none was watched) and its
+    output."""
+    status: str
+    wall: float
+    peak_gb: float
+    peak_temp_gb: float
+    out: str
+    err: str
+
+
 def run_measured(command: list[str], *, cap_gb: float, timeout_s: float, env: dict[str, str],
-                 cwd: Path | None = None, temp_dir: Path | None = None) -> tuple[str, float, float, str, str]:
-    """(status, wall seconds, peak GB, stdout, stderr). Peak memory is the kernel's maximum
-    resident size of the process (wait4), or the largest sampled size of its process tree
-    when that is larger; above cap_gb the tree is killed, as it is after timeout_s. With
-    temp_dir, the largest size its files reached is kept in run_measured.peak_temp_gb."""
+                 cwd: Path | None = None, temp_dir: Path | None = None) -> Measured:
+    """Run `command` and measure it. Peak memory is the kernel's maximum resident size of
+    the process (wait4), or the largest sampled size of its process tree when that is
+    larger; above cap_gb the tree is killed, as it is after timeout_s. With temp_dir, the
+    largest size its files reached is sampled too."""
     with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
         started = time.perf_counter()
         proc = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=cwd, start_new_session=True)
@@ -134,8 +147,7 @@ def run_measured(command: list[str], *, cap_gb: float, timeout_s: float, env: di
         stderr.seek(0)
         out, err = stdout.read().decode(errors="replace"), stderr.read().decode(errors="replace")
     peak = max(usage.ru_maxrss * 1024, sampled_peak) / 1e9
-    run_measured.peak_temp_gb = temp_peak / 1e9  # type: ignore[attr-defined]
-    return status, wall, peak, out, err
+    return Measured(status, wall, peak, temp_peak / 1e9, out, err)
 
 
 def child_env(threads: int) -> dict[str, str]:
@@ -224,13 +236,13 @@ def run_evalhouse(data: Path, work: Path, args: argparse.Namespace, suite: str =
     (project / "target" / "warehouse.duckdb").unlink(missing_ok=True)
     shutil.rmtree(spill, ignore_errors=True)
     spill.mkdir(parents=True)
-    status, wall, peak, out, err = run_measured(command, cap_gb=args.cap_gb, timeout_s=args.timeout,
-                                                env=child_env(args.threads),
-                                                # DuckDB spills to temp_directory, else beside the database
-                                                temp_dir=spill if args.memory_limit
-                                                else project / "target" / "warehouse.duckdb.tmp")
-    outcome = Outcome(name, status, wall, peak)
-    outcome.peak_temp_gb = run_measured.peak_temp_gb  # type: ignore[attr-defined]
+    measured = run_measured(command, cap_gb=args.cap_gb, timeout_s=args.timeout,
+                            env=child_env(args.threads),
+                            # DuckDB spills to temp_directory, else beside the database
+                            temp_dir=spill if args.memory_limit else project / "target" / "warehouse.duckdb.tmp")
+    status, out, err = measured.status, measured.out, measured.err
+    outcome = Outcome(name, status, measured.wall, measured.peak_gb)
+    outcome.peak_temp_gb = measured.peak_temp_gb
     delivery = ""
     if suite == "full" and status == "ok":
         # the CLI hands the MLflow runs to a background sender and returns; wait for it here
@@ -251,9 +263,9 @@ def run_evalhouse(data: Path, work: Path, args: argparse.Namespace, suite: str =
 def run_contender(name: str, data: Path, args: argparse.Namespace) -> Outcome:
     command = [sys.executable, str(BENCH / "contenders.py"), name, str(data), "--k",
                ",".join(map(str, K_VALUES)), "--threads", str(args.threads)]
-    status, wall, peak, out, err = run_measured(command, cap_gb=args.cap_gb, timeout_s=args.timeout,
-                                                env=child_env(args.threads))
-    outcome = Outcome(name, status, wall, peak)
+    measured = run_measured(command, cap_gb=args.cap_gb, timeout_s=args.timeout, env=child_env(args.threads))
+    status, wall, out, err = measured.status, measured.wall, measured.out, measured.err
+    outcome = Outcome(name, status, wall, measured.peak_gb)
     if status == "ok":
         result = json.loads(out.strip().splitlines()[-1])
         outcome.inputs_s, outcome.compute_s, outcome.means = result["inputs_s"], result["compute_s"], result["means"]

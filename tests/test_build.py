@@ -239,6 +239,26 @@ def test_selection_limits_what_runs(make_project):
     assert [r.name for r in result.results] == ["b"]
 
 
+def test_a_selected_test_whose_other_parent_was_never_built_is_left_out_with_a_note(make_project):
+    """dbt's eager selection picks a test when any parent is selected; on a fresh warehouse
+    its other parent may not exist yet. The test is left out with a note naming it (it
+    used to fail the build on a missing table), and runs once that parent exists."""
+    root = make_project({
+        "models/a.sql": "select 1 as x",
+        "models/b.sql": "select 2 as x",
+        "tests/data/a_and_b_not_empty.sql": "select 'a' as name where not exists (select 1 from {{ ref('a') }}) "
+                                            "union all select 'b' where not exists (select 1 from {{ ref('b') }})",
+    })
+    _, result = build(root, select=["a"])
+    assert result.success
+    assert [r.name for r in result.results] == ["a"]
+    assert any("test a_and_b_not_empty was left out" in note and "reads b" in note and "-s +b" in note
+               for note in result.notes), result.notes
+    build(root)  # b exists from now on
+    _, result = build(root, select=["a"])
+    assert by_name(result)["a_and_b_not_empty"].status == "pass"
+
+
 def test_manifest_and_run_results_are_written(make_project):
     root = make_project({"models/a.sql": "select 1 as x", "models/b.sql": "select * from {{ ref('a') }}"})
     project, result = build(root, "run")

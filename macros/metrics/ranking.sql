@@ -87,3 +87,24 @@ case
     else 1.0 - cast(least({{ nonrelevant_above }}, {{ n_relevant }}) as double) / least({{ n_relevant }}, {{ n_nonrelevant }})
 end
 {%- endmacro %}
+
+{#- returns the from/join block of a whole-list ranking metric (no K: r_precision, bpref)
+    that reads its per-user sums from `per_user` (candidate, user_id, ...) under the
+    alias `alias`: one row per (candidate, user) that var conventions scores, with the
+    user's row of label_users as `u` and the candidate as `e`; a user without a row in
+    `per_user` has nulls there (no hit). evalhouse's own rule scores the users with a
+    relevant label; the other profiles theirs (macros/conventions.sql, scored_users). -#}
+{% macro scored_user_rows(per_user, alias) -%}
+{%- if convention('users') == 'relevant' %}
+from {{ ref('label_users') }} as u
+cross join {{ ref('evaluated_candidates') }} as e
+left join {{ per_user }} as {{ alias }} on {{ alias }}.candidate = e.candidate and {{ alias }}.user_id = u.user_id
+where u.n_relevant > 0
+{%- else %}
+-- the users var conventions scores (macros/conventions.sql); 0 / 0 for a user without a
+-- relevant label is 0 in user_metrics
+from {{ scored_users() }} as e
+inner join {{ ref('label_users') }} as u on u.user_id = e.user_id
+left join {{ per_user }} as {{ alias }} on {{ alias }}.candidate = e.candidate and {{ alias }}.user_id = u.user_id
+{%- endif %}
+{%- endmacro %}

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from evalhouse.compile.compiler import CompiledProject, compile_project, write_compiled
-from evalhouse.compile.selector import select_nodes
+from evalhouse.compile.selector import select_nodes, tests_without_parents
 from evalhouse.compile.statements import check_query
 from evalhouse.errors import ProjectError, SqlError, did_you_mean
 from evalhouse.evaluation.checks import CheckResult, check_overlap, input_facts, run_checks
@@ -167,6 +167,11 @@ def _execute(project: LoadedProject, command: str, options: RunOptions, invocati
         chosen = select_nodes(compiled.nodes, compiled.graph, options.select, options.exclude)
         kinds = KINDS_BY_COMMAND[command]
         plan = {uid for uid in chosen if compiled.nodes[uid].kind in kinds}
+        for uid, missing in tests_without_parents(plan, compiled.nodes, existing).items():
+            plan.discard(uid)
+            notes.append(f"test {compiled.nodes[uid].name} was left out: it also reads {', '.join(missing)}, which "
+                         f"this {command} does not build and the warehouse does not hold yet; select "
+                         f"{'it' if len(missing) == 1 else 'them'} too (-s +{missing[0]}) or build everything first")
         runner = Runner(
             compiled,
             target,

@@ -68,7 +68,10 @@ def _run_command(command: str) -> Callable[..., Any]:
         result = getattr(project, command)(options)
         print_published(printer, project, result)
         printer.summary(result)
-        if command == "build" and result.success:
+        # what this build made: a selection that did not build the table shows nothing
+        # (its last version could be from another build, or not exist yet)
+        if command == "build" and result.success and (
+                not select or any(r.name == project.config.evaluation.show_after_build for r in result.results)):
             _show_after_build(project, printer, target)
         sys.exit(0 if result.success else 1)
 

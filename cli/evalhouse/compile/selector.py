@@ -136,3 +136,24 @@ def select_nodes(
     if exclude:
         chosen -= _select_terms(_terms(exclude), nodes, graph)
     return chosen
+
+
+def tests_without_parents(plan: set[str], nodes: dict[str, Node], existing: Iterable[str]) -> dict[str, list[str]]:
+    """The tests of `plan` that read a model or seed which the plan does not build and the
+    warehouse does not hold (a fresh warehouse, `-s +baseline_recs`: a test of labels that
+    also reads recs), each with the names of those parents. Such a test cannot run; the
+    caller leaves it out and says why, rather than failing on a missing table."""
+    held = set(existing)
+    out: dict[str, list[str]] = {}
+    for uid in sorted(plan):
+        node = nodes[uid]
+        if node.kind != "test":
+            continue
+        missing = sorted(
+            nodes[parent].name for parent in node.depends_on
+            if parent in nodes and nodes[parent].kind in ("model", "seed") and parent not in plan
+            and nodes[parent].materialized != "ephemeral" and nodes[parent].relation not in held
+        )
+        if missing:
+            out[uid] = missing
+    return out

@@ -47,15 +47,4 @@ select
     'bpref' as metric,
     cast(null as integer) as k,
     coalesce(s.bpref_sum, 0.0) / u.n_relevant as value
-{%- if convention('users') == 'relevant' %}
-from {{ ref('label_users') }} as u
-cross join {{ ref('evaluated_candidates') }} as e
-left join sums as s on s.candidate = e.candidate and s.user_id = u.user_id
-where u.n_relevant > 0
-{%- else %}
--- the users var conventions scores (macros/conventions.sql); 0 / 0 for a user without a
--- relevant label is 0 in user_metrics
-from {{ scored_users() }} as e
-inner join {{ ref('label_users') }} as u on u.user_id = e.user_id
-left join sums as s on s.candidate = e.candidate and s.user_id = u.user_id
-{%- endif %}
+{{ scored_user_rows('sums', 's') }}

@@ -14,15 +14,4 @@ select
     'r_precision' as metric,
     cast(null as integer) as k,
     {{ r_precision('coalesce(h.n_hits, 0)', 'u.n_relevant') }} as value
-{%- if convention('users') == 'relevant' %}
-from {{ ref('label_users') }} as u
-cross join {{ ref('evaluated_candidates') }} as e
-left join hits_within_r as h on h.candidate = e.candidate and h.user_id = u.user_id
-where u.n_relevant > 0
-{%- else %}
--- the users var conventions scores (macros/conventions.sql); 0 / 0 for a user without a
--- relevant label is 0 in user_metrics
-from {{ scored_users() }} as e
-inner join {{ ref('label_users') }} as u on u.user_id = e.user_id
-left join hits_within_r as h on h.candidate = e.candidate and h.user_id = u.user_id
-{%- endif %}
+{{ scored_user_rows('hits_within_r', 'h') }}
