@@ -5,7 +5,8 @@
 writes `recs.parquet` (user_id, item_id, rank, score: one ranked list of `--list-length`
 items per user) and `labels.parquet` (user_id, item_id, relevance: the held-out items), and
 with `--train` a `train.parquet` (user_id, item_id: 1 to 40 earlier interactions per user,
-by popularity) for the beyond-accuracy metrics.
+by popularity) for the beyond-accuracy metrics; `generate_candidate` adds a second (third,
+...) candidate's file `recs_<n>.parquet` for the same users, from its own seeded stream.
 
 - Items: max(10,000, users / 2), with a Zipf-like popularity p_i ~ 1 / i^0.9 over a
   seeded shuffle of the item ids (popularity does not follow the id order).
@@ -154,6 +155,34 @@ def generate(users: int, out: Path, seed: int = 42, length: int = 100, chunk_use
         train_writer.close()
     return {"users": users, "items": n_items, "recs_rows": n_recs, "label_rows": n_labels,
             "recs": str(recs_path), "labels": str(labels_path)}
+
+
+def candidate_path(out: Path, index: int) -> Path:
+    """recs.parquet for the first candidate, recs_<index>.parquet for the others."""
+    return out / ("recs.parquet" if index == 1 else f"recs_{index}.parquet")
+
+
+def generate_candidate(users: int, out: Path, index: int, seed: int = 42, length: int = 100,
+                       chunk_users: int = 50_000) -> Path:
+    """Write candidate `index` (2, 3, ...): another ranked list per user, drawn from the same
+    popularity as recs.parquet but from its own stream, so two candidates share some items
+    (as two models of one catalogue do) and differ in the rest."""
+    n_items = n_items_for(users)
+    cdf, ids = popularity(n_items, seed)
+    path = candidate_path(out, index)
+    with pq.ParquetWriter(path, RECS_SCHEMA) as writer:
+        for chunk, first_user in enumerate(range(0, users, chunk_users)):
+            n = min(chunk_users, users - first_user)
+            lists = draw_lists(np.random.default_rng([seed, 2 + index, chunk]), cdf, n, length)
+            user_ids = np.arange(first_user + 1, first_user + n + 1, dtype=np.int64)
+            ranks = np.tile(np.arange(1, length + 1, dtype=np.int32), n)
+            writer.write_table(pa.table({
+                "user_id": np.repeat(user_ids, length),
+                "item_id": ids[lists.ravel()],
+                "rank": ranks,
+                "score": ((length + 1 - ranks) / 100).astype(np.float32),
+            }, schema=RECS_SCHEMA), row_group_size=ROW_GROUP_ROWS)
+    return path
 
 
 def parse_count(text: str) -> int:

@@ -30,7 +30,7 @@ import yaml
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
-from generate import generate, n_items_for, parse_count  # noqa: E402
+from generate import candidate_path, generate, generate_candidate, n_items_for, parse_count  # noqa: E402
 
 K_VALUES = [5, 10, 20, 50, 100]
 SHARED_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate")
@@ -162,7 +162,7 @@ def child_env(threads: int) -> dict[str, str]:
 
 
 def make_project(root: Path, data: Path, *, threads: int, memory_limit: str | None, spill: Path,
-                 suite: str = "ranking") -> Path:
+                 suite: str = "ranking", candidate_files: int = 1) -> Path:
     """The demo project as `evalhouse init` writes it, pointed at the benchmark's files: the
     ranking suite (and beyond accuracy) alone, or with suite "full" every model of the
     demo, the popular baseline, train, the report and MLflow (a local store in the project)."""
@@ -182,7 +182,9 @@ def make_project(root: Path, data: Path, *, threads: int, memory_limit: str | No
     config = yaml.safe_load((root / "project.yml").read_text(encoding="utf-8"))
     config["evaluation"] = {
         "labels": str(data / "labels.parquet"),
-        "candidates": {"model": str(data / "recs.parquet")},
+        # the first candidate is "model" (the one the libraries score too), the others model_2, ...
+        "candidates": {("model" if i == 1 else f"model_{i}"): str(candidate_path(data, i))
+                       for i in range(1, candidate_files + 1)},
         "baselines": [],
         "show_after_build": None,
     }
@@ -221,7 +223,8 @@ def run_evalhouse(data: Path, work: Path, args: argparse.Namespace, suite: str =
     name = {"ranking": "evalhouse", "beyond": "evalhouse+beyond", "full": "evalhouse full build"}[suite]
     spill = work / f"spill_{suite}"
     project = make_project(work / f"project_{suite}", data, threads=args.threads,
-                           memory_limit=args.memory_limit, spill=spill, suite=suite)
+                           memory_limit=args.memory_limit, spill=spill, suite=suite,
+                           candidate_files=args.candidate_files)
     if suite == "full":
         # every model and test, the report and MLflow: what `evalhouse build` does
         command = ["evalhouse", "build", "--project-dir", str(project), "-q"]
@@ -361,6 +364,9 @@ def main() -> None:
     parser.add_argument("--suite", choices=["ranking", "full"], default="ranking",
                         help="full: also run `evalhouse build` of the whole demo project (every family, the "
                              "popular baseline, train, report and MLflow) beside the ranking suite")
+    parser.add_argument("--candidate-files", type=int, default=1,
+                        help="candidate files evalhouse evaluates (the first is what the libraries score; "
+                             "the others are generated beside it as recs_2.parquet, ...)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each contender this many times and keep its fastest run (all walls are kept)")
     args = parser.parse_args()
@@ -380,6 +386,11 @@ def main() -> None:
             summary = generate(scale, data, with_train=needs_train)
             print(f"generated {summary['recs_rows']:,} recommendations for {scale:,} users "
                   f"({n_items_for(scale):,} items) in {time.perf_counter() - started:.0f}s", flush=True)
+        for index in range(2, args.candidate_files + 1):
+            if not candidate_path(data, index).exists():
+                started = time.perf_counter()
+                generate_candidate(scale, data, index)
+                print(f"generated candidate {index} for {scale:,} users in {time.perf_counter() - started:.0f}s", flush=True)
         work = data / "work"
         work.mkdir(exist_ok=True)
         outcomes: list[Outcome] = []
