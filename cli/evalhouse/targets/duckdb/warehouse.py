@@ -31,6 +31,8 @@ _COMMAND_WIDTH = 80  # a command line longer than this is cut in the message
 # writes). DuckDB 2.0.1 opens an existing file of another kind (a CSV, say) as something
 # else without a word: a build then "succeeds" into nothing, so we look before DuckDB does.
 _MAGIC, _MAGIC_AT = b"DUCK", 8
+DEFAULT_SCHEMA = "main"  # the results an analyst reads (docs/evaluation.md, "Where the tables live")
+INTERMEDIATE_SCHEMA = "intermediate"  # the evaluation project's row-level and helper relations
 
 
 def _not_a_database(path: Path) -> ProjectError | None:
@@ -112,6 +114,29 @@ def _quiet(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return connection
 
 
+def schema_order(schemas: Sequence[str]) -> list[str]:
+    """The order a bare table name is looked up in: main (the results), intermediate (the
+    rows that make them), then any other schema of the project, by name."""
+    first = [s for s in (DEFAULT_SCHEMA, INTERMEDIATE_SCHEMA) if s in schemas]
+    return first + sorted(s for s in schemas if s not in first)
+
+
+def _every_schema(connection: duckdb.DuckDBPyConnection) -> str:
+    """The search path of a reader (query, show, a notebook through the API), so that it
+    names an intermediate table without its schema, as `select * from recs_lists`, while
+    `main` still lists only the results."""
+    schemas = [row[0] for row in connection.execute(
+        "select schema_name from duckdb_schemas() where database_name = current_database()"
+    ).fetchall()]
+    return ",".join(quote(s) for s in schema_order(schemas))
+
+
+def _set_search_path(connection: duckdb.DuckDBPyConnection, search_path: str) -> None:
+    # a local setting: every cursor (a connection of its own) needs it set again
+    if search_path:
+        connection.execute("set search_path = ?", [search_path])
+
+
 def _sandbox(connection: duckdb.DuckDBPyConnection, warehouse: Path, temp_directory: Path,
              allowed: Sequence[Path]) -> duckdb.DuckDBPyConnection:
     """Let SQL on this connection reach only the allow-list, then lock the configuration so
@@ -149,6 +174,7 @@ class Warehouse:
         self.allowed = list(allowed)
         self._functions_added = False
         self._functions_lock = threading.Lock()
+        self.search_path = ""  # a reader's: every schema of the warehouse, main first
         self.connection = self._connect(wait_seconds)
 
     def _connect(self, wait_seconds: float) -> duckdb.DuckDBPyConnection:
@@ -181,6 +207,9 @@ class Warehouse:
         while True:
             try:
                 connection = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
+                if self.read_only:
+                    self.search_path = _every_schema(connection)
+                    _set_search_path(connection, self.search_path)
                 return _sandbox(_quiet(connection), self.path, temp_directory, self.allowed)
             except duckdb.OutOfMemoryException as exc:  # memory_limit below what opening takes
                 raise ProjectError(f"cannot open the warehouse: {str(exc).splitlines()[0]}", path=self.path,
@@ -193,9 +222,12 @@ class Warehouse:
                 time.sleep(0.2)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        if self.read_only:
-            self.add_functions()  # ad-hoc SQL (query, show) may call them
-        return self.connection.cursor()
+        if not self.read_only:
+            return self.connection.cursor()
+        self.add_functions()  # ad-hoc SQL (query, show) may call them
+        cursor = self.connection.cursor()
+        _set_search_path(cursor, self.search_path)
+        return cursor
 
     @property
     def functions_added(self) -> bool:
