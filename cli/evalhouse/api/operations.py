@@ -167,6 +167,11 @@ def _execute(project: LoadedProject, command: str, options: RunOptions, invocati
         chosen = select_nodes(compiled.nodes, compiled.graph, options.select, options.exclude)
         kinds = KINDS_BY_COMMAND[command]
         plan = {uid for uid in chosen if compiled.nodes[uid].kind in kinds}
+        sources = {(t.schema.lower(), t.identifier.lower()) for t in project.properties.sources.values()}
+        retired = target.retire_moved([compiled.nodes[uid] for uid in plan], sources)
+        if retired:
+            notes.append(f"dropped {len(retired)} relation(s) an earlier layout left in another schema under the "
+                         f"name of a model now built elsewhere (a bare name would have read them): {', '.join(retired)}")
         runner = Runner(
             compiled,
             target,

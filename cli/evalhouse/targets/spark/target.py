@@ -348,6 +348,18 @@ class SparkTarget:
         else:
             self.spark.sparkContext.cancelAllJobs()
 
+    def retire_moved(self, nodes: list[Node], sources: set[tuple[str, str]]) -> list[str]:
+        """Drop a relation an earlier layout left in another schema under a node's name (a
+        bare name in `query` would read it first). Not undoable: Spark keeps no journal."""
+        building = {n.identifier.lower(): n.config.schema.lower() for n in nodes
+                    if n.kind in ("model", "seed") and n.config.materialized != "ephemeral"}
+        with self._lock:
+            moved = [(schema, name) for schema, name in self._existing
+                     if building.get(name, schema) != schema and (schema, name) not in sources]
+        for schema, name in moved:
+            self._drop(schema, name)
+        return [spark_relation(schema, name) for schema, name in moved]
+
     def finish(self, passed: bool) -> int:
         """Spark's tables are swapped in one by one and not set aside: a failed build keeps
         the tables it finished (README "Choices we made"; the DuckDB warehouse keeps none)."""
