@@ -19,7 +19,7 @@ import duckdb
 from evalhouse.compile.sql_functions import calls_functions, register_functions
 from evalhouse.errors import ProjectError, WarehouseLockedError
 from evalhouse.project.config import DuckdbSettings
-from evalhouse.project.nodes import quote
+from evalhouse.project.nodes import quote, schema_order
 from evalhouse.targets.duckdb.journal import is_internal
 
 _LOCK = re.compile(r"lock", re.IGNORECASE)
@@ -31,8 +31,6 @@ _COMMAND_WIDTH = 80  # a command line longer than this is cut in the message
 # writes). DuckDB 2.0.1 opens an existing file of another kind (a CSV, say) as something
 # else without a word: a build then "succeeds" into nothing, so we look before DuckDB does.
 _MAGIC, _MAGIC_AT = b"DUCK", 8
-DEFAULT_SCHEMA = "main"  # the results an analyst reads (docs/evaluation.md, "Where the tables live")
-INTERMEDIATE_SCHEMA = "intermediate"  # the evaluation project's row-level and helper relations
 
 
 def _not_a_database(path: Path) -> ProjectError | None:
@@ -112,13 +110,6 @@ def _quiet(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     # Set once, before the configuration is locked; cursors inherit it.
     connection.execute("set enable_progress_bar = false")
     return connection
-
-
-def schema_order(schemas: Sequence[str]) -> list[str]:
-    """The order a bare table name is looked up in: main (the results), intermediate (the
-    rows that make them), then any other schema of the project, by name."""
-    first = [s for s in (DEFAULT_SCHEMA, INTERMEDIATE_SCHEMA) if s in schemas]
-    return first + sorted(s for s in schemas if s not in first)
 
 
 def _every_schema(connection: duckdb.DuckDBPyConnection) -> str:
