@@ -71,6 +71,27 @@ def test_a_failing_test_puts_back_every_table_view_and_incremental_row(built):
     assert not [name for name in after if name.startswith("__evalhouse")]  # no backup, no journal
 
 
+def test_a_failed_build_puts_back_every_schema(make_project):
+    """Relations in main and in intermediate (and one moved between them in the failed
+    build) are all as they were."""
+    root = make_project({**FILES, "models/work/rows.sql": TABLE + "select version, i from {{ ref('base') }}",
+                         "models/work/rows_view.sql": "select * from {{ ref('rows') }}"},
+                        "name: tiny\nmodels:\n  work:\n    +schema: intermediate\n")
+    assert build(root, version=1).exit_code == 0
+    before = warehouse_state(root)
+    assert before["intermediate.rows"][1] == [(1, 0), (1, 1), (1, 2)] and "intermediate.rows_view" in before
+    # base moves to intermediate too: its copy in main is set aside, then put back
+    (root / "models/base.yml").write_text("models:\n  - name: base\n    config: {schema: intermediate}\n")
+    failed = build(root, version=2, fail_at=2)
+    assert failed.exit_code == 1, failed.output
+    assert warehouse_state(root) == before
+    passed = build(root, version=3)
+    assert passed.exit_code == 0, passed.output
+    after = warehouse_state(root)
+    assert "main.base" not in after and after["intermediate.base"][1] == [(3, 0), (3, 1), (3, 2)]
+    assert after["intermediate.rows"][1] == [(3, 0), (3, 1), (3, 2)]
+
+
 def test_a_model_new_in_the_failed_build_is_removed(built):
     before = warehouse_state(built)
     (built / "models/extra.sql").write_text(TABLE + "select 1 as x")
