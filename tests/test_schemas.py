@@ -172,3 +172,18 @@ def test_blank_template_names_only_existing_folders(tmp_path: Path) -> None:
         "intermediate"}
     assert {n.config.schema for n in project.nodes.values() if n.name in ("comparisons", "inputs_manifest")} == {
         "main"}
+
+
+def test_spark_query_gives_a_bare_name_its_schema() -> None:
+    """Spark looks a bare name up in main only: query qualifies the names that live
+    elsewhere, leaving CTEs, main's tables and qualified names alone."""
+    from evalhouse.targets.spark.sql import to_spark
+
+    sql = ("with recs as (select * from recs_lists) select * from recs join leaderboard using (candidate)"
+           " join other.hits using (user_id) join labels using (user_id)")
+    spark = to_spark(sql, bare_names={"recs_lists": "intermediate", "labels": "intermediate",
+                                      "hits": "intermediate", "recs": "intermediate"}).sql
+    lines = [line.strip() for line in spark.splitlines()]
+    assert "FROM intermediate.recs_lists" in lines and "JOIN intermediate.labels" in lines
+    assert "FROM recs" in lines and "JOIN leaderboard" in lines  # the CTE and main's table
+    assert "JOIN other.hits" in lines
