@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pandas as pd
 import yaml
+from warehouse_reader import read_warehouse
 
 from evalhouse import Project, RunOptions
 from evalhouse.api.scaffold import init_project
@@ -37,7 +37,7 @@ def build(project: Project, select: list[str] | None = None) -> Any:
 
 
 def frame(project: Project, sql: str) -> pd.DataFrame:
-    with duckdb.connect(str(project.warehouse_path), read_only=True) as con:
+    with read_warehouse(str(project.warehouse_path)) as con:
         return con.execute(sql).df()
 
 

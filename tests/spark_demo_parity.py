@@ -20,8 +20,8 @@ import math
 from decimal import Decimal
 from pathlib import Path
 
-import duckdb
 from oracles.compare import is_close
+from warehouse_reader import read_warehouse
 
 from evalhouse import Project, RunOptions
 from evalhouse.api.operations import compile_only, query
@@ -75,7 +75,8 @@ def data_test_verdicts(runs) -> dict[str, tuple]:
 
 def relations(project) -> list[str]:
     compiled = compile_only(project, write=False)
-    return sorted(n.name for n in compiled.nodes.values()
+    # schema.name: each engine is read in the schema the model names (main or intermediate)
+    return sorted(f"{n.config.schema}.{n.identifier}" for n in compiled.nodes.values()
                   if n.kind in ("model", "seed") and n.materialized != "ephemeral")
 
 
@@ -115,7 +116,7 @@ def comparable_rows(columns, rows, builds):
 
 
 def duckdb_rows(project, sql):
-    with duckdb.connect(str(project.warehouse_path), read_only=True) as con:
+    with read_warehouse(str(project.warehouse_path)) as con:
         result = con.execute(sql)
         return [d[0].lower() for d in result.description], result.fetchall()
 
@@ -125,7 +126,7 @@ def spark_rows(project, relation):
     lists the catalog first, which costs more than reading a small table)."""
     from evalhouse.targets.spark.session import get_session, spark_spec
 
-    frame = get_session(spark_spec(project)).table(f"main.{relation}")
+    frame = get_session(spark_spec(project)).table(relation)
     return [c.lower() for c in frame.columns], [tuple(row) for row in frame.collect()]
 
 

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from conftest import write_files
 from evaluation_project import write_project_yml
 from oracles.compare import assert_rows_close
+from warehouse_reader import read_warehouse, relation_names
 
 from evalhouse.cli import main
 
@@ -53,7 +54,7 @@ LABELS = "user_id,item_id,relevance\n1,1,5\n1,2,3\n2,3,4\n3,4,5\n"
 RECS = "user_id,item_id,rank,score\n1,1,1,0.9\n1,3,2,0.5\n2,3,1,0.8\n2,4,2,0.1\n3,5,1,0.7\n3,4,2,0.6\n"
 RECS_FIX = "evaluation.candidates in project.yml names it"
 # the tables that record every successful build (they grow by design)
-HISTORY_TABLES = {"metrics_history", "recs_history", "stability"}
+HISTORY_TABLES = {"main.metrics_history", "intermediate.recs_history", "main.stability"}
 
 
 def evaluation_case(recs: str | None = None, labels: str | None = None, files: dict | None = None,
@@ -331,10 +332,10 @@ def built_base(tmp_path_factory) -> Path:
 def snapshot(warehouse: Path, tables_only: bool = False) -> dict[str, list]:
     """Every relation's rows; with tables_only, the stored tables only (a view shows its
     inputs as they are now)."""
-    where = "where table_type = 'BASE TABLE'" if tables_only else ""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        tables = [r[0] for r in con.execute(f"select table_name from information_schema.tables {where} order by 1").fetchall()]
-        return {t: con.execute(f'select * from "{t}" order by all').fetchall() for t in tables}
+    where = "table_type = 'BASE TABLE'" if tables_only else ""
+    with read_warehouse(str(warehouse)) as con:
+        return {f"{schema}.{name}": con.execute(f"select * from {relation} order by all").fetchall()
+                for schema, name, relation in relation_names(con, where)}
 
 
 @pytest.fixture(scope="module")
@@ -406,8 +407,8 @@ def test_duplicated_recs_warn_and_keep_the_best_rank(evaluation_base, tmp_path):
     after = snapshot(root / "target/warehouse.duckdb")
 
     # sums over other row orders may differ in the last bits: floats to 1e-12, relative above 1
-    rebuilt = HISTORY_TABLES | {"recs_duplicates", "candidate_files", "inputs_manifest"}
+    rebuilt = HISTORY_TABLES | {"main.recs_duplicates", "intermediate.candidate_files", "main.inputs_manifest"}
     assert set(after) - rebuilt == set(before) - rebuilt
     for table in sorted(set(before) - rebuilt):
         assert_rows_close(before[table], after[table], table, rtol=1e-12, atol=1e-12)
-    assert after["recs_duplicates"] == [("mine", 1, 1, 2, 1.0, 0.9)]  # the copy, at its best rank
+    assert after["main.recs_duplicates"] == [("mine", 1, 1, 2, 1.0, 0.9)]  # the copy, at its best rank

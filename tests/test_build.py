@@ -6,6 +6,7 @@ import json
 
 import duckdb
 import pytest
+from warehouse_reader import read_warehouse
 
 from evalhouse import Project, RunOptions
 
@@ -16,7 +17,7 @@ def build(root, command="build", vars=None, **options):
 
 
 def rows(project, sql):
-    with duckdb.connect(str(project.warehouse_path), read_only=True) as con:
+    with read_warehouse(str(project.warehouse_path)) as con:
         return con.execute(sql).fetchall()
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from warehouse_reader import read_warehouse
 
 from evalhouse import Project, RunOptions
 from evalhouse.errors import GraphError, SandboxError, SqlError
@@ -25,7 +26,7 @@ def build(root: Path) -> tuple[Project, object]:
 
 
 def tables(project: Project) -> list[tuple]:
-    with duckdb.connect(str(project.warehouse_path), read_only=True) as con:
+    with read_warehouse(str(project.warehouse_path)) as con:
         return con.execute("select table_name from information_schema.tables order by 1").fetchall()
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 import yaml
 from click.testing import CliRunner
 from evaluation_project import build, frame
+from warehouse_reader import read_warehouse
 
 from evalhouse import Project
 from evalhouse.api.quick_eval import candidate_names
@@ -56,7 +56,7 @@ def run(*args: str) -> object:
 
 
 def metrics_of(path: Path) -> dict[tuple[str, str, int | None], float]:
-    with duckdb.connect(str(path), read_only=True) as con:
+    with read_warehouse(str(path)) as con:
         rows = con.execute("select candidate, metric, k, value from metrics").fetchall()
     return {(c, m, k): v for c, m, k, v in rows}
 
@@ -151,7 +151,7 @@ def test_the_kept_warehouse_is_queryable(files: Path, tmp_path: Path) -> None:
     kept = tmp_path / "out" / "eval.duckdb"
     result = run(str(files / "recs.parquet"), "--labels", str(files / "labels.csv"), "--warehouse", str(kept))
     assert result.exit_code == 0, result.output
-    with duckdb.connect(str(kept), read_only=True) as con:
+    with read_warehouse(str(kept)) as con:
         assert con.execute("select candidate, n_users from leaderboard").fetchall() == [("recs", 8)]
     again = run(str(files / "recs.parquet"), "--labels", str(files / "labels.csv"), "--warehouse", str(kept))
     assert again.exit_code == 2 and "--warehouse" in again.output  # never overwritten

@@ -11,10 +11,10 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 from click.testing import CliRunner
 from conftest import wait_for_line
+from warehouse_reader import read_warehouse
 
 from evalhouse import Project, RunOptions
 from evalhouse.cli import main
@@ -31,12 +31,13 @@ FILES = {
 
 def warehouse_state(root: Path) -> dict[str, object]:
     """Every relation's kind, definition (views) and rows."""
-    with duckdb.connect(str(root / "target/warehouse.duckdb"), read_only=True) as con:
-        relations = con.execute("select table_name, table_type from information_schema.tables order by 1").fetchall()
+    with read_warehouse(str(root / "target/warehouse.duckdb")) as con:
+        relations = con.execute("select table_schema, table_name, table_type from information_schema.tables"
+                                " order by all").fetchall()
         state: dict[str, object] = {}
-        for name, kind in relations:
-            rows = con.execute(f'select * from "{name}" order by all').fetchall()
-            state[name] = (kind, rows)
+        for schema, name, kind in relations:  # every schema: main and any a model names
+            rows = con.execute(f'select * from "{schema}"."{name}" order by all').fetchall()
+            state[f"{schema}.{name}"] = (kind, rows)
         return state
 
 
@@ -56,7 +57,7 @@ def built(make_project) -> Path:
 
 def test_a_failing_test_puts_back_every_table_view_and_incremental_row(built):
     before = warehouse_state(built)
-    assert before["base"][1] == [(1, 0), (1, 1), (1, 2)] and before["history"][1] == [(1,)]
+    assert before["main.base"][1] == [(1, 0), (1, 1), (1, 2)] and before["main.history"][1] == [(1,)]
     failed = build(built, version=2, fail_at=2)  # after's test fails once base, shown, history are rebuilt
     assert failed.exit_code == 1, failed.output
     assert "FAIL" in failed.output
@@ -66,8 +67,29 @@ def test_a_failing_test_puts_back_every_table_view_and_incremental_row(built):
     passed = build(built, version=3)
     assert passed.exit_code == 0, passed.output
     after = warehouse_state(built)
-    assert after["base"][1] == [(3, 0), (3, 1), (3, 2)] and after["history"][1] == [(1,), (3,)]
+    assert after["main.base"][1] == [(3, 0), (3, 1), (3, 2)] and after["main.history"][1] == [(1,), (3,)]
     assert not [name for name in after if name.startswith("__evalhouse")]  # no backup, no journal
+
+
+def test_a_failed_build_puts_back_every_schema(make_project):
+    """Relations in main and in intermediate (and one moved between them in the failed
+    build) are all as they were."""
+    root = make_project({**FILES, "models/work/rows.sql": TABLE + "select version, i from {{ ref('base') }}",
+                         "models/work/rows_view.sql": "select * from {{ ref('rows') }}"},
+                        "name: tiny\nmodels:\n  work:\n    +schema: intermediate\n")
+    assert build(root, version=1).exit_code == 0
+    before = warehouse_state(root)
+    assert before["intermediate.rows"][1] == [(1, 0), (1, 1), (1, 2)] and "intermediate.rows_view" in before
+    # base moves to intermediate too: its copy in main is set aside, then put back
+    (root / "models/base.yml").write_text("models:\n  - name: base\n    config: {schema: intermediate}\n")
+    failed = build(root, version=2, fail_at=2)
+    assert failed.exit_code == 1, failed.output
+    assert warehouse_state(root) == before
+    passed = build(root, version=3)
+    assert passed.exit_code == 0, passed.output
+    after = warehouse_state(root)
+    assert "main.base" not in after and after["intermediate.base"][1] == [(3, 0), (3, 1), (3, 2)]
+    assert after["intermediate.rows"][1] == [(3, 0), (3, 1), (3, 2)]
 
 
 def test_a_model_new_in_the_failed_build_is_removed(built):

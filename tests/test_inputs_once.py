@@ -10,13 +10,13 @@ import json
 import shutil
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 from conftest import write_files
 from evaluation_project import write_project_yml
 from oracles.compare import assert_rows_close
+from warehouse_reader import read_warehouse
 
 from evalhouse import Project, RunOptions
 from evalhouse.cli import main
@@ -51,7 +51,7 @@ def build(root: Path, *args: str) -> tuple[int, str]:
 
 
 def rows(root: Path, sql: str) -> list[tuple]:
-    with duckdb.connect(str(root / "target/warehouse.duckdb"), read_only=True) as con:
+    with read_warehouse(str(root / "target/warehouse.duckdb")) as con:
         return con.execute(sql).fetchall()
 
 

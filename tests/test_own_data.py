@@ -113,6 +113,17 @@ def test_blank_project_builds_with_own_files(blank_project: tuple[Project, objec
     assert not names & {"stg_interactions", "stg_items", "split_train", "holdout_labels", "ratings", "movies"}
 
 
+def test_blank_project_keeps_its_results_in_main(blank_project: tuple[Project, object]) -> None:
+    project, _ = blank_project
+    placed = frame(project, "select table_schema, table_name from information_schema.tables")
+    schemas = dict(zip(placed["table_name"], placed["table_schema"], strict=True))
+    for name in ("leaderboard", "metrics", "user_metrics", "comparisons", "inputs_manifest", "metrics_by_slice"):
+        assert schemas[name] == "main", name
+    for name in ("recs", "recs_lists", "labels", "train", "hits", "comparison_pairs", "recs_history"):
+        assert schemas[name] == "intermediate", name
+    assert set(schemas.values()) == {"main", "intermediate"}
+
+
 def test_ild_and_category_diversity_by_hand(blank_project: tuple[Project, object]) -> None:
     # u1's list a, b, c, d (d has no genre); u2's c, a. Binary genre vectors: a = Action +
     # Comedy, b = Action, c = Drama; cos(a, b) = 1 / sqrt(2), every other pair 0.

@@ -10,10 +10,10 @@ import sys
 import time
 from pathlib import Path
 
-import duckdb
 import pytest
 from click.testing import CliRunner
 from conftest import wait_for_line
+from warehouse_reader import read_warehouse, relation_names
 
 from evalhouse.cli import main
 
@@ -41,10 +41,9 @@ def start_build(root: Path, *args: str) -> subprocess.Popen:
 
 
 def table_versions(warehouse: Path) -> dict[str, set]:
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        names = [r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()]
-        return {name: {r[0] for r in con.execute(f'select distinct version from "{name}"').fetchall()}
-                for name in names if not name.startswith("__evalhouse")}
+    with read_warehouse(str(warehouse)) as con:
+        return {name: {r[0] for r in con.execute(f'select distinct version from {relation}').fetchall()}
+                for _, name, relation in relation_names(con) if not name.startswith("__evalhouse")}
 
 
 def first_build(make_project, files=FILES):
@@ -110,7 +109,7 @@ def test_sigkill_leaves_previous_or_new_tables_and_the_next_build_succeeds(make_
     assert set(after) == set(before)
     for name, versions in after.items():
         assert versions in ({1}, {2}), f"{name} holds a mix of versions: {versions}"
-    with duckdb.connect(str(root / "target/warehouse.duckdb"), read_only=True) as con:
+    with read_warehouse(str(root / "target/warehouse.duckdb")) as con:
         big_rows = con.execute("select count(*), min(version) from big").fetchone()
         assert big_rows in ((rows, 1), (rows * 3, 2))  # never a partly loaded seed
     # the killed build's journal: the next command that writes puts every table back first
@@ -121,7 +120,7 @@ def test_sigkill_leaves_previous_or_new_tables_and_the_next_build_succeeds(make_
     assert again.exit_code == 0, again.output
     assert table_versions(root / "target/warehouse.duckdb") == {"a_fast": {4}, "b_slow": {4}, "c_after": {4},
                                                                 "big": {2}}
-    with duckdb.connect(str(root / "target/warehouse.duckdb"), read_only=True) as con:
+    with read_warehouse(str(root / "target/warehouse.duckdb")) as con:
         leftovers = con.execute("select count(*) from information_schema.tables "
                                 "where table_name like '__evalhouse%'").fetchone()[0]
     assert leftovers == 0

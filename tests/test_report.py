@@ -8,11 +8,11 @@ import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
-import duckdb
 import pytest
 import tiny_evaluation as tiny
 from browser import Browser
 from click.testing import CliRunner
+from warehouse_reader import read_warehouse
 
 from evalhouse import Project, RunOptions
 from evalhouse.cli import main
@@ -122,7 +122,7 @@ def test_metrics_history_keeps_one_row_per_build_candidate_metric_and_k(make_pro
         project, result = build(root)
         assert result.success
         ids.append(json.loads((root / "target/run_results.json").read_text())["metadata"]["invocation_id"])
-    with duckdb.connect(str(root / "target/warehouse.duckdb"), read_only=True) as con:
+    with read_warehouse(str(root / "target/warehouse.duckdb")) as con:
         builds = con.execute("select build_id, count(*), count(distinct (candidate, metric, k)) from metrics_history"
                              " group by build_id order by min(built_at)").fetchall()
         assert [b[0] for b in builds] == ids  # the invocation ids of target/run_results.json, in order

@@ -12,11 +12,11 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import duckdb
 import pytest
 import tiny_evaluation as tiny
 from click.testing import CliRunner
 from mlflow import MlflowClient
+from warehouse_reader import read_warehouse
 
 from evalhouse import Project, RunOptions
 from evalhouse.cli import main
@@ -131,7 +131,7 @@ def test_an_env_var_value_is_masked_on_disk_but_used_by_the_build(built):
     logged = list((root / "target/mlartifacts").rglob("compiled/models/connection_check.sql"))
     assert logged and all("'***' as db_password" in p.read_text() for p in logged)
     # ...while the SQL that ran had the real value (the warehouse lives outside target/)
-    with duckdb.connect(str(root / "warehouse.duckdb"), read_only=True) as con:
+    with read_warehouse(str(root / "warehouse.duckdb")) as con:
         assert con.execute("select db_password, note from connection_check").fetchall() == [(FROM_ENV, "kept")]
 
 

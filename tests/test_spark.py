@@ -20,6 +20,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 from oracles.compare import assert_rows_close
+from warehouse_reader import read_warehouse
 
 from evalhouse import Project, RunOptions
 from evalhouse.api.operations import compile_only, query
@@ -223,7 +224,7 @@ def normalize(rows):
 
 
 def duck_rows(project, sql):
-    with duckdb.connect(str(project.warehouse_path), read_only=True) as con:
+    with read_warehouse(str(project.warehouse_path)) as con:
         relation = con.execute(sql)
         return [d[0].lower() for d in relation.description], relation.fetchall()
 

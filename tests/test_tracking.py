@@ -25,6 +25,7 @@ import tiny_evaluation as tiny
 from click.testing import CliRunner
 from mlflow import MlflowClient
 from mlflow.entities import ViewType
+from warehouse_reader import read_warehouse
 
 from evalhouse import Project, RunOptions, __version__
 from evalhouse.cli import main
@@ -114,7 +115,7 @@ def project_dir(make_project) -> Path:
 
 
 def warehouse_rows(root: Path, sql: str) -> list[tuple[Any, ...]]:
-    with duckdb.connect(str(root / "target/warehouse.duckdb"), read_only=True) as con:
+    with read_warehouse(str(root / "target/warehouse.duckdb")) as con:
         return con.execute(sql).fetchall()
 
 

@@ -172,6 +172,11 @@ def _execute(project: LoadedProject, command: str, options: RunOptions, invocati
             notes.append(f"test {compiled.nodes[uid].name} was left out: it also reads {', '.join(missing)}, which "
                          f"this {command} does not build and the warehouse does not hold yet; select "
                          f"{'it' if len(missing) == 1 else 'them'} too (-s +{missing[0]}) or build everything first")
+        sources = {(t.schema.lower(), t.identifier.lower()) for t in project.properties.sources.values()}
+        retired = target.retire_moved([compiled.nodes[uid] for uid in plan], sources)
+        if retired:
+            notes.append(f"dropped {len(retired)} relation(s) an earlier layout left in another schema under the "
+                         f"name of a model now built elsewhere (a bare name would have read them): {', '.join(retired)}")
         runner = Runner(
             compiled,
             target,

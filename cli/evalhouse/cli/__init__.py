@@ -197,6 +197,8 @@ def ls_command(project_dir, vars_text, vars_file, quiet, log_format, select, exc
             click.echo(json.dumps({
                 "unique_id": node.unique_id, "name": node.name, "kind": node.kind,
                 "path": node.path.as_posix(), "materialized": node.materialized,
+                # where a model or seed lives: main (results) or another schema (intermediate)
+                "schema": node.config.schema if node.kind != "test" else None,
                 "tags": node.config.tags, "depends_on": sorted(node.depends_on),
             }))
 

@@ -66,6 +66,19 @@ def _asks_for_tags(node: Node) -> bool:
     return "models_tagged" in node.raw or "metric_definitions" in node.raw
 
 
+def _render_again_moved_refs(models: list[Node], before: dict[str, str], renderer: Renderer) -> None:
+    """A model whose own config() names another schema or alias moves its relation only once
+    it has rendered: a model rendered before it read ref() at the old place, so it renders
+    again now (its config cannot move it a second time)."""
+    moved = {n.name for n in models if n.relation != before.get(n.name)}
+    if not moved:
+        return
+    for node in models:
+        if moved & set(node.refs):
+            state = renderer.render_node(node)
+            apply_settings(node.config, state.config)
+
+
 def _render_models(nodes: dict[str, Node], renderer: Renderer) -> dict[str, dict[str, list[str]]]:
     """Render every model; return the columns each union asked of the models it unions
     (models_tagged(tag, columns=...)), for compile to check."""
@@ -77,10 +90,12 @@ def _render_models(nodes: dict[str, Node], renderer: Renderer) -> dict[str, dict
     late = [n for n in models if _asks_for_tags(n)]
     queries: dict[str, dict[str, list[str]]] = {}
     contracts: dict[str, dict[str, list[str]]] = {}
+    relations_before = {n.name: n.relation for n in nodes.values()}
     for node in [n for n in models if not _asks_for_tags(n)] + late:
         state = renderer.render_node(node)
         apply_settings(node.config, state.config)
         queries[node.name], contracts[node.name] = state.tag_queries, state.tag_columns
+    _render_again_moved_refs(models, relations_before, renderer)
     for _ in range(len(late)):
         stale = [
             n for n in late
@@ -234,6 +249,7 @@ def compile_project(
     renderer = make_renderer(project, context, all_nodes)
     contracts = _render_models(all_nodes, renderer)
     nodes = {uid: n for uid, n in all_nodes.items() if n.config.enabled}
+    _check_unique_identifiers(nodes)
     for node in nodes.values():
         if node.kind == "test":
             state = renderer.render_node(node)
@@ -296,6 +312,25 @@ def compile_project(
             by_name[name].compile_error = by_name[name].compile_error or error
     return CompiledProject(nodes=nodes, graph=graph, vars_read=frozenset(renderer.vars_read),
                            disabled=sorted(n.name for n in all_nodes.values() if not n.config.enabled))
+
+
+def _check_unique_identifiers(nodes: dict[str, Node]) -> None:
+    """Two relations of one name, even in two schemas, are refused: `query` and `show` read
+    every schema by its bare name (main first), the SQL checks know a relation by its name,
+    and Spark's catalog folds case; which of the two a bare name meant could not be told."""
+    seen: dict[str, Node] = {}
+    for node in sorted(nodes.values(), key=lambda n: n.path.as_posix()):
+        if node.kind not in ("model", "seed") or node.config.materialized == "ephemeral":
+            continue
+        other = seen.setdefault(node.identifier.lower(), node)
+        if other is not node:
+            raise GraphError(
+                f"{other.kind} {other.name} ({other.relation}) and {node.kind} {node.name} ({node.relation}) "
+                "build relations of one name",
+                path=node.path,
+                hint="give one of them another name or config(alias='...'): a bare name must say "
+                     "which relation it reads, whatever schema each lives in",
+            )
 
 
 def _check_hook_changes_its_own_table(node: Node, hook: str) -> None:

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 TEMP_PREFIX = "__evalhouse_tmp__"
 
 
-def _execute_in_transaction(cursor: duckdb.DuckDBPyConnection, statements: list[str]) -> None:
+def execute_in_transaction(cursor: duckdb.DuckDBPyConnection, statements: list[str]) -> None:
     cursor.execute("begin transaction")
     try:
         for statement in statements:
@@ -50,7 +50,7 @@ def _replace_in_transaction(cursor: duckdb.DuckDBPyConnection, journal: Journal,
     aside, all in one transaction."""
     set_aside, entry = journal.set_aside(node.config.schema, node.identifier, existing_kind)
     try:
-        _execute_in_transaction(cursor, set_aside + statements)
+        execute_in_transaction(cursor, set_aside + statements)
     except BaseException:
         journal.failed(entry)
         raise
@@ -130,7 +130,7 @@ def build_incremental(
             statements.append(f"delete from {node.relation} using {new_rows} where {match}")
         statements += _new_columns(cursor, node, new_rows)
         statements.append(f"insert into {node.relation} by name select * from {new_rows}")
-        _execute_in_transaction(cursor, statements)
+        execute_in_transaction(cursor, statements)
         rows = _count(cursor, new_rows)
     except BaseException:
         journal.failed(entry)

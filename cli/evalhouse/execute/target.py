@@ -37,6 +37,12 @@ class Target(Protocol):
         """Stop the statements running now (Ctrl-C, SIGTERM); callable from any thread."""
         ...
 
+    def retire_moved(self, nodes: list[Node], sources: set[tuple[str, str]]) -> list[str]:
+        """Drop (undoably, where the engine can) each relation that has the name of a node
+        about to build but sits in another schema, left by an earlier layout of the project,
+        so a bare name never reads it; never a declared source. Returns what it dropped."""
+        ...
+
     def finish(self, passed: bool) -> int:
         """The command is over: keep what it built (passed), or put back every relation it
         replaced or created, where the engine can. Returns how many relations that touched."""

@@ -7,7 +7,7 @@ from pathlib import Path, PurePosixPath
 
 from evalhouse.errors import ConfigError, ProjectError
 from evalhouse.project.config import ProjectConfig
-from evalhouse.project.folder_config import config_for
+from evalhouse.project.folder_config import apply_settings, config_for
 from evalhouse.project.nodes import Node, NodeConfig, checksum
 from evalhouse.project.properties import Properties, load_properties
 
@@ -99,6 +99,9 @@ def discover(project_dir: Path, config: ProjectConfig) -> ProjectFiles:
             hint=f"add {paths.seeds}/{name}.csv or remove the entry",
         )
     for node in found.nodes.values():
+        if node.kind != "test" and node.name in found.properties.configs:
+            # the YAML beside a model sits between its folder's settings and its own config()
+            apply_settings(node.config, found.properties.configs[node.name])
         if node.name in found.properties.descriptions:
             node.description = found.properties.descriptions[node.name]
         node.column_descriptions = dict(found.properties.column_descriptions.get(node.name, {}))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -17,6 +18,18 @@ def checksum(text: str | bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+DEFAULT_SCHEMA = "main"  # the results an analyst reads (docs/evaluation.md, "Where the tables live")
+INTERMEDIATE_SCHEMA = "intermediate"  # the evaluation project's row-level and helper relations
+
+
+def schema_order(schemas: Iterable[str]) -> list[str]:
+    """The order a bare table name is looked up in: main (the results), intermediate (the
+    rows that make them), then any other schema of the project, by name."""
+    schemas = list(schemas)
+    first = [s for s in (DEFAULT_SCHEMA, INTERMEDIATE_SCHEMA) if s in schemas]
+    return first + sorted(s for s in schemas if s not in first)
+
+
 def quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
@@ -27,7 +40,7 @@ class NodeConfig:
 
     materialized: str = "view"
     tags: list[str] = field(default_factory=list)
-    schema: str = "main"
+    schema: str = DEFAULT_SCHEMA
     alias: str | None = None
     unique_key: str | list[str] | None = None
     enabled: bool = True

@@ -9,6 +9,7 @@
     models:
       - name: recs
         description: one ranked list per user and candidate
+        config: {schema: intermediate}   # as config() in the file; the file's own config() wins
         data_tests:
           - expression_is_true: {expression: "rank > 0"}
         columns:
@@ -28,8 +29,9 @@ from pathlib import Path
 from typing import Any
 
 from evalhouse.errors import ConfigError, did_you_mean
+from evalhouse.project.folder_config import CONFIG_KEYS
 from evalhouse.project.metric_meta import MetricMeta, parse_model_meta
-from evalhouse.project.nodes import SEVERITIES, SourceTable
+from evalhouse.project.nodes import MATERIALIZATIONS, SEVERITIES, SourceTable
 from evalhouse.project.yamlfile import YamlDocument, read_yaml
 
 TOP_KEYS = ("version", "sources", "models", "seeds")
@@ -60,6 +62,7 @@ class Properties:
     column_descriptions: dict[str, dict[str, str]] = field(default_factory=dict)
     metrics: dict[str, list[MetricMeta]] = field(default_factory=dict)  # model -> what it computes
     metrics_from_tag: dict[str, str] = field(default_factory=dict)  # model -> tag of its metrics' models
+    configs: dict[str, dict[str, Any]] = field(default_factory=dict)  # model -> its YAML `config:`
 
 
 def _check_keys(mapping: Any, allowed: tuple[str, ...], doc: YamlDocument, where: tuple) -> None:
@@ -77,6 +80,26 @@ def _check_keys(mapping: Any, allowed: tuple[str, ...], doc: YamlDocument, where
                 line=doc.line_of(where + (key,)),
                 hint=did_you_mean(str(key), allowed) or f"allowed keys: {', '.join(allowed)}",
             )
+
+
+def _entry_config(config: Any, doc: YamlDocument, where: tuple) -> dict[str, Any]:
+    """A model's `config:` in YAML: the settings config() takes, checked by name."""
+    if not isinstance(config, dict):
+        raise ConfigError("a model's 'config' must be a mapping, such as {schema: intermediate}",
+                          path=doc.path, line=doc.line_of(where))
+    settings = {}
+    for raw_key, value in config.items():
+        key = str(raw_key).lstrip("+")
+        if key not in CONFIG_KEYS:
+            raise ConfigError(f"unknown key '{raw_key}' under 'config'", path=doc.path,
+                              line=doc.line_of(where + (raw_key,)),
+                              hint=did_you_mean(key, CONFIG_KEYS) or f"settings are {', '.join(CONFIG_KEYS)}")
+        if key == "materialized" and value not in MATERIALIZATIONS:
+            raise ConfigError(f"unknown materialization '{value}'", path=doc.path,
+                              line=doc.line_of(where + (raw_key,)),
+                              hint=did_you_mean(str(value), MATERIALIZATIONS) or f"use one of {', '.join(MATERIALIZATIONS)}")
+        settings[key] = value
+    return settings
 
 
 def _parse_test(
@@ -139,6 +162,8 @@ def parse_properties(doc: YamlDocument, props: Properties) -> None:
                 raise ConfigError(f"an entry under '{kind}' has no 'name'", path=doc.path, line=doc.line_of(where))
             owner = str(entry["name"])
             props.descriptions[owner] = str(entry.get("description") or "")
+            if entry.get("config") is not None:
+                props.configs[owner] = _entry_config(entry["config"], doc, where + ("config",))
             metrics, source_tag = parse_model_meta(entry.get("meta"), owner, doc, where + ("meta",))
             if metrics:
                 start = sum(len(m) for m in props.metrics.values())

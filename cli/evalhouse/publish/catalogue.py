@@ -78,7 +78,7 @@ def write_catalogue(project: LoadedProject, path: Path | None = None) -> Catalog
             union all
             select schema_name, view_name, 'view', comment, null
             from duckdb_views() where database_name = current_database() and not internal
-            order by name""") if not is_internal(r["name"])]
+            order by schema_name <> 'main', schema_name, name""") if not is_internal(r["name"])]
         columns = _rows(connection, """
             select table_name as relation, column_name as name, data_type as type, comment
             from duckdb_columns() where database_name = current_database() order by table_name, column_index""")
@@ -95,11 +95,14 @@ def write_catalogue(project: LoadedProject, path: Path | None = None) -> Catalog
                                  [(m["metric"], m["display_name"], m["family"], m["direction"],
                                    f"[{_bound(m['range_min'])}, {_bound(m['range_max'])}]", m["description"])
                                   for m in metrics], table_id="table-metrics", limit=10_000)]),
-        Section("relations", "Tables and views", f"{len(relations)} relations of {project.warehouse_path.name}.",
-                "Reads and read by come from target/manifest.json (the last compile or build).",
-                html=[long_table("every relation", ["relation", "kind", "rows (estimate)", "what it holds", "reads",
-                                                    "read by"],
-                                 [(r["name"], r["kind"], r["rows"], r["comment"] or "",
+        Section("relations", "Tables and views", f"{len(relations)} relations of {project.warehouse_path.name}: "
+                f"{_by_schema(relations)}.",
+                "main holds the results an analyst reads; intermediate, the rows and helpers that make them "
+                "(evalhouse query finds either by its bare name). Reads and read by come from "
+                "target/manifest.json (the last compile or build).",
+                html=[long_table("every relation", ["schema", "relation", "kind", "rows (estimate)", "what it holds",
+                                                    "reads", "read by"],
+                                 [(r["schema_name"], r["name"], r["kind"], r["rows"], r["comment"] or "",
                                    _names(upstream.get(r["name"], [])), _names(downstream.get(r["name"], [])))
                                   for r in relations], table_id="table-relations", open_=True, limit=100_000)]),
         Section("columns", "Columns", f"{len(columns)} columns; a description comes from the YAML beside a model.",
@@ -114,6 +117,14 @@ def write_catalogue(project: LoadedProject, path: Path | None = None) -> Catalog
     project.note_written(path)
     write_text_atomic(path, html)
     return Catalogue(path, len(relations), len(columns), len(metrics))
+
+
+def _by_schema(relations: list[dict[str, Any]]) -> str:
+    """'44 in main, 81 in intermediate': the relations counted by schema, main first."""
+    counts: dict[str, int] = {}
+    for relation in relations:
+        counts[relation["schema_name"]] = counts.get(relation["schema_name"], 0) + 1
+    return ", ".join(f"{count} in {schema}" for schema, count in counts.items())
 
 
 def _bound(value: Any) -> str:

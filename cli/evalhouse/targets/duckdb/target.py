@@ -10,7 +10,7 @@ import duckdb
 
 from evalhouse.compile.sql_functions import calls_functions
 from evalhouse.errors import NodeError, SqlError
-from evalhouse.execute.materialize import materialize
+from evalhouse.execute.materialize import execute_in_transaction, materialize
 from evalhouse.execute.seeds import load_seed
 from evalhouse.execute.target import SAMPLE_ROWS, NodeOutcome, compiled_path
 from evalhouse.project.config import SeedConfig
@@ -120,6 +120,26 @@ class DuckDBTarget:
                 cursor.interrupt()
             except duckdb.Error:
                 pass
+
+    def retire_moved(self, nodes: list[Node], sources: set[tuple[str, str]]) -> list[str]:
+        """A relation of a node's name in another schema is what an earlier layout left (a
+        model moved to intermediate leaves its old table in main, which a bare name would
+        read first): set aside by the journal, so that a build that fails puts it back."""
+        building = {n.identifier.lower(): n.config.schema for n in nodes if n.kind in ("model", "seed")
+                    and n.config.materialized != "ephemeral"}
+        moved = [info for info in self.warehouse.relations().values()
+                 if building.get(info.name.lower(), info.schema) != info.schema
+                 and (info.schema.lower(), info.name.lower()) not in sources]
+        for info in moved:
+            statements, entry = self.journal.set_aside(info.schema, info.name, info.kind)
+            try:
+                execute_in_transaction(self.warehouse.connection, statements)
+            except BaseException:
+                self.journal.failed(entry)
+                raise
+            with self._lock:
+                self._existing.pop(info.relation, None)
+        return [info.relation for info in moved]
 
     def finish(self, passed: bool) -> int:
         """The build is over: keep what it built (passed) or put every relation it replaced

@@ -19,7 +19,7 @@ import duckdb
 from evalhouse.compile.sql_functions import calls_functions, register_functions
 from evalhouse.errors import ProjectError, WarehouseLockedError
 from evalhouse.project.config import DuckdbSettings
-from evalhouse.project.nodes import quote
+from evalhouse.project.nodes import quote, schema_order
 from evalhouse.targets.duckdb.journal import is_internal
 
 _LOCK = re.compile(r"lock", re.IGNORECASE)
@@ -112,6 +112,22 @@ def _quiet(connection: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
     return connection
 
 
+def _every_schema(connection: duckdb.DuckDBPyConnection) -> str:
+    """The search path of a reader (query, show, a notebook through the API), so that it
+    names an intermediate table without its schema, as `select * from recs_lists`, while
+    `main` still lists only the results."""
+    schemas = [row[0] for row in connection.execute(
+        "select schema_name from duckdb_schemas() where database_name = current_database()"
+    ).fetchall()]
+    return ",".join(quote(s) for s in schema_order(schemas))
+
+
+def _set_search_path(connection: duckdb.DuckDBPyConnection, search_path: str) -> None:
+    # a local setting: every cursor (a connection of its own) needs it set again
+    if search_path:
+        connection.execute("set search_path = ?", [search_path])
+
+
 def _sandbox(connection: duckdb.DuckDBPyConnection, warehouse: Path, temp_directory: Path,
              allowed: Sequence[Path]) -> duckdb.DuckDBPyConnection:
     """Let SQL on this connection reach only the allow-list, then lock the configuration so
@@ -149,6 +165,7 @@ class Warehouse:
         self.allowed = list(allowed)
         self._functions_added = False
         self._functions_lock = threading.Lock()
+        self.search_path = ""  # a reader's: every schema of the warehouse, main first
         self.connection = self._connect(wait_seconds)
 
     def _connect(self, wait_seconds: float) -> duckdb.DuckDBPyConnection:
@@ -181,6 +198,9 @@ class Warehouse:
         while True:
             try:
                 connection = duckdb.connect(str(self.path), read_only=self.read_only, config=config)
+                if self.read_only:
+                    self.search_path = _every_schema(connection)
+                    _set_search_path(connection, self.search_path)
                 return _sandbox(_quiet(connection), self.path, temp_directory, self.allowed)
             except duckdb.OutOfMemoryException as exc:  # memory_limit below what opening takes
                 raise ProjectError(f"cannot open the warehouse: {str(exc).splitlines()[0]}", path=self.path,
@@ -193,9 +213,12 @@ class Warehouse:
                 time.sleep(0.2)
 
     def cursor(self) -> duckdb.DuckDBPyConnection:
-        if self.read_only:
-            self.add_functions()  # ad-hoc SQL (query, show) may call them
-        return self.connection.cursor()
+        if not self.read_only:
+            return self.connection.cursor()
+        self.add_functions()  # ad-hoc SQL (query, show) may call them
+        cursor = self.connection.cursor()
+        _set_search_path(cursor, self.search_path)
+        return cursor
 
     @property
     def functions_added(self) -> bool:

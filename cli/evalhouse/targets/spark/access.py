@@ -74,7 +74,7 @@ def spark_query(project: LoadedProject, sql: str, wait_seconds: float = 0.0, *, 
     try:
         catalog = SparkTarget(spark, project.dir, project.target_dir, project.config.seeds)
         try:
-            statement = to_spark(sql, catalog)
+            statement = to_spark(sql, catalog, catalog.bare_names())
         except TranspileError:
             statement = SparkSql([sql])
         frame: Any = None

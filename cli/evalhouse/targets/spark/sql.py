@@ -235,9 +235,22 @@ def _generate(tree: exp.Expression) -> str:
         raise TranspileError(f"sqlglot cannot write this for Spark: {str(exc).splitlines()[0]}") from None
 
 
-def to_spark(sql: str, catalog: SparkCatalog | None = None) -> SparkSql:
+def qualify_bare_names(tree: exp.Expression, schemas: dict[str, str]) -> exp.Expression:
+    """Give a bare table name the schema it lives in (`recs_lists` -> `intermediate.recs_lists`),
+    as DuckDB's search path does for a reader: Spark looks a bare name up in the current
+    database (main) only. `schemas` maps a lower-case name to its schema; a CTE keeps its name."""
+    ctes = {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+    for table in tree.find_all(exp.Table):
+        name = table.name.lower()
+        if name and not table.args.get("db") and name not in ctes and name in schemas:
+            table.set("db", exp.to_identifier(schemas[name]))
+    return tree
+
+
+def to_spark(sql: str, catalog: SparkCatalog | None = None, bare_names: dict[str, str] | None = None) -> SparkSql:
     """Transpile DuckDB SQL (one or more statements) to Spark SQL. With a catalog (a live
-    session), the files it reads are loaded and `union by name`, `pivot` and `columns(...)` are resolved too."""
+    session), the files it reads are loaded and `union by name`, `pivot` and `columns(...)` are resolved too;
+    with bare_names (name -> schema), a bare table name gets its schema (qualify_bare_names)."""
     try:
         trees = [t for t in sqlglot.parse(sql, read="duckdb") if t is not None]
     except ParseError as exc:
@@ -246,6 +259,8 @@ def to_spark(sql: str, catalog: SparkCatalog | None = None) -> SparkSql:
     files: list[FileRead] = []
     statements = []
     for tree in trees:
+        if bare_names:
+            tree = qualify_bare_names(tree, bare_names)
         tree = _replace_file_reads(tree, files)
         tree = tree.transform(_zip_parallel_unnests).transform(_divide_as_double).transform(_average_as_double)
         tree = tree.transform(_drop_materialized_hint)

@@ -39,7 +39,7 @@ from evalhouse.errors import NodeError, SqlError  # noqa: E402
 from evalhouse.execute.materialize import TEMP_PREFIX  # noqa: E402
 from evalhouse.execute.target import SAMPLE_ROWS, NodeOutcome  # noqa: E402
 from evalhouse.project.config import SeedConfig  # noqa: E402
-from evalhouse.project.nodes import Node, quote  # noqa: E402
+from evalhouse.project.nodes import DEFAULT_SCHEMA, Node, quote, schema_order  # noqa: E402
 from evalhouse.targets.spark.connect import is_connect  # noqa: E402
 from evalhouse.targets.spark.files import read_csv, seed_error, seed_frame  # noqa: E402
 from evalhouse.targets.spark.sql import (  # noqa: E402
@@ -57,7 +57,6 @@ from evalhouse.targets.spark.sql import (  # noqa: E402
 if TYPE_CHECKING:
     pass
 
-DEFAULT_SCHEMA = "main"
 _POSITION = re.compile(r";?\s*line \d+ pos \d+;?\s*$")
 
 
@@ -119,6 +118,19 @@ class SparkTarget:
         """Every relation, named as the renderer names them (for is_incremental())."""
         with self._lock:
             return frozenset(f"{quote(schema)}.{quote(name)}" for schema, name in self._existing)
+
+    def bare_names(self) -> dict[str, str]:
+        """name -> schema of each relation a bare name should find outside main (main's own
+        need no schema): intermediate before any other schema, as DuckDB's readers look."""
+        with self._lock:
+            existing = list(self._existing)
+        order = schema_order(sorted({schema for schema, _ in existing}))
+        found: dict[str, str] = {}
+        for schema in order:
+            for other, name in existing:
+                if other == schema and not name.startswith("__evalhouse"):
+                    found.setdefault(name, schema)
+        return {name: schema for name, schema in found.items() if schema != DEFAULT_SCHEMA}
 
     @staticmethod
     def _key(schema: str, name: str) -> tuple[str, str]:
@@ -347,6 +359,18 @@ class SparkTarget:
             self.spark.interruptAll()  # this session's operations on the server
         else:
             self.spark.sparkContext.cancelAllJobs()
+
+    def retire_moved(self, nodes: list[Node], sources: set[tuple[str, str]]) -> list[str]:
+        """Drop a relation an earlier layout left in another schema under a node's name (a
+        bare name in `query` would read it first). Not undoable: Spark keeps no journal."""
+        building = {n.identifier.lower(): n.config.schema.lower() for n in nodes
+                    if n.kind in ("model", "seed") and n.config.materialized != "ephemeral"}
+        with self._lock:
+            moved = [(schema, name) for schema, name in self._existing
+                     if building.get(name, schema) != schema and (schema, name) not in sources]
+        for schema, name in moved:
+            self._drop(schema, name)
+        return [spark_relation(schema, name) for schema, name in moved]
 
     def finish(self, passed: bool) -> int:
         """Spark's tables are swapped in one by one and not set aside: a failed build keeps
