@@ -10,8 +10,9 @@
     (recall, map, r_precision, bpref ...) is 0, as ranx and trec_eval give #}
 {%- set value = 'cast(value as double)' if convention('users') == 'relevant'
     else 'case when isnan(cast(value as double)) then 0.0 else cast(value as double) end' %}
+{%- set keep = listed_user_filter('m') %}
 {% for model in metric_models %}
-select candidate, user_id, metric, k, {{ value }} as value from {{ ref(model) }}
+select candidate, user_id, metric, k, {{ value }} as value from {{ ref(model) }}{% if keep %} as m where {{ keep }}{% endif %}
 {% if not loop.last %}union all{% endif %}
 {%- endfor %}
 {%- if not metric_models %}
