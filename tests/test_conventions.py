@@ -7,11 +7,13 @@ would hand them over (tests/oracles/conventions.py), not translated into our rul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import COMPARED
 from evaluation_project import build, build_with_files, frame, write_project_yml
 
 from evalhouse import Project
@@ -96,7 +98,8 @@ def assert_same_numbers(profile: str, library: pd.DataFrame, users: pd.DataFrame
 
 @pytest.mark.parametrize("profile", sorted(LIBRARIES))
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile: str) -> None:
+def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile: str,
+                                                 record_property: Callable[[str, object], None]) -> None:
     recs, labels = CASES[name](SEED)
     k_values, threshold = _settings(name)
     project, result = build_with_files(tiny, recs, labels, "parquet", k_values, threshold,
@@ -105,7 +108,7 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
     users, means = _ours(project)
     library = LIBRARIES[profile](recs, labels, k_values, threshold)
     assert not library.empty
-    assert_same_numbers(profile, library, users, means)
+    record_property(COMPARED, (profile, *assert_same_numbers(profile, library, users, means)))
 
 
 # --- the demo ------------------------------------------------------------------------
@@ -124,7 +127,8 @@ def demo_under(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     return profile, project
 
 
-def test_demo_reproduces_the_library(demo_under: tuple[str, Project]) -> None:
+def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
+                                     record_property: Callable[[str, object], None]) -> None:
     profile, project = demo_under
     recs = frame(project, "select candidate, user_id, item_id, rank, score from recs")
     labels = frame(project, "select user_id, item_id, relevance, ts from labels")
@@ -132,7 +136,7 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project]) -> None:
     library = LIBRARIES[profile](recs, labels, vars_["k_values"], vars_["rel_threshold"])
     users, means = _ours(project)
     assert {"precision", "recall", "map", "ndcg", "r_precision", "bpref"} <= set(library["metric"])
-    assert_same_numbers(profile, library, users, means)
+    record_property(COMPARED, (profile, *assert_same_numbers(profile, library, users, means)))
 
 
 # --- the profile itself --------------------------------------------------------------

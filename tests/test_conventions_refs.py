@@ -6,15 +6,17 @@ small inputs) and as a mean, on the demo and on the adversarial inputs. The libr
 their own environment (tests/oracles/refs_venv.py: built on first use, never skipped) and get
 the inputs as their users would hand them over (tests/oracles/refs.py).
 
-Each test prints how many values it compared and the largest difference
-(`pytest -s tests/test_conventions_refs.py`)."""
+Each test records how many values it compared and the largest difference; the run's summary
+adds them up per profile (tests/conftest.py)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import COMPARED
 from evaluation_project import build, build_with_files, frame, write_project_yml
 
 from evalhouse import Project
@@ -71,7 +73,6 @@ def assert_reproduced(profile: str, library: tuple[pd.DataFrame, pd.DataFrame], 
     assert len(joined) > 0
     compared += len(joined)
     largest = max(largest, float(diff.max()))
-    print(f"\n[conventions-refs] {profile} {label}: {compared} values compared, largest difference {largest:.3g}")
     return compared, largest
 
 
@@ -80,7 +81,8 @@ def assert_reproduced(profile: str, library: tuple[pd.DataFrame, pd.DataFrame], 
 
 @pytest.mark.parametrize("profile", PROFILES)
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL_CASES))
-def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile: str) -> None:
+def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile: str,
+                                                 record_property: Callable[[str, object], None]) -> None:
     recs, labels = ADVERSARIAL_CASES[name](SEED)
     settings = case_settings(name)
     k_values, threshold = list(settings.k_values), settings.rel_threshold
@@ -89,7 +91,7 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
     assert not [r.name for r in result.results if r.status in ("error", "fail")]
     users, means = _ours(project)
     library = library_metrics(profile, recs, labels, k_values, threshold)
-    assert_reproduced(profile, library, users, means, name)
+    record_property(COMPARED, (profile, *assert_reproduced(profile, library, users, means, name)))
 
 
 # --- the demo ------------------------------------------------------------------------
@@ -108,7 +110,8 @@ def demo_under(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     return profile, project
 
 
-def test_demo_reproduces_the_library(demo_under: tuple[str, Project]) -> None:
+def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
+                                     record_property: Callable[[str, object], None]) -> None:
     profile, project = demo_under
     recs = frame(project, "select candidate, user_id, item_id, rank, score from recs")
     labels = frame(project, "select user_id, item_id, relevance, ts from labels")
@@ -117,4 +120,4 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project]) -> None:
                               vars_.get("beta", 1.0))
     users, means = _ours(project)
     assert {"precision", "recall", "ndcg"} <= set(library[1]["metric"])
-    assert_reproduced(profile, library, users, means, "demo")
+    record_property(COMPARED, (profile, *assert_reproduced(profile, library, users, means, "demo")))
