@@ -144,8 +144,8 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
 
 def test_profiles_differ_where_the_libraries_do(tiny: Path) -> None:
     """On users without relevant items, the profiles count different users (so the test
-    above could fail); the metrics table and the MLflow runs say which profile the values
-    follow."""
+    above could fail); the metrics table, the leaderboard and the MLflow runs say which
+    profile the values follow."""
     recs, labels = ADVERSARIAL_CASES["users_without_relevant"](SEED)
     k_values, threshold = _settings("users_without_relevant")
     counts = {}
@@ -154,6 +154,7 @@ def test_profiles_differ_where_the_libraries_do(tiny: Path) -> None:
         assert result.success
         table = frame(project, "select distinct conventions, n_users from metrics where metric = 'recall'")
         assert list(table["conventions"]) == [profile]
+        assert list(frame(project, "select distinct conventions from leaderboard")["conventions"]) == [profile]
         counts[profile] = int(table["n_users"].iloc[0])
         with EvaluationTables.open(project) as tables:
             payload = build_payload(project, tables, resolve_settings(project, enabled=False))
