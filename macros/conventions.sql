@@ -29,8 +29,10 @@
                    docnos (its run sort: score descending, then docno descending by strcmp)
     positions    what a rank is
                  ranks: the rank as given; a duplicated row's copy leaves its rank empty
+                   (RecTools and Evidently take the ranks they are given)
                  renumbered: the position 1..n in the list once duplicates are dropped, as
-                   a library that takes a {user: {item: score}} mapping sees a list
+                   a library that takes a {user: {item: score}} mapping sees a list, or
+                   Recommenders, which numbers the rows it sorted by score
     ndcg_gain    which labels gain in ndcg and ndcg_exp (and fill the ideal list)
                  relevant: the relevant labels only (relevance >= rel_threshold)
                  judged: every label with a relevance above 0, whatever rel_threshold;
