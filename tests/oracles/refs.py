@@ -72,7 +72,8 @@ def _relevant(labels: pd.DataFrame, threshold: float) -> pd.DataFrame:
 def _spec(library: str, recs: pd.DataFrame, labels: pd.DataFrame, k_values: list[int], threshold: float,
           beta: float) -> dict:
     # Recommenders numbers the rows itself and cuts at each K: it gets the whole lists
-    lists = _lists(recs, None if library == "recommenders" else max(k_values)).astype({"candidate": str, "user_id": str, "item_id": str})
+    lists = _lists(recs, None if library == "recommenders" else max(k_values))
+    lists = lists.astype({"candidate": str, "user_id": str, "item_id": str})
     relevant = _relevant(labels, threshold)
     truth = relevant[["user_id", "item_id", "relevance"]].values.tolist()
     reco: dict[str, list] = {}

@@ -78,6 +78,9 @@ def _build(folder: Path, lock: Path) -> Path:
             f"then run `python {Path(__file__).relative_to(REPO)}` again"
         )
     (folder / READY).write_text(lock_hash(lock), encoding="utf-8")
+    for old in HOME.iterdir():  # the builds of earlier locks (a gigabyte each)
+        if old.is_dir() and old != folder:
+            shutil.rmtree(old, ignore_errors=True)
     return _python(folder)
 
 
