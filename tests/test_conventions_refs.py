@@ -25,9 +25,11 @@ from evalhouse.api.scaffold import init_project
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import ADVERSARIAL_CASES, case_settings
     from tests.oracles.refs import library_metrics
+    from tests.oracles.refs_venv import RefsVenvError, ensure_refs_venv
 except ModuleNotFoundError:
     from oracles import ADVERSARIAL_CASES, case_settings
     from oracles.refs import library_metrics
+    from oracles.refs_venv import RefsVenvError, ensure_refs_venv
 
 ATOL = 1e-9
 SEED = 7
@@ -121,3 +123,18 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
     users, means = _ours(project)
     assert {"precision", "recall", "ndcg"} <= set(library[1]["metric"])
     record_property(COMPARED, (profile, *assert_reproduced(profile, library, users, means, "demo")))
+
+
+# --- the reference environment -------------------------------------------------------
+
+
+def test_a_reference_venv_that_cannot_be_built_fails_with_what_to_do(tmp_path: Path) -> None:
+    """No skip when the libraries cannot be installed: the error names the lock and says
+    what to run (a lock pip cannot read fails without asking the registry)."""
+    lock = tmp_path / "refs.lock"
+    lock.write_text("not a requirement ===\n", encoding="utf-8")
+    with pytest.raises(RefsVenvError) as error:
+        ensure_refs_venv(lock, tmp_path / "venvs")
+    message = str(error.value)
+    assert str(lock) in message and "refs_venv.py" in message and "pip exited" in message
+    assert not list((tmp_path / "venvs").glob("*/ready"))

@@ -35,23 +35,29 @@ def lock_hash(lock: Path = LOCK) -> str:
     return hashlib.sha256(lock.read_bytes()).hexdigest()[:16]
 
 
-def venv_dir(lock: Path = LOCK) -> Path:
-    return HOME / f"{sys.version_info.major}.{sys.version_info.minor}-{lock_hash(lock)}"
+def venv_dir(lock: Path = LOCK, home: Path = HOME) -> Path:
+    return home / f"{sys.version_info.major}.{sys.version_info.minor}-{lock_hash(lock)}"
+
+
+def _shown(path: Path) -> str:
+    """A path as the message shows it: relative to the repository when inside it."""
+    return str(path.relative_to(REPO)) if path.is_relative_to(REPO) else str(path)
 
 
 def _python(folder: Path) -> Path:
     return folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def ensure_refs_venv(lock: Path = LOCK) -> Path:
-    """The python of the reference environment for `lock`, built if missing. Test workers
-    (pytest -n 2) that ask at once wait on a file lock: one builds, the others reuse it."""
-    folder = venv_dir(lock)
+def ensure_refs_venv(lock: Path = LOCK, home: Path = HOME) -> Path:
+    """The python of the reference environment for `lock` (in a folder of `home`), built if
+    missing. Test workers (pytest -n 2) that ask at once wait on a file lock: one builds,
+    the others reuse it."""
+    folder = venv_dir(lock, home)
     if (folder / READY).exists():
         return _python(folder)
-    HOME.mkdir(exist_ok=True)
-    (HOME / ".gitignore").write_text("*\n", encoding="utf-8")
-    with open(HOME / ".build-lock", "w", encoding="utf-8") as handle:
+    home.mkdir(exist_ok=True)
+    (home / ".gitignore").write_text("*\n", encoding="utf-8")
+    with open(home / ".build-lock", "w", encoding="utf-8") as handle:
         try:
             import fcntl
         except ImportError:  # not POSIX: one builder at a time is then up to the caller
@@ -72,13 +78,13 @@ def _build(folder: Path, lock: Path) -> Path:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RefsVenvError(
-            f"could not install {lock.relative_to(REPO)} into {folder.relative_to(REPO)} "
+            f"could not install {_shown(lock)} into {_shown(folder)} "
             f"(pip exited {done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}\n"
             "the reference libraries come from the package registry: check that it is reachable, "
             f"then run `python {Path(__file__).relative_to(REPO)}` again"
         )
     (folder / READY).write_text(lock_hash(lock), encoding="utf-8")
-    for old in HOME.iterdir():  # the builds of earlier locks (a gigabyte each)
+    for old in folder.parent.iterdir():  # the builds of earlier locks (a gigabyte each)
         if old.is_dir() and old != folder:
             shutil.rmtree(old, ignore_errors=True)
     return _python(folder)
