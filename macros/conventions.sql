@@ -14,36 +14,71 @@
                  labelled_with_list: every labelled user that has a list from this candidate;
                    trec_eval without -c, which evaluates the queries in both the run and the
                    qrels (a query without a relevant judgment scores 0 and still counts)
+                 relevant_with_list: the users with a relevant item that have a list from
+                   this candidate; Microsoft Recommenders, whose ranking metrics keep the
+                   users present in both the truth and the predictions (ndcg_users may
+                   widen it for ndcg)
+    ndcg_users   which users ndcg and ndcg_exp average over
+                 users: the users rule's
+                 relevant: every user with a relevant item, one without a list scoring 0;
+                   Recommenders' ndcg_at_k, which joins its hits back to the whole truth
+                   frame, so a user without predictions keeps its ideal DCG and scores 0
     tie_item_order  the item_id order that breaks a tie in score (after score descending)
                  native: item_id descending in its own type (10 before 9)
                  text: item_id descending as text ("9" before "10"), as trec_eval compares
                    docnos (its run sort: score descending, then docno descending by strcmp)
     positions    what a rank is
                  ranks: the rank as given; a duplicated row's copy leaves its rank empty
+                   (RecTools and Evidently take the ranks they are given)
                  renumbered: the position 1..n in the list once duplicates are dropped, as
-                   a library that takes a {user: {item: score}} mapping sees a list
+                   a library that takes a {user: {item: score}} mapping sees a list, or
+                   Recommenders, which numbers the rows it sorted by score
     ndcg_gain    which labels gain in ndcg and ndcg_exp (and fill the ideal list)
                  relevant: the relevant labels only (relevance >= rel_threshold)
                  judged: every label with a relevance above 0, whatever rel_threshold;
                    trec_eval's ndcg_cut reads the gain of every judged document and ignores
                    its relevance level (-l)
+                 binary: the relevant labels, each gaining 1 whatever its relevance;
+                   Recommenders (score_type binary), RecTools (its interactions have no
+                   relevance) and Evidently (min_rel_score turns the target into 0 or 1)
+    ndcg_ideal   the ideal DCG ndcg divides by
+                 labels: the DCG of the user's best labels, up to K of them
+                 k_items: the DCG of K relevant items, even for a user with fewer; RecTools'
+                   NDCG (divide_by_achievable false, its default)
+    precision_divisor  what precision divides the hits in the top K by
+                 k: K
+                 k_or_rows: min(K, the rows Evidently holds for the user), the rows being the
+                   recommended items within max(k_values) and the relevant items not among
+                   them (Evidently's precision divides by min(K, the user's rows), and reads
+                   recall's denominator from the same rows, so they hold every relevant item)
     rbp_gain     what a hit adds to rbp
                  binary: p^(rank - 1), whatever its relevance
                  graded: its relevance x p^(rank - 1), as ranx's rank_biased_precision
                    weighs each retrieved judgment -#}
 
 {#- returns the profile's name (var conventions, default evalhouse), or with `choice` the
-    profile's rule for that choice (users, tie_item_order, positions, ndcg_gain, rbp_gain); a build
-    error names the key and the profiles there are -#}
+    profile's rule for that choice (the choices above); a build error names the key and the
+    profiles there are -#}
 {% macro conventions(choice=none) -%}
-{%- set profiles = {
-    'evalhouse': {'users': 'relevant', 'tie_item_order': 'native', 'positions': 'ranks', 'ndcg_gain': 'relevant',
-                  'rbp_gain': 'binary'},
-    'ranx': {'users': 'labelled', 'tie_item_order': 'native', 'positions': 'renumbered', 'ndcg_gain': 'relevant',
-             'rbp_gain': 'graded'},
+{%- set own = {'users': 'relevant', 'ndcg_users': 'users', 'tie_item_order': 'native', 'positions': 'ranks',
+                'ndcg_gain': 'relevant', 'ndcg_ideal': 'labels', 'precision_divisor': 'k', 'rbp_gain': 'binary'} -%}
+{#- each profile: evalhouse's own rules, but for the choices it names -#}
+{%- set differences = {
+    'evalhouse': {},
+    'evidently': {'ndcg_gain': 'binary', 'precision_divisor': 'k_or_rows'},
+    'ranx': {'users': 'labelled', 'positions': 'renumbered', 'rbp_gain': 'graded'},
+    'recommenders': {'users': 'relevant_with_list', 'ndcg_users': 'relevant', 'positions': 'renumbered',
+                     'ndcg_gain': 'binary'},
+    'rectools': {'ndcg_gain': 'binary', 'ndcg_ideal': 'k_items'},
     'trec_eval': {'users': 'labelled_with_list', 'tie_item_order': 'text', 'positions': 'renumbered',
-                  'ndcg_gain': 'judged', 'rbp_gain': 'binary'},
+                  'ndcg_gain': 'judged'},
 } -%}
+{%- set profiles = {} -%}
+{%- for name, changed in differences.items() -%}
+{%- set rules = own.copy() -%}
+{%- set _ = rules.update(changed) -%}
+{%- set _ = profiles.update({name: rules}) -%}
+{%- endfor -%}
 {%- set value = var('conventions', 'evalhouse') -%}
 {%- if value is not string or value not in profiles -%}
 {{ raise_error("vars.conventions must be one of " ~ (profiles.keys() | sort | join(', ')) ~ ", got " ~ value, hint="set vars: conventions in project.yml (evalhouse: evalhouse's own rules), or pass --vars '{conventions: trec_eval}'; docs/metrics.md#conventions compares them") }}
@@ -78,9 +113,26 @@ cast({{ item_id }} as varchar)
     select e.candidate, u.user_id
     from {{ ref('label_users') }} as u
     cross join {{ ref('evaluated_candidates') }} as e
-    {%- if rule == 'relevant' %}
+    {%- if rule in ('relevant', 'relevant_with_list') %}
+    -- relevant_with_list: user_metrics drops the users without a list (ndcg_users may keep them)
     where u.n_relevant > 0
     {%- endif %}
     {%- endif %}
 )
+{%- endmacro %}
+
+{#- returns the relevance a relevant label gains with in ndcg and ndcg_exp (1 under the
+    ndcg_gain rule binary) -#}
+{% macro ndcg_relevance(relevance) -%}
+{{ '1.0' if convention('ndcg_gain') == 'binary' else relevance }}
+{%- endmacro %}
+
+{#- returns a condition on a user_metrics row (alias m) that keeps it under the users rule
+    relevant_with_list: the user has a list from that candidate, or the metric is an ndcg and
+    ndcg_users is relevant; none under the other rules -#}
+{% macro listed_user_filter(m) -%}
+{%- if convention('users') == 'relevant_with_list' -%}
+{%- if convention('ndcg_users') == 'relevant' %}{{ m }}.metric in ('ndcg', 'ndcg_exp') or {% endif -%}
+exists (select 1 from {{ ref('recs_lists') }} as l where l.candidate = {{ m }}.candidate and l.user_id = {{ m }}.user_id)
+{%- endif -%}
 {%- endmacro %}

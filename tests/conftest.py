@@ -102,3 +102,27 @@ def wait_for_line(process: Any, needle: str, timeout: float = 60) -> list[str]:
         if needle in line:
             return seen
     raise AssertionError(f"never saw {needle!r}; output so far: {''.join(seen)}")
+
+
+# --- the conventions profiles against the libraries: how much was compared -----------
+
+COMPARED = "conventions_compared"  # a user property: (profile, values compared, largest difference)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Per conventions profile: how many values tests/test_conventions*.py compared with the
+    library and the largest difference (the properties travel from xdist's workers too)."""
+    totals: dict[str, list[float]] = {}
+    for report in terminalreporter.stats.get("passed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == COMPARED:
+                profile, count, largest = value
+                total = totals.setdefault(profile, [0, 0.0, 0])
+                total[0] += count
+                total[1] = max(total[1], largest)
+                total[2] += 1
+    if totals:
+        terminalreporter.section("conventions profiles against the libraries")
+        for profile, (count, largest, tests) in sorted(totals.items()):
+            terminalreporter.write_line(f"{profile}: {int(count)} values compared in {tests} tests, "
+                                        f"largest difference {largest:.3g}")

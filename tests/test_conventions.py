@@ -7,11 +7,13 @@ would hand them over (tests/oracles/conventions.py), not translated into our rul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import COMPARED
 from evaluation_project import build, build_with_files, frame, write_project_yml
 
 from evalhouse import Project
@@ -96,7 +98,8 @@ def assert_same_numbers(profile: str, library: pd.DataFrame, users: pd.DataFrame
 
 @pytest.mark.parametrize("profile", sorted(LIBRARIES))
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile: str) -> None:
+def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile: str,
+                                                 record_property: Callable[[str, object], None]) -> None:
     recs, labels = CASES[name](SEED)
     k_values, threshold = _settings(name)
     project, result = build_with_files(tiny, recs, labels, "parquet", k_values, threshold,
@@ -105,7 +108,7 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
     users, means = _ours(project)
     library = LIBRARIES[profile](recs, labels, k_values, threshold)
     assert not library.empty
-    assert_same_numbers(profile, library, users, means)
+    record_property(COMPARED, (profile, *assert_same_numbers(profile, library, users, means)))
 
 
 # --- the demo ------------------------------------------------------------------------
@@ -124,7 +127,8 @@ def demo_under(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPath
     return profile, project
 
 
-def test_demo_reproduces_the_library(demo_under: tuple[str, Project]) -> None:
+def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
+                                     record_property: Callable[[str, object], None]) -> None:
     profile, project = demo_under
     recs = frame(project, "select candidate, user_id, item_id, rank, score from recs")
     labels = frame(project, "select user_id, item_id, relevance, ts from labels")
@@ -132,7 +136,7 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project]) -> None:
     library = LIBRARIES[profile](recs, labels, vars_["k_values"], vars_["rel_threshold"])
     users, means = _ours(project)
     assert {"precision", "recall", "map", "ndcg", "r_precision", "bpref"} <= set(library["metric"])
-    assert_same_numbers(profile, library, users, means)
+    record_property(COMPARED, (profile, *assert_same_numbers(profile, library, users, means)))
 
 
 # --- the profile itself --------------------------------------------------------------
@@ -140,8 +144,8 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project]) -> None:
 
 def test_profiles_differ_where_the_libraries_do(tiny: Path) -> None:
     """On users without relevant items, the profiles count different users (so the test
-    above could fail); the metrics table and the MLflow runs say which profile the values
-    follow."""
+    above could fail); the metrics table, the leaderboard and the MLflow runs say which
+    profile the values follow."""
     recs, labels = ADVERSARIAL_CASES["users_without_relevant"](SEED)
     k_values, threshold = _settings("users_without_relevant")
     counts = {}
@@ -150,6 +154,7 @@ def test_profiles_differ_where_the_libraries_do(tiny: Path) -> None:
         assert result.success
         table = frame(project, "select distinct conventions, n_users from metrics where metric = 'recall'")
         assert list(table["conventions"]) == [profile]
+        assert list(frame(project, "select distinct conventions from leaderboard")["conventions"]) == [profile]
         counts[profile] = int(table["n_users"].iloc[0])
         with EvaluationTables.open(project) as tables:
             payload = build_payload(project, tables, resolve_settings(project, enabled=False))
@@ -163,5 +168,6 @@ def test_an_unknown_profile_names_the_key_and_the_choices(tiny: Path) -> None:
     with pytest.raises(EvalhouseError) as error:
         build_with_files(tiny, recs, labels, "parquet", [1, 5], 1.0, {"conventions": "trec-eval"})
     message = str(error.value)
-    assert "vars.conventions" in message and "ranx, trec_eval" in message and "trec-eval" in message
+    assert "vars.conventions" in message and "trec-eval" in message
+    assert "evalhouse, evidently, ranx, recommenders, rectools, trec_eval" in message
 

@@ -155,6 +155,34 @@ def test_data_tests_give_the_same_verdicts(builds):
     assert len(verdicts["spark"]) >= 20
 
 
+# -- a conventions profile other than the default ------------------------------------------
+def test_a_conventions_profile_on_spark_equals_the_duckdb_build(tmp_path_factory, builds):
+    """The ranking metrics under `conventions: recommenders` (renumbered positions, binary
+    gain, the users with a list, ndcg's users without one) and `rectools` (the ideal DCG of
+    K items) are the same tables on Spark as on DuckDB: the profiles' SQL transpiles too."""
+    for profile in ("recommenders", "rectools"):
+        root = write_cut_demo(tmp_path_factory.mktemp(f"spark_{profile}") / "demo", SPARK_SETTINGS)
+        project = Project.load(root, vars={"conventions": profile})
+        built = {}
+        for target in ("duckdb", "spark"):
+            run = project.build(RunOptions(target=target, select=["+ranking_metrics"], report=False, mlflow=False,
+                                           threads=SPARK_THREADS if target == "spark" else 1))
+            assert not failures(run), (profile, target, failures(run))
+            built[target] = {r.name for r in run.results if r.kind == "model"}
+        names = sorted(built["duckdb"] & built["spark"] & set(relations(project)))
+        assert built["duckdb"] == built["spark"] and {"recs", "user_metrics", "ranking_metrics"} <= set(names)
+        differing = []
+        for name in names:
+            duck_columns, duck_data = duckdb_rows(project, f"select * from {name}")
+            spark_columns, spark_data = spark_rows(project, name)
+            assert duck_columns == spark_columns, (profile, name)
+            difference = first_difference(comparable_rows(duck_columns, duck_data, {}),
+                                          comparable_rows(spark_columns, spark_data, {}))
+            if difference:
+                differing.append(f"{profile} {name}: {difference}")
+        assert not differing, "\n".join(differing)
+
+
 # -- MAPE's zero ratings, which the demo lacks ----------------------------------------------
 ZERO_RATING_PAIRS = """\
 candidate,user_id,prediction,rating

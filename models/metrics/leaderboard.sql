@@ -1,5 +1,7 @@
 -- one row per candidate and one column per metric@K (metric by metric, K ascending), best
--- first by var leaderboard_order ({metric, k}); for people to read
+-- first by var leaderboard_order ({metric, k}); for people to read. The column conventions
+-- names the profile of var conventions the values follow (macros/conventions.sql), as in
+-- metrics: boards built under different profiles are not compared unawares
 {{ config(materialized='table') }}
 {%- set order = var('leaderboard_order', {'metric': 'ndcg', 'k': 10}) %}
 
@@ -36,7 +38,11 @@ long_rows as (
     inner join per_candidate as p on p.candidate = m.candidate
     union all
     select candidate, n_users, sort_value, metric, k, value from placeholder
+),
+
+profiled_rows as (
+    select *, {{ sql_string(conventions()) }} as conventions from long_rows
 )
 
 select * exclude (sort_value)
-from ({{ pivot_metric_columns('long_rows', ['candidate', 'n_users', 'sort_value'], 'sort_value desc nulls last, candidate') }}) as board
+from ({{ pivot_metric_columns('profiled_rows', ['candidate', 'n_users', 'conventions', 'sort_value'], 'sort_value desc nulls last, candidate') }}) as board

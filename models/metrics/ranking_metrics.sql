@@ -1,7 +1,8 @@
 -- the per-user metrics averaged over users (candidate, metric, k, value, n_users,
 -- users_without_relevant): the sum over users with a relevant item / n_users, which also
 -- counts the users without one when count_users_without_relevant is true; under var
--- conventions ranx or trec_eval the mean over the users that profile scores
+-- conventions other than evalhouse the mean over the users that profile scores (one row
+-- each in user_metrics)
 {{ config(tags=['metric']) }}
 
 with sums as (

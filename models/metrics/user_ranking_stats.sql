@@ -5,8 +5,9 @@
 -- recommendations. One pass over the hits and one over the relevant labels give every K
 -- at once (a filtered sum per K); each row then picks its K's columns. Var conventions
 -- (macros/conventions.sql) picks the users scored (users), the labels that gain in ndcg
--- (ndcg_gain: judged reads the DCG and its ideal from every label above 0) and rbp's
--- weight of a hit (rbp_gain: graded weighs it by its relevance).
+-- (ndcg_gain: judged reads the DCG and its ideal from every label above 0, binary gains 1
+-- per relevant label), ndcg's ideal (ndcg_ideal: k_items, K relevant items for everyone)
+-- and rbp's weight of a hit (rbp_gain: graded weighs it by its relevance).
 {{ config(materialized='table') }}
 {%- set ks = k_values().split(', ') %}
 {%- set judged_gain = convention('ndcg_gain') == 'judged' %}
@@ -17,8 +18,8 @@ with hit_gains as (
         user_id,
         rank,
         cast(hit_index as double) / rank as precision_at_hit,
-        {{ linear_gain('relevance') }} * {{ rank_discount('rank') }} as gain,
-        {{ exponential_gain('relevance') }} * {{ rank_discount('rank') }} as gain_exp,
+        {{ linear_gain(ndcg_relevance('relevance')) }} * {{ rank_discount('rank') }} as gain,
+        {{ exponential_gain(ndcg_relevance('relevance')) }} * {{ rank_discount('rank') }} as gain_exp,
         power({{ rbp_persistence() }}, rank - 1){% if convention('rbp_gain') == 'graded' %} * relevance{% endif %} as rbp_weight
     from {{ ref('hits') }}
 ),
@@ -43,9 +44,17 @@ ideal_gains as (
     select
         user_id,
         ideal_position,
-        {{ linear_gain('relevance') }} * {{ rank_discount('ideal_position') }} as gain,
-        {{ exponential_gain('relevance') }} * {{ rank_discount('ideal_position') }} as gain_exp
-    {%- if judged_gain %}
+        {{ linear_gain(ndcg_relevance('relevance')) }} * {{ rank_discount('ideal_position') }} as gain,
+        {{ exponential_gain(ndcg_relevance('relevance')) }} * {{ rank_discount('ideal_position') }} as gain_exp
+    {%- if convention('ndcg_ideal') == 'k_items' %}
+    from (
+        -- K relevant items for every user with one, however many it has
+        select u.user_id, 1.0 as relevance, p.ideal_position
+        from {{ ref('label_users') }} as u
+        cross join (select {{ unnest_list(list_literal(range(1, (max_k() | int) + 1))) }} as ideal_position) as p
+        where u.n_relevant > 0
+    ) as k_relevant_items
+    {%- elif judged_gain %}
     from (
         select
             user_id,

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from evalhouse.project.loaded import LoadedProject
 
 ROW_COLUMNS = ("candidate", "n_users")
+# columns of the table that are neither shown first nor a metric: the conventions profile
+# (one value for the whole board, as in `metrics`)
+DESCRIPTIVE_COLUMNS = ("conventions",)
 
 
 @dataclass
@@ -32,7 +35,7 @@ def _label(metric: str, k: Any) -> str:
 def choose_columns(table_columns: Sequence[str], definitions: Iterable[dict[str, Any]], sort_by: tuple[str, Any],
                    configured: Sequence[str] | None = None, max_columns: int = 10) -> ColumnChoice:
     """The columns to show of a leaderboard with `table_columns`."""
-    metric_columns = [c for c in table_columns if c not in ROW_COLUMNS]
+    metric_columns = [c for c in table_columns if c not in ROW_COLUMNS and c not in DESCRIPTIVE_COLUMNS]
     available = set(metric_columns)
     primary = _label(*sort_by)
     if configured:

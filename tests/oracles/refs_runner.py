@@ -1,0 +1,132 @@
+"""Runs one reference library on inputs handed over as JSON, inside the reference
+environment (tests/oracles/refs_venv.py): ``python refs_runner.py IN.json OUT.json``.
+
+IN: {"library": "recommenders" | "rectools" | "evidently", "k_values": [...], "beta": b,
+     "rel_threshold": t, "truth": [[user, item, relevance], ...],
+     "reco": {candidate: [[user, item, score or rank], ...]}, "per_user": bool}
+OUT: {"users": [[candidate, user, metric, k, value], ...], "means": [[candidate, metric, k, value], ...]}
+
+Metric names are evalhouse's. What each library is handed, and why, is decided by the host
+(tests/oracles/refs.py); this script only calls the library's public functions. Ids are
+strings. Self-contained: it runs with the reference environment's pandas 2, not ours.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import warnings
+
+import pandas as pd
+
+# evalhouse metric -> Recommenders python_evaluation function (each takes k)
+RECOMMENDERS = {"precision": "precision_at_k", "recall": "recall_at_k", "map": "map",
+                "map_capped": "map_at_k", "ndcg": "ndcg_at_k"}
+
+
+def recommenders(spec: dict) -> tuple[list, list]:
+    """Means from the library's functions on whole frames; per user (when asked) the same
+    function on that user's rows alone, since the library returns only a mean."""
+    from recommenders.evaluation import python_evaluation as pe
+
+    truth = pd.DataFrame(spec["truth"], columns=["userID", "itemID", "rating"])
+    users, means = [], []
+    for candidate, rows in spec["reco"].items():
+        pred = pd.DataFrame(rows, columns=["userID", "itemID", "prediction"])
+        for metric, name in RECOMMENDERS.items():
+            function = getattr(pe, name)
+            for k in spec["k_values"]:
+                means.append([candidate, metric, k, float(function(truth, pred, k=k))])
+                if not spec["per_user"]:
+                    continue
+                for user in sorted(set(truth["userID"])):
+                    own = pred[pred["userID"] == user]
+                    if own.empty and metric != "ndcg":
+                        continue  # the library leaves a user without predictions out
+                    value = function(truth[truth["userID"] == user], own, k=k)
+                    users.append([candidate, user, metric, k, float(value)])
+    return users, means
+
+
+def rectools(spec: dict) -> tuple[list, list]:
+    """calc_per_user and calc of each metric, with the library's defaults."""
+    from rectools import Columns
+    from rectools.metrics import MAP, MRR, NDCG, F1Beta, HitRate, Precision, Recall
+
+    truth = pd.DataFrame([row[:2] for row in spec["truth"]], columns=[Columns.User, Columns.Item])
+    users, means = [], []
+    for candidate, rows in spec["reco"].items():
+        reco = pd.DataFrame(rows, columns=[Columns.User, Columns.Item, Columns.Rank])
+        reco[Columns.Rank] = reco[Columns.Rank].astype(int)
+        for k in spec["k_values"]:
+            metrics = {"precision": Precision(k=k), "recall_capped": Precision(k=k, r_precision=True),
+                       "recall": Recall(k=k), "hit_rate": HitRate(k=k), "map": MAP(k=k), "ndcg": NDCG(k=k),
+                       "mrr": MRR(k=k), "f_beta": F1Beta(k=k, beta=spec["beta"])}
+            for metric, calc in metrics.items():
+                per_user = calc.calc_per_user(reco, truth)
+                users.extend([candidate, user, metric, k, float(v)] for user, v in per_user.items())
+                means.append([candidate, metric, k, float(calc.calc(reco, truth))])
+    return users, means
+
+
+def evidently(spec: dict) -> tuple[list, list]:
+    """The legacy Report's top-K metrics (the ones the current API wraps) with
+    recommendations_type rank and min_rel_score = rel_threshold, one Report per metric and K;
+    a K beyond the rows it was handed has no value in the library (precision, recall and
+    map stop at the most rows a user has, the others at the largest rank) and is left out."""
+    from evidently.legacy.metrics import (
+        HitRateKMetric,
+        MRRKMetric,
+        NDCGKMetric,
+        PrecisionTopKMetric,
+        RecallTopKMetric,
+    )
+    from evidently.legacy.pipeline.column_mapping import ColumnMapping
+    from evidently.legacy.report import Report
+
+    # MAPKMetric is left out: for a list shorter than K it adds the last listed row's
+    # precision again at every position past the list's end (its "last" target of the rows
+    # ranked up to K), so a user's AP can pass 1 (1.63 for MAP@5 on short_lists)
+    classes = {"precision": PrecisionTopKMetric, "recall": RecallTopKMetric,
+               "ndcg": NDCGKMetric, "mrr": MRRKMetric, "hit_rate": HitRateKMetric}
+    threshold = spec["rel_threshold"]
+    mapping = ColumnMapping(user_id="user_id", item_id="item_id", target="target", prediction="rank",
+                            recommendations_type="rank")
+    means = []
+    for candidate, rows in spec["reco"].items():
+        data = pd.DataFrame(rows, columns=["user_id", "item_id", "rank", "target"])
+        for k in spec["k_values"]:
+            for metric, cls in classes.items():
+                calc = cls(k=k, min_rel_score=threshold)
+                report = Report(metrics=[calc])
+                report.run(reference_data=None, current_data=data, column_mapping=mapping)
+                try:
+                    value = _at_k(calc.get_result().current, k)
+                except (KeyError, IndexError):
+                    continue  # K beyond the rows it was handed: no value in the library
+                means.append([candidate, metric, k, value])
+    return [], means
+
+
+def _at_k(series: pd.Series, k: int) -> float:
+    """The value at K of one of Evidently's per-K series: indexed from 0 (K - 1) or from 1
+    (K), as its TopKMetricResult reads them."""
+    series = pd.Series(series)
+    return float(series[k - 1] if min(series.index) == 0 else series[k])
+
+
+LIBRARIES = {"recommenders": recommenders, "rectools": rectools, "evidently": evidently}
+
+
+def main(source: str, target: str) -> None:
+    with open(source, encoding="utf-8") as handle:
+        spec = json.load(handle)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        users, means = LIBRARIES[spec["library"]](spec)
+    with open(target, "w", encoding="utf-8") as handle:
+        json.dump({"users": users, "means": means}, handle)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], sys.argv[2])

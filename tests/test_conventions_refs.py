@@ -1,0 +1,140 @@
+"""The conventions profiles recommenders, rectools and evidently reproduce Microsoft
+Recommenders, RecTools and Evidently themselves: built under `conventions: <library>`, every
+ranking metric the library also computes equals the library's value to 1e-9, per user where
+the library gives per-user values (RecTools; Recommenders called on one user's rows, on the
+small inputs) and as a mean, on the demo and on the adversarial inputs. The libraries run in
+their own environment (tests/oracles/refs_venv.py: built on first use, never skipped) and get
+the inputs as their users would hand them over (tests/oracles/refs.py).
+
+Each test records how many values it compared and the largest difference; the run's summary
+adds them up per profile (tests/conftest.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from conftest import COMPARED
+from evaluation_project import build, build_with_files, frame, write_project_yml
+
+from evalhouse import Project
+from evalhouse.api.scaffold import init_project
+
+try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
+    from tests.oracles import ADVERSARIAL_CASES, case_settings
+    from tests.oracles.refs import library_metrics
+    from tests.oracles.refs_venv import RefsVenvError, ensure_refs_venv
+except ModuleNotFoundError:
+    from oracles import ADVERSARIAL_CASES, case_settings
+    from oracles.refs import library_metrics
+    from oracles.refs_venv import RefsVenvError, ensure_refs_venv
+
+ATOL = 1e-9
+SEED = 7
+PROFILES = ["evidently", "recommenders", "rectools"]
+KEYS = ["candidate", "user_id", "metric", "k"]
+MEAN_KEYS = ["candidate", "metric", "k"]
+
+
+def _ours(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
+    users = frame(project, "select candidate, user_id, metric, k, value from user_metrics")
+    means = frame(project, "select candidate, metric, k, value, n_users from ranking_metrics")
+    for data in (users, means):
+        data["candidate"] = data["candidate"].astype(str)
+        data["k"] = data["k"].astype("Int64")
+    users["user_id"] = users["user_id"].astype(str)
+    return users, means
+
+
+def assert_reproduced(profile: str, library: tuple[pd.DataFrame, pd.DataFrame], users: pd.DataFrame,
+                      means: pd.DataFrame, label: str) -> tuple[int, float]:
+    """Every value the library gives equals ours within 1e-9 (per user: the same users
+    too). Returns how many values were compared and the largest difference, and prints them."""
+    lib_users, lib_means = library
+    compared, largest = 0, 0.0
+    if not lib_users.empty:
+        lib_users = lib_users.assign(user_id=lib_users["user_id"].astype(str))
+        shared = users[users["metric"].isin(set(lib_users["metric"]))
+                       & users["k"].isin(set(lib_users["k"].dropna()))]
+        merged = lib_users.merge(shared, on=KEYS, how="outer", suffixes=("_library", "_ours"), indicator=True)
+        only = merged[merged["_merge"] != "both"]
+        assert only.empty, f"{profile} {label}: users scored on one side only:\n{only.head(10)}"
+        diff = (merged["value_library"] - merged["value_ours"]).abs()
+        assert (diff <= ATOL).all(), f"{profile} {label}, per user:\n{merged[diff > ATOL].head(10)}"
+        compared, largest = len(merged), float(diff.max())
+    joined = lib_means.merge(means, on=MEAN_KEYS, how="left", suffixes=("_library", "_ours"))
+    # a library that returns 0 for a candidate without a user to score (Recommenders) has
+    # no mean of ours to match: that is the only value left out
+    missing = joined[joined["value_ours"].isna()]
+    assert (missing["value_library"] == 0).all(), f"{profile} {label}: no mean of ours:\n{missing.head()}"
+    joined = joined[joined["value_ours"].notna()]
+    diff = (joined["value_library"] - joined["value_ours"]).abs()
+    assert (diff <= ATOL).all(), f"{profile} {label}, means:\n{joined[diff > ATOL].head(10)}"
+    assert len(joined) > 0
+    compared += len(joined)
+    largest = max(largest, float(diff.max()))
+    return compared, largest
+
+
+# --- adversarial inputs --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+@pytest.mark.parametrize("name", sorted(ADVERSARIAL_CASES))
+def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile: str,
+                                                 record_property: Callable[[str, object], None]) -> None:
+    recs, labels = ADVERSARIAL_CASES[name](SEED)
+    settings = case_settings(name)
+    k_values, threshold = list(settings.k_values), settings.rel_threshold
+    project, result = build_with_files(tiny, recs, labels, "parquet", k_values, threshold,
+                                       {"conventions": profile}, select=["+ranking_metrics"])
+    assert not [r.name for r in result.results if r.status in ("error", "fail")]
+    users, means = _ours(project)
+    library = library_metrics(profile, recs, labels, k_values, threshold)
+    record_property(COMPARED, (profile, *assert_reproduced(profile, library, users, means, name)))
+
+
+# --- the demo ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module", params=PROFILES)
+def demo_under(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Project]:
+    """The demo's ranking metrics built under one profile."""
+    profile = request.param
+    root = tmp_path_factory.mktemp(f"demo_{profile}")
+    init_project(root)
+    write_project_yml(root, lambda config: config["vars"].update({"conventions": profile}))
+    project = Project.load(root)
+    result = build(project, ["+ranking_metrics"])
+    assert result.success, [(r.name, r.message) for r in result.results if not r.ok]
+    return profile, project
+
+
+def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
+                                     record_property: Callable[[str, object], None]) -> None:
+    profile, project = demo_under
+    recs = frame(project, "select candidate, user_id, item_id, rank, score from recs")
+    labels = frame(project, "select user_id, item_id, relevance, ts from labels")
+    vars_ = project.config.vars
+    library = library_metrics(profile, recs, labels, vars_["k_values"], vars_["rel_threshold"],
+                              vars_.get("beta", 1.0))
+    users, means = _ours(project)
+    assert {"precision", "recall", "ndcg"} <= set(library[1]["metric"])
+    record_property(COMPARED, (profile, *assert_reproduced(profile, library, users, means, "demo")))
+
+
+# --- the reference environment -------------------------------------------------------
+
+
+def test_a_reference_venv_that_cannot_be_built_fails_with_what_to_do(tmp_path: Path) -> None:
+    """No skip when the libraries cannot be installed: the error names the lock and says
+    what to run (a lock pip cannot read fails without asking the registry)."""
+    lock = tmp_path / "refs.lock"
+    lock.write_text("not a requirement ===\n", encoding="utf-8")
+    with pytest.raises(RefsVenvError) as error:
+        ensure_refs_venv(lock, tmp_path / "venvs")
+    message = str(error.value)
+    assert str(lock) in message and "refs_venv.py" in message and "pip exited" in message
+    assert not list((tmp_path / "venvs").glob("*/ready"))
