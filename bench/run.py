@@ -180,6 +180,7 @@ def make_project(root: Path, data: Path, *, threads: int, memory_limit: str | No
             if folder.is_dir() and folder.name not in keep:
                 shutil.rmtree(folder)
     config = yaml.safe_load((root / "project.yml").read_text(encoding="utf-8"))
+    _forget_removed_folders(config.get("models") or {}, root / "models")
     config["evaluation"] = {
         "labels": str(data / "labels.parquet"),
         # the first candidate is "model" (the one the libraries score too), the others model_2, ...
@@ -200,6 +201,16 @@ def make_project(root: Path, data: Path, *, threads: int, memory_limit: str | No
     config["duckdb"] = duckdb
     (root / "project.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return root
+
+
+def _forget_removed_folders(settings: dict, folder: Path) -> None:
+    """Drop the project.yml settings of model folders the ranking suite removed (a setting
+    for a folder that does not exist is a configuration error)."""
+    for key in [k for k, v in settings.items() if not k.startswith("+") and isinstance(v, dict)]:
+        if not (folder / key).is_dir():
+            del settings[key]
+        else:
+            _forget_removed_folders(settings[key], folder / key)
 
 
 def evalhouse_means(project: Path) -> dict[str, float]:
