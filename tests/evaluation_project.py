@@ -99,3 +99,14 @@ def make_tiny_template(root: Path) -> Path:
     (seeds / "movies.csv").write_text(TINY_MOVIES, encoding="utf-8")
     (seeds / "tags.csv").write_text(TINY_TAGS, encoding="utf-8")
     return root
+
+
+def demo_under_profile(profile: str, folder: Path) -> Project:
+    """The demo written to `folder` with its ranking metrics built under conventions
+    `profile` (the fixtures of the conventions tests, one per library)."""
+    init_project(folder)
+    write_project_yml(folder, lambda config: config["vars"].update({"conventions": profile}))
+    project = Project.load(folder)
+    result = build(project, ["+ranking_metrics"])
+    assert result.success, [(r.name, r.message) for r in result.results if not r.ok]
+    return project

@@ -14,10 +14,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import COMPARED
-from evaluation_project import build, build_with_files, frame, write_project_yml
+from evaluation_project import build_with_files, demo_under_profile, frame
 
 from evalhouse import Project
-from evalhouse.api.scaffold import init_project
 from evalhouse.errors import EvalhouseError
 from evalhouse.evaluation.tables import EvaluationTables
 from evalhouse.publish.tracking import resolve_settings
@@ -118,13 +117,7 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
 def demo_under(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Project]:
     """The demo's ranking metrics built under one profile."""
     profile = request.param
-    root = tmp_path_factory.mktemp(f"demo_{profile}")
-    init_project(root)
-    write_project_yml(root, lambda config: config["vars"].update({"conventions": profile}))
-    project = Project.load(root)
-    result = build(project, ["+ranking_metrics"])
-    assert result.success, [(r.name, r.message) for r in result.results if not r.ok]
-    return profile, project
+    return profile, demo_under_profile(profile, tmp_path_factory.mktemp(f"demo_{profile}"))
 
 
 def test_demo_reproduces_the_library(demo_under: tuple[str, Project],

@@ -17,10 +17,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import COMPARED
-from evaluation_project import build, build_with_files, frame, write_project_yml
+from evaluation_project import build_with_files, demo_under_profile, frame
 
 from evalhouse import Project
-from evalhouse.api.scaffold import init_project
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import ADVERSARIAL_CASES, case_settings
@@ -103,13 +102,7 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
 def demo_under(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Project]:
     """The demo's ranking metrics built under one profile."""
     profile = request.param
-    root = tmp_path_factory.mktemp(f"demo_{profile}")
-    init_project(root)
-    write_project_yml(root, lambda config: config["vars"].update({"conventions": profile}))
-    project = Project.load(root)
-    result = build(project, ["+ranking_metrics"])
-    assert result.success, [(r.name, r.message) for r in result.results if not r.ok]
-    return profile, project
+    return profile, demo_under_profile(profile, tmp_path_factory.mktemp(f"demo_{profile}"))
 
 
 def test_demo_reproduces_the_library(demo_under: tuple[str, Project],

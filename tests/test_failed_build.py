@@ -74,9 +74,9 @@ def test_a_failing_test_puts_back_every_table_view_and_incremental_row(built):
 def test_a_failed_build_puts_back_every_schema(make_project):
     """Relations in main and in intermediate (and one moved between them in the failed
     build) are all as they were."""
-    root = make_project({**FILES, "models/work/rows.sql": TABLE + "select version, i from {{ ref('base') }}",
-                         "models/work/rows_view.sql": "select * from {{ ref('rows') }}"},
-                        "name: tiny\nmodels:\n  work:\n    +schema: intermediate\n")
+    root = make_project({**FILES, "models/steps/rows.sql": TABLE + "select version, i from {{ ref('base') }}",
+                         "models/steps/rows_view.sql": "select * from {{ ref('rows') }}"},
+                        "name: tiny\nmodels:\n  steps:\n    +schema: intermediate\n")
     assert build(root, version=1).exit_code == 0
     before = warehouse_state(root)
     assert before["intermediate.rows"][1] == [(1, 0), (1, 1), (1, 2)] and "intermediate.rows_view" in before

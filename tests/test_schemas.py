@@ -121,8 +121,8 @@ def test_a_users_schema_from_the_folder_the_yaml_or_the_file(make_project) -> No
 def test_two_relations_of_one_name_in_two_schemas_are_refused(make_project) -> None:
     root = make_project({
         "models/scores.sql": "select 1 as x",
-        "models/work/scores_v2.sql": "{{ config(alias='scores') }}\nselect 2 as x",
-    }, "name: own\nmodels:\n  work:\n    +schema: intermediate\n")
+        "models/steps/scores_v2.sql": "{{ config(alias='scores') }}\nselect 2 as x",
+    }, "name: own\nmodels:\n  steps:\n    +schema: intermediate\n")
     with pytest.raises(GraphError) as caught:
         Project.load(root).compile(write=False)
     message = str(caught.value)
