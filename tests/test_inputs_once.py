@@ -228,6 +228,31 @@ def test_tied_ranks_are_broken_by_score_then_item_id(tiny_template: Path, tmp_pa
     assert "WARN test recs_tied_ranks" in output and "'n_lists': 2, 'n_tied_rows': 4" in output
 
 
+def test_the_rows_are_stored_once_and_only_tied_lists_again(tiny_template: Path, tmp_path: Path) -> None:
+    """recs is a view over candidate_files (a second copy of every row cost more than its
+    readers' passes through the view); only the tied lists it renumbers are a table."""
+    root = make(tiny_template, tmp_path / "project", {"inputs/labels.csv": LABELS, "inputs/mine.csv": TIED})
+    code, output = build(root)
+    assert code == 0, output
+    kinds = dict(rows(root, "select table_name, table_type from information_schema.tables "
+                            "where table_name in ('recs', 'candidate_files', 'recs_ties_broken')"))
+    assert kinds == {"recs": "VIEW", "candidate_files": "BASE TABLE", "recs_ties_broken": "BASE TABLE"}
+    # the two tied lists, renumbered; the untied list of user 3 is read through the view
+    assert rows(root, "select user_id, item_id, rank from recs_ties_broken order by user_id, rank") == [
+        (1, 2, 1), (1, 1, 2), (1, 3, 3), (2, 4, 1), (2, 3, 2)]
+
+
+def test_a_profile_that_renumbers_every_list_keeps_recs_a_table(tiny_template: Path, tmp_path: Path) -> None:
+    root = make(tiny_template, tmp_path / "project", {"inputs/labels.csv": LABELS, "inputs/mine.csv": TIED},
+                vars={"conventions": "ranx"})
+    code, output = build(root, "-s", "+recs")
+    assert code == 0, output
+    assert rows(root, "select table_type from information_schema.tables where table_name = 'recs'") == [
+        ("BASE TABLE",)]
+    assert rows(root, "select user_id, item_id, rank from recs order by user_id, rank") == [
+        (1, 2, 1), (1, 1, 2), (1, 3, 3), (2, 4, 1), (2, 3, 2), (3, 5, 1), (3, 4, 2)]
+
+
 def test_tied_ranks_fail_with_rank_ties_error(tiny_template: Path, tmp_path: Path) -> None:
     root = make(tiny_template, tmp_path / "project", {"inputs/labels.csv": LABELS, "inputs/mine.csv": TIED},
                 vars={"rank_ties": "error"})

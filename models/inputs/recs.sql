@@ -3,14 +3,17 @@
 -- candidate_files, each duplicated key's copies replaced by its row of recs_duplicates,
 -- and the baselines' lists). Ranks are kept, not renumbered, and a rank that is not a
 -- whole number becomes null (and fails the not_null test); with var rank_ties: break (the
--- default) a list whose items share a rank (recs_ties) is renumbered 1..n by rank, then
--- score descending, then item_id descending. A table: every metric and test reads it,
--- never the files.
+-- default) a list whose items share a rank (recs_ties) is taken from recs_ties_broken,
+-- renumbered 1..n by rank, then score descending, then item_id descending.
+-- A view: the rows are already a table (candidate_files, read once from the files), and a
+-- second copy of every row cost more than every reader's pass through the view (at 1M
+-- users, 16 s of CPU to copy 100M rows against about 1 s more per reader; bench/RESULTS.md).
 -- Under a conventions profile whose positions are renumbered (ranx, trec_eval: they take
 -- {user: {item: score}} and know only positions) every list is renumbered 1..n in the same
--- order, so a duplicate's copy leaves no empty rank.
-{{ config(materialized='table') }}
+-- order, so a duplicate's copy leaves no empty rank; that window over every row is built
+-- once, as a table.
 {%- if convention('positions') == 'renumbered' %}
+{{ config(materialized='table') }}
 
 select
     r.candidate,
@@ -24,6 +27,7 @@ select
     r.score
 from {{ recs_rows() }} as r
 {%- elif rank_ties() == 'break' %}
+{{ config(materialized='view') }}
 
 -- lists without a tie (all of them, usually) as they are; an explicit anti join, as in
 -- macros/recs.sql, only when there is a tie to break
@@ -37,18 +41,10 @@ anti join (select candidate, user_id from {{ ref('recs_ties') }} where breakable
     on {{ same_list('t', 'r') }}
 where (select count(*) > 0 from {{ ref('recs_ties') }} where breakable)
 union all
-select
-    r.candidate,
-    r.user_id,
-    r.item_id,
-    row_number() over (
-        partition by r.candidate, r.user_id order by r.rank, r.score desc nulls last, {{ tie_item_key('r.item_id') }} desc
-    ) as rank,
-    r.score
-from {{ recs_rows() }} as r
-semi join (select candidate, user_id from {{ ref('recs_ties') }} where breakable) as t
-    on {{ same_list('t', 'r') }}
+select candidate, user_id, item_id, rank, score
+from {{ ref('recs_ties_broken') }}
 {%- else %}
+{{ config(materialized='view') }}
 
 select candidate, user_id, item_id, rank, score
 from {{ recs_rows() }} as recs_rows

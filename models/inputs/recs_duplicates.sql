@@ -1,10 +1,10 @@
 -- one row per (candidate, user_id, item_id) that the candidate files hold on more than one
 -- row: n_rows, the best (smallest) rank and that row's score, which recs keeps in place of
--- the copies. Usually empty. Reads candidate_files (the files' rows, read once): per
--- candidate, one pass counts the distinct keys; when there are as many as rows (no
--- duplicate) that is all, otherwise a group by finds the duplicated keys, and only their
--- rows are read again for the best one. The baselines' lists hold every item once by
--- construction.
+-- the copies. Usually empty. Reads candidate_files (the files' rows, read once): one group
+-- by over the keys keeps those held more than once, and only their rows are read again
+-- for the best one. That group by is the whole cost (a hash over every key); a distinct
+-- count first, to skip it when there is no duplicate, cost twice as much CPU at 1M users
+-- (bench/RESULTS.md). The baselines' lists hold every item once by construction.
 {{ config(materialized='table') }}
 {%- if not (evaluation.candidates or evaluation.baselines is none or evaluation.baselines) %}
 {{ raise_error("nothing to evaluate: evaluation.baselines is [] and evaluation.candidates lists no file") }}
@@ -13,21 +13,11 @@
 
 {%- if files %}
 
-{#- the table is read in each step rather than through a shared common table expression,
-    which DuckDB could materialize (a copy of every key) -#}
-with counts as (
-    select candidate, count(*) as n_rows, count(distinct (user_id, item_id)) as n_keys
+with duplicated as (
+    select candidate, user_id, item_id, count(*) as n_rows
     from {{ ref('candidate_files') }}
     where user_id is not null and item_id is not null
-    group by candidate
-),
-
-duplicated as (
-    select k.candidate, k.user_id, k.item_id, count(*) as n_rows
-    from {{ ref('candidate_files') }} as k
-    where k.user_id is not null and k.item_id is not null
-        and k.candidate in (select candidate from counts where n_rows > n_keys)
-    group by k.candidate, k.user_id, k.item_id
+    group by candidate, user_id, item_id
     having count(*) > 1
 )
 
