@@ -7,8 +7,9 @@
 
     Every statistic at cut-off K is a sum over the rows with rank <= K, so each input is
     read once: one pass computes the sums for every K side by side (one conditional
-    aggregate per K), then `unnest` turns them into one row per K. No row is ever
-    repeated per K and no pair of users is ever joined.
+    aggregate per K; beyond_list_stats sums each row once into the smallest cut-off that
+    holds it, then adds those sums up per K), then `unnest` turns them into one row per K.
+    No row is ever repeated per K and no pair of users is ever joined.
 
     Three building blocks read `recs`, a relation shaped like beyond_recs (candidate,
     user_id, item_id, rank, n_train = the item's train interactions, is_seen = the user
@@ -60,7 +61,7 @@
     point), so a list's value does not depend on the order its rows arrive in, which
     differs between engines and runs (a tie between two candidates stays a tie). -#}
 {% macro beyond_list_stats(recs, train, k_values, group_by=[], relevant=none) -%}
-{%- set ks = cutoffs_text(k_values).split(',') | map('int') | list %}
+{%- set ks = cutoffs_text(k_values).split(',') | map('int') | sort | list %}
 {%- set g = beyond_groups(group_by) %}
 with train_total as (
     select
@@ -70,31 +71,61 @@ with train_total as (
     from {{ train }}
 ),
 
-per_list as (
+-- each row's values once, with the smallest cut-off that holds it: the sums per cut-off
+-- below are then added up for every K, instead of every row being summed once per K
+row_values as (
     select
         r.candidate{{ beyond_groups(group_by, 'r') }},
-        r.user_id
-        {%- for k in ks %},
-        count(case when r.rank <= {{ k }} then 1 end) as n_items_{{ k }},
-        sum(case when r.rank <= {{ k }} then r.n_train end) as popularity_{{ k }},
-        count(case when r.rank <= {{ k }} and r.is_seen then 1 end) as seen_{{ k }},
-        cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then ' ~ item_novelty('r.n_train', 't.n_train_total') ~ ' end') }}) as double)
-            as novelty_{{ k }},
-        cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then '
-                                 ~ item_inverse_user_frequency('r.n_train_users', 't.n_train_users') ~ ' end') }}) as double)
-            as iuf_{{ k }},
-        count(case when r.rank <= {{ k }} and r.is_tail then 1 end) as tail_{{ k }},
+        r.user_id,
+        case {%- for k in ks %} when r.rank <= {{ k }} then {{ k }}{% endfor %} end as cutoff,
+        r.n_train,
+        r.is_seen,
+        r.is_tail,
+        {{ exact_number(item_novelty('r.n_train', 't.n_train_total')) }} as novelty,
+        {{ exact_number(item_inverse_user_frequency('r.n_train_users', 't.n_train_users')) }} as iuf,
         {%- if relevant is not none %}
-        cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then ' ~ item_serendipity(relevant, 'r.rank',
-                                 'r.popularity_rank', 't.n_catalog') ~ ' end') }}) as double)
+        {{ exact_number(item_serendipity(relevant, 'r.rank', 'r.popularity_rank', 't.n_catalog')) }}
         {%- else %}
-        cast(null as double)
-        {%- endif %} as serendipity_{{ k }}
-        {%- endfor %}
+        {{ exact_number('null') }}
+        {%- endif %} as serendipity
     from {{ recs }} as r
     cross join train_total as t
     where r.rank <= {{ ks | max }}
-    group by r.candidate{{ beyond_groups(group_by, 'r') }}, r.user_id
+),
+
+per_cutoff as (
+    select
+        candidate{{ g }},
+        user_id,
+        cutoff,
+        count(*) as n_items,
+        sum(n_train) as popularity,
+        count(case when is_seen then 1 end) as seen,
+        sum(novelty) as novelty,
+        sum(iuf) as iuf,
+        count(case when is_tail then 1 end) as tail,
+        sum(serendipity) as serendipity
+    from row_values
+    group by candidate{{ g }}, user_id, cutoff
+),
+
+-- the sums of fractions stay exact (fixed point) until here, so adding the cut-offs' sums
+-- gives the same value as one sum over the rows, in any order
+per_list as (
+    select
+        candidate{{ g }},
+        user_id
+        {%- for k in ks %},
+        cast(coalesce(sum(n_items) filter (where cutoff <= {{ k }}), 0) as bigint) as n_items_{{ k }},
+        sum(popularity) filter (where cutoff <= {{ k }}) as popularity_{{ k }},
+        cast(coalesce(sum(seen) filter (where cutoff <= {{ k }}), 0) as bigint) as seen_{{ k }},
+        cast(sum(novelty) filter (where cutoff <= {{ k }}) as double) as novelty_{{ k }},
+        cast(sum(iuf) filter (where cutoff <= {{ k }}) as double) as iuf_{{ k }},
+        cast(coalesce(sum(tail) filter (where cutoff <= {{ k }}), 0) as bigint) as tail_{{ k }},
+        cast(sum(serendipity) filter (where cutoff <= {{ k }}) as double) as serendipity_{{ k }}
+        {%- endfor %}
+    from per_cutoff
+    group by candidate{{ g }}, user_id
 ),
 
 per_k as (
