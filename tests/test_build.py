@@ -315,6 +315,23 @@ def test_lineage_of_tables_and_columns(make_project):
     assert project.lineage("stg").downstream == ["final"]
 
 
+def test_column_lineage_follows_each_model_once_through_a_diamond(make_project):
+    root = make_project({
+        "seeds/raw.csv": "id,amount,fee\n1,2,3\n",
+        "models/stg.sql": "select id, amount * 2 as doubled, fee from {{ ref('raw') }}",
+        "models/lhs.sql": "select id, doubled from {{ ref('stg') }}",
+        "models/rhs.sql": "select id, doubled * 3 as tripled, fee from {{ ref('stg') }}",
+        "models/final.sql": "select l.id, l.doubled + r.tripled as value, r.fee from {{ ref('lhs') }} as l "
+                            "inner join {{ ref('rhs') }} as r on r.id = l.id",
+    })
+    project, _ = build(root)
+    result = project.lineage("final.value")
+    assert result.column_sources == [("raw", "amount")]  # reached by both sides, named once
+    traced = {step.split(".")[0] for step in result.steps}
+    assert traced == {"final", "lhs", "rhs", "stg"}
+    assert project.lineage("final.fee").column_sources == [("raw", "fee")]
+
+
 def test_post_hooks_and_invocation_id_keep_a_bounded_history(make_project):
     model = """
         {{ config(materialized='incremental',

@@ -56,34 +56,67 @@ def lineage(project: LoadedProject, target: str,
     if not column or node.kind == "seed":
         return result
     by_relation = {}
-    sources = {}
     for uid in graph.ancestors(node.unique_id):
         upstream = compiled.nodes[uid]
-        key = _relation_key(upstream.config.schema, upstream.identifier)
-        by_relation[key] = upstream.name
-        if upstream.kind == "model" and upstream.sql:
-            sources[key] = upstream.sql
+        by_relation[_relation_key(upstream.config.schema, upstream.identifier)] = upstream
+    tracer = _ColumnTracer(by_relation, warehouse_columns or {})
     try:
-        root = sqlglot_lineage(column, node.sql or "", schema=warehouse_columns or {}, sources=sources,
-                               dialect="duckdb")
-    except Exception as exc:  # sqlglot raises plain errors for unknown columns
+        result.steps, result.column_sources = tracer.trace(node, column)
+    except _UntraceableColumn as exc:
         raise SqlError(
             f"cannot trace column '{column}' of {node.name}: {exc}",
             path=node.path,
             hint="check the column name with 'evalhouse show " + node.name + "'",
         ) from None
-    seen = set()
-    for step in root.walk():
-        expression = step.expression
-        result.steps.append(f"{step.name}: {expression.sql(dialect='duckdb')[:120]}")
-        if step.downstream:
-            continue
-        if isinstance(step.source, exp.Table):
-            table = step.source
-            key = _relation_key(table.db or "main", table.name)
-            owner = by_relation.get(key, table.name)
-            leaf = (owner, step.name.split(".")[-1].strip('"'))
-            if leaf not in seen:
-                seen.add(leaf)
-                result.column_sources.append(leaf)
     return result
+
+
+class _UntraceableColumn(Exception):
+    pass
+
+
+class _ColumnTracer:
+    """Traces a column one model at a time: sqlglot follows it through the model's own SQL
+    to columns of the relations it reads, and each of those that is a model is traced the
+    same way, once (memoized). Handing sqlglot every upstream model's SQL at once instead
+    makes it inline them all into one query, which took minutes on the demo's deepest
+    models (comparisons)."""
+
+    def __init__(self, by_relation: dict, warehouse_columns: dict) -> None:
+        self.by_relation = by_relation
+        self.warehouse_columns = warehouse_columns
+        self.done: dict[tuple[str, str], tuple[list[str], list[tuple[str, str]]]] = {}
+
+    def trace(self, node, column: str) -> tuple[list[str], list[tuple[str, str]]]:
+        key = (node.unique_id, column)
+        if key not in self.done:
+            self.done[key] = ([], [])  # a guard; the graph has no cycles
+            self.done[key] = self._trace(node, column)
+        return self.done[key]
+
+    def _trace(self, node, column: str) -> tuple[list[str], list[tuple[str, str]]]:
+        try:
+            root = sqlglot_lineage(column, node.sql or "", schema=self.warehouse_columns, dialect="duckdb")
+        except Exception as exc:  # sqlglot raises plain errors for unknown columns
+            raise _UntraceableColumn(str(exc)) from None
+        steps: list[str] = []
+        sources: list[tuple[str, str]] = []
+        for step in root.walk():
+            steps.append(f"{node.name}.{step.name}: {step.expression.sql(dialect='duckdb')[:120]}")
+            if step.downstream or not isinstance(step.source, exp.Table):
+                continue
+            table = step.source
+            name = step.name.split(".")[-1].strip('"')
+            upstream = self.by_relation.get(_relation_key(table.db or "main", table.name))
+            if upstream is None:  # a relation the project does not build: a leaf as it is
+                leaves = [(table.name, name)]
+            elif upstream.kind != "model" or not upstream.sql:
+                leaves = [(upstream.name, name)]
+            else:
+                try:
+                    deeper, leaves = self.trace(upstream, name)
+                except _UntraceableColumn:  # SQL sqlglot cannot follow: stop at that model
+                    deeper, leaves = [], [(upstream.name, name)]
+                steps.extend(deeper)
+            sources.extend(leaf for leaf in leaves if leaf not in sources)
+        return steps, sources
