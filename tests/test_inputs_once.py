@@ -261,6 +261,28 @@ def test_tied_ranks_fail_with_rank_ties_error(tiny_template: Path, tmp_path: Pat
     assert "FAIL test recs_rank_unique_per_list" in output and "WARN test recs_tied_ranks" not in output
 
 
+def test_the_history_keeps_number_ids_and_turns_to_text_when_a_build_has_text_ids(
+        tiny_template: Path, tmp_path: Path) -> None:
+    root = make(tiny_template, tmp_path / "project", {"inputs/labels.csv": LABELS, "inputs/mine.csv": RECS})
+    history_types = ("select column_name, data_type from duckdb_columns() where table_name = 'recs_history' "
+                     "and column_name in ('user_id', 'item_id') order by all")
+    code, output = build(root, "-s", "+recs_history")
+    assert code == 0, output
+    assert rows(root, history_types) == [("item_id", "BIGINT"), ("user_id", "BIGINT")]
+    # the same users under text ids: the earlier build's ids become their text
+    write_files(root, {"inputs/labels.csv": LABELS.replace("\n1,", "\nu1,").replace("\n2,", "\nu2,"),
+                       "inputs/mine.csv": RECS.replace("\n1,", "\nu1,").replace("\n2,", "\nu2,")})
+    code, output = build(root, "-s", "+recs_history")
+    assert code == 0, output
+    assert rows(root, history_types) == [("item_id", "BIGINT"), ("user_id", "VARCHAR")]
+    per_build = rows(root, "select string_agg(distinct user_id, ',' order by user_id) from recs_history "
+                           "where candidate = 'mine' group by build_id order by min(built_at)")
+    assert per_build == [("1,2,3",), ("3,u1,u2",)]
+    code, output = build(root, "-s", "+stability")  # a third build reads both kinds of rows
+    assert code == 0, output
+    assert rows(root, "select count(*) > 0 from stability where candidate = 'mine'") == [(True,)]
+
+
 # -- train without ts or rating, labels without relevance ----------------------------------
 
 TRAIN = "user_id,item_id,rating\n1,5,4\n1,6,3\n2,5,5\n2,1,2\n3,6,4\n4,2,5\n"

@@ -415,6 +415,22 @@ def test_incremental_models_match_after_a_second_run(root, builds):
     assert rows == [(4, "first"), (5, "second")]
 
 
+def test_an_incremental_column_that_turns_to_text_keeps_its_rows_as_text(root, builds):
+    model = root / "models/turns_text.sql"
+    model.write_text("{{ config(materialized='incremental') }}select {{ var('label', 7) }} as label, 1 as n")
+    try:
+        for label in (7, "'x'"):
+            project = Project.load(root, vars={"label": label})
+            for target in ("duckdb", "spark"):
+                result = project.run(RunOptions(select=["turns_text"], target=target))
+                assert result.success, [r.message for r in result.results]
+        _, duck_data = duck_rows(project, "select label, n from turns_text order by label")
+        _, spark_data = spark_rows(project, "select label, n from turns_text order by label")
+        assert duck_data == spark_data == [("7", 1), ("x", 1)]
+    finally:
+        model.unlink()
+
+
 def test_a_failed_table_on_spark_leaves_the_previous_table(root, builds):
     project, _, _ = builds
     model = root / "models/keeper.sql"

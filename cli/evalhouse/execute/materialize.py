@@ -95,20 +95,30 @@ def build_view(cursor: duckdb.DuckDBPyConnection, node: Node, existing_kind: str
     _replace_in_transaction(cursor, journal, node, existing_kind, [f"create view {node.relation} as\n{node.sql}"])
 
 
-def _new_columns(cursor: duckdb.DuckDBPyConnection, node: Node, new_rows: str) -> list[str]:
-    """`alter table ... add column` for each column the new rows have and the table lacks
-    (dbt's on_schema_change: append_new_columns): the earlier rows get nulls there, and a
-    history table keeps its history when a new version of the model adds a column."""
-    def columns(database: str, schema: str, table: str) -> dict[str, str]:
-        rows = cursor.execute(
-            "select column_name, data_type from duckdb_columns() where database_name = " + database
-            + " and schema_name = ? and table_name = ?", [schema, table]).fetchall()
-        return dict(rows)
+def _column_types(cursor: duckdb.DuckDBPyConnection, database: str, schema: str, table: str) -> dict[str, str]:
+    rows = cursor.execute(
+        "select column_name, data_type from duckdb_columns() where database_name = " + database
+        + " and schema_name = ? and table_name = ?", [schema, table]).fetchall()
+    return dict(rows)
 
-    existing = columns("current_database()", node.config.schema, node.identifier)
-    added = columns("'temp'", "main", TEMP_PREFIX + "new__" + node.identifier)
-    return [f"alter table {node.relation} add column {quote(name)} {data_type}"
-            for name, data_type in added.items() if name not in existing]
+
+def _align_columns(cursor: duckdb.DuckDBPyConnection, node: Node, new_rows: str) -> list[str]:
+    """What the table needs before the new rows go in by name:
+    - `add column` for each column the new rows have and the table lacks (dbt's
+      on_schema_change: append_new_columns): the earlier rows get nulls there, and a history
+      table keeps its history when a new version of the model adds a column;
+    - text wins: a column the new rows hold as text and the table as another type (ids that
+      were numbers in earlier builds, text now) becomes text, earlier values as their text.
+      The other way round needs nothing: the insert writes the new values as text."""
+    existing = _column_types(cursor, "current_database()", node.config.schema, node.identifier)
+    added = _column_types(cursor, "'temp'", "main", TEMP_PREFIX + "new__" + node.identifier)
+    statements = []
+    for name, data_type in added.items():
+        if name not in existing:
+            statements.append(f"alter table {node.relation} add column {quote(name)} {data_type}")
+        elif data_type == "VARCHAR" and existing[name] != "VARCHAR":
+            statements.append(f"alter table {node.relation} alter column {quote(name)} set data type varchar")
+    return statements
 
 
 def build_incremental(
@@ -128,7 +138,7 @@ def build_incremental(
                 f"{node.relation}.{quote(k)} is not distinct from {new_rows}.{quote(k)}" for k in keys
             )
             statements.append(f"delete from {node.relation} using {new_rows} where {match}")
-        statements += _new_columns(cursor, node, new_rows)
+        statements += _align_columns(cursor, node, new_rows)
         statements.append(f"insert into {node.relation} by name select * from {new_rows}")
         execute_in_transaction(cursor, statements)
         rows = _count(cursor, new_rows)

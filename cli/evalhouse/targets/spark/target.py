@@ -9,9 +9,9 @@ promises as far as a file-based catalog allows:
   calls, not one transaction.
 - view: the SQL is analysed first, then `create or replace view` (a failing view leaves
   the previous one).
-- incremental: the new rows are written to a temporary table first. Without unique_key
-  they are appended. With unique_key, plain Parquet tables have no delete, so the table
-  is rebuilt as (old rows whose key is not among the new rows) + new rows, and swapped in.
+- incremental: the new rows are written to a temporary table first, then appended; with
+  unique_key (Parquet tables have no delete) or a column that turns to text, the table is
+  rebuilt as (old rows whose key is not among the new rows) + new rows and swapped in.
 - ephemeral: inlined by the compiler, as on DuckDB.
 - post hooks: transpiled too; `delete from t where c` becomes a rewrite of t without
   those rows (spark_sql.delete_as_rewrite), swapped in like a table.
@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable
 from functools import reduce
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from evalhouse.targets.spark.session import require_pyspark
 
@@ -53,9 +53,6 @@ from evalhouse.targets.spark.sql import (  # noqa: E402
     transpile_node,
     write_spark_sql,
 )
-
-if TYPE_CHECKING:
-    pass
 
 _POSITION = re.compile(r";?\s*line \d+ pos \d+;?\s*$")
 
@@ -290,15 +287,24 @@ class SparkTarget:
         try:
             old = self.spark.table(spark_relation(schema, name))
             new = self.spark.table(new_relation)
+            # text wins, as on DuckDB (execute/materialize.py): a rewrite below
+            new_types = {f.name.lower(): f.dataType.typeName() for f in new.schema.fields}
+            to_text = [f.name for f in old.schema.fields
+                       if new_types.get(f.name.lower()) == "string" and f.dataType.typeName() != "string"]
+            if to_text:
+                old = old.select([F.col(q(c)).cast("string").alias(c) if c in to_text else F.col(q(c))
+                                  for c in old.columns])
             aligned = self._align(node, old, new)
             rows = new.count()
             keys = node.config.unique_key
-            if not keys:
+            if not keys and not to_text:
                 aligned.write.insertInto(spark_relation(schema, name))
                 return rows
-            keys = [keys] if isinstance(keys, str) else list(keys)
-            match = reduce(lambda a, b: a & b, [F.col(f"o.{k}").eqNullSafe(F.col(f"n.{k}")) for k in keys])
-            kept = old.alias("o").join(aligned.alias("n"), match, "left_anti").select("o.*")
+            kept = old
+            if keys:
+                keys = [keys] if isinstance(keys, str) else list(keys)
+                match = reduce(lambda a, b: a & b, [F.col(f"o.{k}").eqNullSafe(F.col(f"n.{k}")) for k in keys])
+                kept = old.alias("o").join(aligned.alias("n"), match, "left_anti").select("o.*")
             combined = kept.unionByName(aligned)
             self.swap_in(schema, name, lambda relation: combined.write.format(self._format(node)).saveAsTable(relation))
             return rows
@@ -318,7 +324,7 @@ class SparkTarget:
                 hint="run with --full-refresh to rebuild the table with its new columns",
             )
         return new.select([
-            F.col(q(new_columns[c.lower()])).alias(c) if c.lower() in new_columns
+            F.col(q(new_columns[c.lower()])).cast(old.schema[c].dataType).alias(c) if c.lower() in new_columns
             else F.lit(None).cast(old.schema[c].dataType).alias(c)
             for c in old.columns
         ])
