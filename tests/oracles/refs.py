@@ -105,8 +105,54 @@ def library_metrics(library: str, recs: pd.DataFrame, labels: pd.DataFrame, k_va
                     threshold: float, beta: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-user values, means) of `library` in evalhouse's metric names; per-user values
     only where the library gives them (RecTools, Recommenders on small inputs)."""
+    return _run(_spec(library, recs, labels, list(k_values), threshold, beta))
+
+
+def evidently_beyond_metrics(recs: pd.DataFrame, labels: pd.DataFrame, train: pd.DataFrame,
+                             k_values: Iterable[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evidently's PopularityBias, NoveltyMetric and PersonalizationMetric (means): each
+    candidate's lists of the users in labels (cut at max(k_values), as evalhouse reads
+    them) and the train interactions, ids as text. A candidate without such a list is left
+    out (the library cannot run on no rows)."""
+    k_values = sorted(set(k_values))
+    lists = _lists(recs, max(k_values)).astype({"candidate": str, "user_id": str, "item_id": str})
+    lists = lists[lists["user_id"].isin(set(labels["user_id"].astype(str)))]
+    reco = {candidate: rows[["user_id", "item_id", "rank"]].values.tolist()
+            for candidate, rows in lists.groupby("candidate", sort=True)}
+    train_rows = train[["user_id", "item_id"]].astype(str).values.tolist()
+    return _run({"library": "evidently_beyond", "k_values": k_values, "train": train_rows, "reco": reco})
+
+
+def recommenders_classification_metrics(recs: pd.DataFrame, labels: pd.DataFrame, k_values: Iterable[int],
+                                        threshold: float, probabilities: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Microsoft Recommenders' auc and logloss (means, k None; logloss for the candidates in
+    `probabilities`). The truth: every label, rating 1 at or above `threshold`, else 0 (the
+    binary rating both functions take), one row per (user, item) with its highest
+    relevance. The predictions: each candidate's scored rows, a duplicated item keeping its
+    best rank (a file of scores: its highest score), numbered 1..n in rank order and cut at
+    max(k_values), the rows evalhouse classifies."""
+    best = labels.groupby(["user_id", "item_id"], as_index=False, sort=True)["relevance"].max()
+    truth = [[str(u), str(i), float(r >= threshold)] for u, i, r in best[["user_id", "item_id", "relevance"]].values]
+    reco: dict[str, list] = {}
+    for candidate, rows in recs.groupby("candidate", sort=True):
+        if "score" not in rows.columns or rows["score"].isna().all():
+            continue
+        ranked = "rank" in rows.columns and rows["rank"].notna().any()
+        rows = rows.sort_values(["user_id", "item_id"], ascending=False, kind="stable")
+        order = ["user_id", "rank"] if ranked else ["user_id", "score"]
+        rows = rows.sort_values(order, ascending=[True, bool(ranked)], kind="stable")
+        rows = rows.drop_duplicates(["user_id", "item_id"], keep="first")
+        rows = rows[rows.groupby("user_id").cumcount() < max(k_values)]
+        rows = rows[rows["score"].notna()]
+        reco[str(candidate)] = [[str(u), str(i), float(v)] for u, i, v in rows[["user_id", "item_id", "score"]].values]
+    return _run({"library": "recommenders_classification", "truth": truth, "reco": reco,
+                 "probabilities": sorted(probabilities)})
+
+
+def _run(spec: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Runs refs_runner.py on `spec` in the reference environment: (per-user values, means)."""
     python = ensure_refs_venv()
-    spec = _spec(library, recs, labels, list(k_values), threshold, beta)
+    library = spec["library"]
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder, "in.json"), Path(folder, "out.json")
         source.write_text(json.dumps(spec), encoding="utf-8")

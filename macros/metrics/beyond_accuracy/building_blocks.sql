@@ -50,7 +50,9 @@
 {%- endmacro %}
 
 {#- building block: one row per (candidate[, group_by], user_id, k) whose top K is not
-    empty, with n_items (the rows with rank <= k), popularity_sum (their n_train),
+    empty, with n_items (the rows with rank <= k), popularity_sum (their n_train, or
+    n_train_users under the conventions rule popularity train_users), n_known (under the
+    rule unseen_items dropped only: the rows with n_train > 0),
     seen_count (how many is_seen), novelty_sum (their item_novelty against the train
     interactions of `train`), iuf_sum (their item_inverse_user_frequency), tail_count (how
     many is_tail) and, given `relevant` (a boolean expression over the rows of recs, alias
@@ -62,6 +64,9 @@
 {% macro beyond_list_stats(recs, train, k_values, group_by=[], relevant=none) -%}
 {%- set ks = cutoffs_text(k_values).split(',') | map('int') | list %}
 {%- set g = beyond_groups(group_by) %}
+{#- the conventions profile: what popularity counts, and whether unseen items drop out -#}
+{%- set popularity = 'n_train_users' if convention('popularity') == 'train_users' else 'n_train' %}
+{%- set dropped = convention('unseen_items') == 'dropped' %}
 with train_total as (
     select
         count(*) as n_train_total,
@@ -76,7 +81,10 @@ per_list as (
         r.user_id
         {%- for k in ks %},
         count(case when r.rank <= {{ k }} then 1 end) as n_items_{{ k }},
-        sum(case when r.rank <= {{ k }} then r.n_train end) as popularity_{{ k }},
+        sum(case when r.rank <= {{ k }} then r.{{ popularity }} end) as popularity_{{ k }},
+        {%- if dropped %}
+        count(case when r.rank <= {{ k }} and r.n_train > 0 then 1 end) as known_{{ k }},
+        {%- endif %}
         count(case when r.rank <= {{ k }} and r.is_seen then 1 end) as seen_{{ k }},
         cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then ' ~ item_novelty('r.n_train', 't.n_train_total') ~ ' end') }}) as double)
             as novelty_{{ k }},
@@ -104,6 +112,9 @@ per_k as (
         {{ unnest_list(list_literal(ks)) }} as k,
         {{ unnest_list('[' ~ columns_per_k('n_items_', ks) ~ ']') }} as n_items,
         {{ unnest_list('[' ~ columns_per_k('popularity_', ks) ~ ']') }} as popularity_sum,
+        {%- if dropped %}
+        {{ unnest_list('[' ~ columns_per_k('known_', ks) ~ ']') }} as n_known,
+        {%- endif %}
         {{ unnest_list('[' ~ columns_per_k('seen_', ks) ~ ']') }} as seen_count,
         {{ unnest_list('[' ~ columns_per_k('novelty_', ks) ~ ']') }} as novelty_sum,
         {{ unnest_list('[' ~ columns_per_k('iuf_', ks) ~ ']') }} as iuf_sum,
