@@ -77,6 +77,13 @@
                  k_overlap: (sum over items of the lists holding it squared - users x K)
                    / (K x users x (users - 1)), Evidently's PersonalizationMetric: every
                    list counted K items long, the same as cosine when every list has K
+    ild          what ild divides a list's summed pairwise distances by
+                 pairs: the pairs of its items with a category (1 - their mean cosine
+                   similarity; a list needs two such items)
+                 list_length: the list's length, over every pair of its items, an item
+                   without a category at distance 1 from every other; Evidently's
+                   DiversityMetric (scikit-learn's cosine distance, a zero vector's
+                   similarity being 0), which scores every list
     classified_rows  the rows the classification metrics score
                  recommended: every scored row of a top max(k_values), its class whether the
                    item is a relevant label (an unlabelled row is a negative)
@@ -97,12 +104,13 @@
 {%- set own = {'users': 'relevant', 'ndcg_users': 'users', 'tie_item_order': 'native', 'positions': 'ranks',
                 'ndcg_gain': 'relevant', 'ndcg_ideal': 'labels', 'precision_divisor': 'k', 'rbp_gain': 'binary',
                 'gini': 'catalog', 'popularity': 'interactions', 'unseen_items': 'counted',
-                'personalization': 'cosine', 'classified_rows': 'recommended', 'log_loss': 'clip_1e-15'} -%}
+                'personalization': 'cosine', 'ild': 'pairs', 'classified_rows': 'recommended', 'log_loss': 'clip_1e-15'} -%}
 {#- each profile: evalhouse's own rules, but for the choices it names -#}
 {%- set differences = {
     'evalhouse': {},
     'evidently': {'ndcg_gain': 'binary', 'precision_divisor': 'k_or_rows', 'gini': 'recommended',
-                  'popularity': 'train_users', 'unseen_items': 'dropped', 'personalization': 'k_overlap'},
+                  'popularity': 'train_users', 'unseen_items': 'dropped', 'personalization': 'k_overlap',
+                  'ild': 'list_length'},
     'ranx': {'users': 'labelled', 'positions': 'renumbered', 'rbp_gain': 'graded'},
     'recommenders': {'users': 'relevant_with_list', 'ndcg_users': 'relevant', 'positions': 'renumbered',
                      'ndcg_gain': 'binary', 'classified_rows': 'labelled', 'log_loss': 'sklearn'},

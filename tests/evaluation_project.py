@@ -70,18 +70,18 @@ def build_with_files(
     rel_threshold: float,
     extra_vars: dict[str, Any] | None = None,
     select: list[str] | None = None,
-    train: pd.DataFrame | None = None,
+    side: dict[str, pd.DataFrame] | None = None,
     probabilities: frozenset[str] = frozenset(),
 ) -> tuple[Project, Any]:
-    """Write labels, one file per candidate (`probabilities` declared so) and `train` when
-    given, point the project at them, build it."""
+    """Write labels, one file per candidate (`probabilities` declared so) and the `side`
+    files (evaluation key -> frame: train, items), point the project at them, build it."""
     inputs = root / "inputs"
     inputs.mkdir(exist_ok=True)
     write_table(labels, inputs / f"labels.{fmt}")
     files = {"labels": f"inputs/labels.{fmt}"}
-    if train is not None:
-        write_table(train, inputs / f"train.{fmt}")
-        files["train"] = f"inputs/train.{fmt}"
+    for key, data in (side or {}).items():
+        write_table(data, inputs / f"{key}.{fmt}")
+        files[key] = f"inputs/{key}.{fmt}"
     candidates: dict[str, Any] = {}
     for index, name in enumerate(sorted(recs["candidate"].unique())):
         path = inputs / f"candidate_{index}.{fmt}"

@@ -93,7 +93,7 @@ EXTRA_MODELS = {
     "recommenders": ["roc_auc", "log_loss"],
 }
 EXTRA_METRICS = {"evidently": ["gini", "catalog_coverage", "personalization", "avg_popularity",
-                               "inverse_user_frequency"],
+                               "inverse_user_frequency", "ild"],
                  "recommenders": ["roc_auc", "log_loss"]}
 
 
@@ -110,6 +110,16 @@ def _extra_means(project: Project, profile: str) -> pd.DataFrame:
     return means.assign(candidate=means["candidate"].astype(str), k=means["k"].astype("Int64"))
 
 
+def _categories(project: Project) -> dict[str, set[str]]:
+    """Each item's categories as the items input gives them (the items model reads it
+    unchanged: item id as text, one row per feature and category)."""
+    rows = frame(project, "select item_id, feature, category from items")
+    categories: dict[str, set[str]] = {}
+    for item, feature, category in rows.itertuples(index=False):
+        categories.setdefault(str(item), set()).add(f"{feature}: {category}")
+    return categories
+
+
 def _probabilities(recs: pd.DataFrame) -> frozenset[str]:
     """The candidates whose every score is a probability (declared so; log_loss scores them)."""
     if "score" not in recs.columns:
@@ -119,13 +129,13 @@ def _probabilities(recs: pd.DataFrame) -> frozenset[str]:
 
 
 def assert_extra_reproduced(profile: str, project: Project, recs: pd.DataFrame, labels: pd.DataFrame,
-                            train: pd.DataFrame | None, k_values: list[int], threshold: float,
+                            side: dict[str, pd.DataFrame], k_values: list[int], threshold: float,
                             label: str, probabilities: frozenset[str]) -> tuple[int, float]:
     """The profile's beyond-accuracy (Evidently) or classification (Recommenders) means
     equal the library's (logloss for the candidates declared `probabilities`); (0, 0.0)
     for a profile without such metrics."""
     if profile == "evidently":
-        library = evidently_beyond_metrics(recs, labels, train, k_values)
+        library = evidently_beyond_metrics(recs, labels, side["train"], _categories(project), k_values)
     elif profile == "recommenders":
         library = recommenders_classification_metrics(recs, labels, k_values, threshold, probabilities)
     else:
@@ -150,16 +160,17 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
     settings = case_settings(name)
     k_values, threshold = list(settings.k_values), settings.rel_threshold
     # the train interactions the beyond-accuracy metrics read (the beyond-accuracy tests')
-    train = side_data(recs, labels, SEED)[0] if profile == "evidently" else None
+    side = dict(zip(["train", "items"], side_data(recs, labels, SEED)[:2], strict=True)) \
+        if profile == "evidently" else {}
     probabilities = _probabilities(recs)
     project, result = build_with_files(tiny, recs, labels, "parquet", k_values, threshold,
-                                       {"conventions": profile}, select=_select(profile), train=train,
+                                       {"conventions": profile}, select=_select(profile), side=side,
                                        probabilities=probabilities)
     assert not [r.name for r in result.results if r.status in ("error", "fail")]
     users, means = _ours(project)
     library = library_metrics(profile, recs, labels, k_values, threshold)
     compared, largest = assert_reproduced(profile, library, users, means, name)
-    more, larger = assert_extra_reproduced(profile, project, recs, labels, train, k_values, threshold, name,
+    more, larger = assert_extra_reproduced(profile, project, recs, labels, side, k_values, threshold, name,
                                            probabilities)
     record_property(COMPARED, (profile, compared + more, max(largest, larger)))
 
@@ -185,9 +196,9 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
     users, means = _ours(project)
     assert {"precision", "recall", "ndcg"} <= set(library[1]["metric"])
     compared, largest = assert_reproduced(profile, library, users, means, "demo")
-    train = frame(project, "select user_id, item_id from train")
+    side = {"train": frame(project, "select user_id, item_id from train")}
     # the demo's baselines declare no probabilities (their scores are not): no log_loss
-    more, larger = assert_extra_reproduced(profile, project, recs, labels, train, vars_["k_values"],
+    more, larger = assert_extra_reproduced(profile, project, recs, labels, side, vars_["k_values"],
                                            vars_["rel_threshold"], "demo", frozenset())
     record_property(COMPARED, (profile, compared + more, max(largest, larger)))
 

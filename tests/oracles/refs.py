@@ -109,18 +109,20 @@ def library_metrics(library: str, recs: pd.DataFrame, labels: pd.DataFrame, k_va
 
 
 def evidently_beyond_metrics(recs: pd.DataFrame, labels: pd.DataFrame, train: pd.DataFrame,
-                             k_values: Iterable[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Evidently's PopularityBias, NoveltyMetric and PersonalizationMetric (means): each
-    candidate's lists of the users in labels (cut at max(k_values), as evalhouse reads
-    them) and the train interactions, ids as text. A candidate without such a list is left
-    out (the library cannot run on no rows)."""
+                             features: dict[str, set[str]], k_values: Iterable[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evidently's PopularityBias, NoveltyMetric, PersonalizationMetric and DiversityMetric
+    (means): each candidate's lists of the users in labels (cut at max(k_values), as
+    evalhouse reads them), the train interactions and each item's categories (`features`:
+    item id as text -> categories, one 0/1 column each), ids as text. A candidate without
+    such a list is left out (the library cannot run on no rows)."""
     k_values = sorted(set(k_values))
     lists = _lists(recs, max(k_values)).astype({"candidate": str, "user_id": str, "item_id": str})
     lists = lists[lists["user_id"].isin(set(labels["user_id"].astype(str)))]
     reco = {candidate: rows[["user_id", "item_id", "rank"]].values.tolist()
             for candidate, rows in lists.groupby("candidate", sort=True)}
     train_rows = train[["user_id", "item_id"]].astype(str).values.tolist()
-    return _run({"library": "evidently_beyond", "k_values": k_values, "train": train_rows, "reco": reco})
+    return _run({"library": "evidently_beyond", "k_values": k_values, "train": train_rows, "reco": reco,
+                 "features": {item: sorted(categories) for item, categories in features.items()}})
 
 
 def recommenders_classification_metrics(recs: pd.DataFrame, labels: pd.DataFrame, k_values: Iterable[int],

@@ -5,7 +5,7 @@ IN: {"library": "recommenders" | "rectools" | "evidently", "k_values": [...], "b
      "rel_threshold": t, "truth": [[user, item, relevance], ...],
      "reco": {candidate: [[user, item, score or rank], ...]}, "per_user": bool}
     or {"library": "evidently_beyond", "k_values": [...], "train": [[user, item], ...],
-     "reco": {candidate: [[user, item, rank], ...]}}
+     "reco": {candidate: [[user, item, rank], ...]}, "features": {item: [category, ...]}}
     or {"library": "recommenders_classification", "truth": [[user, item, 0 or 1], ...],
      "reco": {candidate: [[user, item, score], ...]}, "probabilities": [candidate, ...]}
 OUT: {"users": [[candidate, user, metric, k, value], ...], "means": [[candidate, metric, k, value], ...]}
@@ -115,7 +115,8 @@ def evidently(spec: dict) -> tuple[list, list]:
 def evidently_beyond(spec: dict) -> tuple[list, list]:
     """The legacy Report's PopularityBias (gini, mean popularity, coverage), NoveltyMetric
     (mean inverse user frequency) and PersonalizationMetric at each K, with the train
-    frame as current_train_data: means only (the library keeps no per-user value)."""
+    frame as current_train_data, and DiversityMetric (ild): means only (the library keeps
+    no per-user value)."""
     from evidently.legacy.metrics import NoveltyMetric, PersonalizationMetric, PopularityBias
     from evidently.legacy.pipeline.column_mapping import ColumnMapping
     from evidently.legacy.report import Report
@@ -135,7 +136,28 @@ def evidently_beyond(spec: dict) -> tuple[list, list]:
                       "catalog_coverage": bias.current_coverage, "inverse_user_frequency": novelty.current_value,
                       "personalization": personal.current_value}
             means.extend([candidate, metric, k, float(v)] for metric, v in values.items())
+            means.extend(_diversity(data, spec["features"], mapping, candidate, k))
     return [], means
+
+
+def _diversity(data: pd.DataFrame, features: dict, mapping: object, candidate: str, k: int) -> list:
+    """DiversityMetric (ild) at K, the rows given one 0/1 column per category (an item
+    without one: all 0), in a Report of its own: without train, whose rows would need the
+    feature columns too. No value where the library raises (a list with no row within K)."""
+    from evidently.legacy.metrics import DiversityMetric
+    from evidently.legacy.report import Report
+
+    names = sorted({c for categories in features.values() for c in categories}) or ["none"]
+    columns = [f"feature_{i}" for i in range(len(names))]
+    rows = data.assign(**{column: [float(name in features.get(item, ())) for item in data["item_id"]]
+                          for column, name in zip(columns, names, strict=True)})
+    metric = DiversityMetric(k=k, item_features=columns)
+    report = Report(metrics=[metric])
+    report.run(reference_data=None, current_data=rows, column_mapping=mapping)
+    try:
+        return [[candidate, "ild", k, float(metric.get_result().current_value)]]
+    except Exception:  # noqa: BLE001 - the library's own error: no value there
+        return []
 
 
 def recommenders_classification(spec: dict) -> tuple[list, list]:
