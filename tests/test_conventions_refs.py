@@ -203,6 +203,28 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
     record_property(COMPARED, (profile, compared + more, max(largest, larger)))
 
 
+def test_the_beyond_and_classification_rules_change_what_they_name(tiny: Path) -> None:
+    """Built under evalhouse's own rules, each metric the evidently and recommenders profiles
+    reproduce beyond the ranking metrics differs from the profile's value somewhere, so the
+    comparisons above could fail."""
+    cases = {"evidently": "kitchen_sink", "recommenders": "graded_integer"}
+    for profile, name in cases.items():
+        recs, labels = ADVERSARIAL_CASES[name](SEED)
+        settings = case_settings(name)
+        side = dict(zip(["train", "items"], side_data(recs, labels, SEED)[:2], strict=True))
+        values = {}
+        for conventions in ("evalhouse", profile):
+            project, result = build_with_files(tiny, recs, labels, "parquet", list(settings.k_values),
+                                               settings.rel_threshold, {"conventions": conventions},
+                                               select=_select(profile), side=side,
+                                               probabilities=_probabilities(recs))
+            assert result.success
+            values[conventions] = _extra_means(project, profile).set_index(MEAN_KEYS)["value"]
+        joined = values["evalhouse"].to_frame("own").join(values[profile].rename("profile"), how="outer")
+        differs = joined[~((joined["own"] - joined["profile"]).abs() <= ATOL)]
+        assert set(differs.index.get_level_values("metric")) == set(EXTRA_METRICS[profile]), profile
+
+
 # --- the reference environment -------------------------------------------------------
 
 
