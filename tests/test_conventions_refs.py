@@ -2,7 +2,9 @@
 Recommenders, RecTools and Evidently themselves: built under `conventions: <library>`, every
 ranking metric the library also computes equals the library's value to 1e-9, per user where
 the library gives per-user values (RecTools; Recommenders called on one user's rows, on the
-small inputs) and as a mean, on the demo and on the adversarial inputs. The libraries run in
+small inputs) and as a mean, on the demo and on the adversarial inputs; so do Evidently's
+PopularityBias, NoveltyMetric, PersonalizationMetric and DiversityMetric under `evidently`
+and Recommenders' auc and logloss under `recommenders` (means). The libraries run in
 their own environment (tests/oracles/refs_venv.py: built on first use, never skipped) and get
 the inputs as their users would hand them over (tests/oracles/refs.py).
 
@@ -111,8 +113,8 @@ def _extra_means(project: Project, profile: str) -> pd.DataFrame:
 
 
 def _categories(project: Project) -> dict[str, set[str]]:
-    """Each item's categories as the items input gives them (the items model reads it
-    unchanged: item id as text, one row per feature and category)."""
+    """Each item's categories as the project reads the items input (the items model: item
+    id as text, one row per feature and category), what Evidently gets as 0/1 columns."""
     rows = frame(project, "select item_id, feature, category from items")
     categories: dict[str, set[str]] = {}
     for item, feature, category in rows.itertuples(index=False):
@@ -159,7 +161,8 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
     recs, labels = ADVERSARIAL_CASES[name](SEED)
     settings = case_settings(name)
     k_values, threshold = list(settings.k_values), settings.rel_threshold
-    # the train interactions the beyond-accuracy metrics read (the beyond-accuracy tests')
+    # the train interactions and item categories the beyond-accuracy metrics read (the
+    # beyond-accuracy tests' side files: unseen items, items without a category)
     side = dict(zip(["train", "items"], side_data(recs, labels, SEED)[:2], strict=True)) \
         if profile == "evidently" else {}
     probabilities = _probabilities(recs)
@@ -180,7 +183,7 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
 
 @pytest.fixture(scope="module", params=PROFILES)
 def demo_under(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Project]:
-    """The demo's ranking metrics built under one profile."""
+    """The demo's ranking metrics (and the profile's EXTRA_MODELS) built under one profile."""
     profile = request.param
     return profile, demo_under_profile(profile, tmp_path_factory.mktemp(f"demo_{profile}"), _select(profile))
 

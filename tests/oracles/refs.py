@@ -22,6 +22,10 @@ What is left to the harness, and why:
   the file's rows (neither library says how a list of scores becomes ranks; numbering every
   row, a duplicate's copies too, is how evalhouse ranks such a file, and the ranks rule
   then keeps them).
+* Beyond accuracy (Evidently) and classification (Recommenders): see
+  evidently_beyond_metrics (the lists cut at max(k_values), the train rows, each item's
+  categories as 0/1 columns) and recommenders_classification_metrics (every label as a 0/1
+  rating, the scored rows of a top max(k_values)).
 """
 
 from __future__ import annotations
