@@ -5,8 +5,8 @@
 -- labels already (a second row-level copy would cost a write of every list).
 {{ config(materialized='view') }}
 
--- Under the conventions rule classified_rows labelled (Microsoft Recommenders' auc and
--- logloss) only the rows with a label of any relevance are scored.
+{#- under the conventions rule classified_rows labelled (Microsoft Recommenders' auc and
+    logloss) only the rows with a label of any relevance are scored #}
 {%- if convention('classified_rows') == 'labelled' %}
 
 select r.candidate, r.user_id, r.score, r.is_relevant

@@ -49,7 +49,7 @@ select
 from {{ list_stats }} as s
 left join {{ _beyond_genre_lists(genre_sums, group_by) }} as g
     on g.candidate = s.candidate and g.user_id = s.user_id and g.k = s.k{{ beyond_same_groups(group_by, 'g', 's') }}
-{%- else %}
+{%- else -%}
 select
     candidate{{ beyond_groups(group_by) }},
     user_id,

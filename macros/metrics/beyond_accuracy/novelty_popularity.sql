@@ -91,7 +91,7 @@ else 0.0 end
 select candidate, user_id, 'inverse_user_frequency' as metric, k, iuf_sum / n_known as value
 from {{ list_stats }}
 where n_known > 0
-{%- else %}
+{%- else -%}
 select candidate, user_id, 'inverse_user_frequency' as metric, k, iuf_sum / n_items as value
 from {{ list_stats }}
 {%- endif %}

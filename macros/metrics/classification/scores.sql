@@ -77,7 +77,7 @@ least(greatest(cast({{ expression }} as double), {{ eps }}), 1 - {{ eps }})
 {{ _curve_metric(curve, group_by, 'log_loss',
     'case when max(pos) > 0 and max(neg) > 0 then -sum(n_pos * ln(' ~ clipped_probability('score', eps)
     ~ ') + n_neg * ln(' ~ clipped_probability('1 - cast(score as double)', eps) ~ ')) / sum(n) end') }}
-{%- else %}
+{%- else -%}
 {{ _curve_metric(curve, group_by, 'log_loss',
     '-sum(n_pos * ln(' ~ clipped_probability('score') ~ ') + n_neg * ln(1 - ' ~ clipped_probability('score') ~ ')) / sum(n)') }}
 {%- endif %}
