@@ -54,21 +54,66 @@
     rbp_gain     what a hit adds to rbp
                  binary: p^(rank - 1), whatever its relevance
                  graded: its relevance x p^(rank - 1), as ranx's rank_biased_precision
-                   weighs each retrieved judgment -#}
+                   weighs each retrieved judgment
+    gini         the items gini ranks and what it divides by
+                 catalog: the train catalog plus the items recommended outside it (never
+                   recommended ones count 0), sum / (n x the top-K rows)
+                 recommended: the items recommended in the top K only, sum / ((n - 1) x the
+                   top-K rows), null for a single item; Evidently's PopularityBias (get_gini)
+    popularity   what an item's popularity is in avg_popularity
+                 interactions: its train interactions
+                 train_users: the distinct train users who had it; Evidently's TrainStats
+                   (groupby(item)[user].nunique())
+    unseen_items what an item unseen in train adds to avg_popularity, inverse_user_frequency
+                 and catalog_coverage
+                 counted: 0 interactions to avg_popularity, one user to
+                   inverse_user_frequency (RecTools), a covered item to catalog_coverage
+                 dropped: left out of each (a user whose top K holds only unseen items has
+                   no avg_popularity or inverse_user_frequency); Evidently, whose
+                   PopularityBias and NoveltyMetric map items to their train counts and drop
+                   the NaNs, and whose coverage intersects the items with train's
+    personalization  how personalization compares two users' top-K lists
+                 cosine: shared items / sqrt(the two lists' lengths)
+                 k_overlap: (sum over items of the lists holding it squared - users x K)
+                   / (K x users x (users - 1)), Evidently's PersonalizationMetric: every
+                   list counted K items long, the same as cosine when every list has K
+    ild          what ild divides a list's summed pairwise distances by
+                 pairs: the pairs of its items with a category (1 - their mean cosine
+                   similarity; a list needs two such items)
+                 list_length: the list's length, over every pair of its items, an item
+                   without a category at distance 1 from every other; Evidently's
+                   DiversityMetric (scikit-learn's cosine distance, a zero vector's
+                   similarity being 0), which scores every list
+    classified_rows  the rows the classification metrics score
+                 recommended: every scored row of a top max(k_values), its class whether the
+                   item is a relevant label (an unlabelled row is a negative)
+                 labelled: the scored rows of a top max(k_values) that have a label (any
+                   relevance), its class whether that label is relevant; Microsoft
+                   Recommenders' auc and logloss, which inner-join the truth and the
+                   predictions on (user, item)
+    log_loss     how log_loss clips a score and whether one class is enough
+                 clip_1e-15: the score clipped to [1e-15, 1 - 1e-15], a value for one class
+                 sklearn: the score and 1 - score each clipped to [eps, 1 - eps], eps = 2^-52
+                   (float64's), and no value when the rows hold one class; scikit-learn's
+                   log_loss (which raises there), called by Recommenders' logloss -#}
 
 {#- returns the profile's name (var conventions, default evalhouse), or with `choice` the
     profile's rule for that choice (the choices above); a build error names the key and the
     profiles there are -#}
 {% macro conventions(choice=none) -%}
 {%- set own = {'users': 'relevant', 'ndcg_users': 'users', 'tie_item_order': 'native', 'positions': 'ranks',
-                'ndcg_gain': 'relevant', 'ndcg_ideal': 'labels', 'precision_divisor': 'k', 'rbp_gain': 'binary'} -%}
+                'ndcg_gain': 'relevant', 'ndcg_ideal': 'labels', 'precision_divisor': 'k', 'rbp_gain': 'binary',
+                'gini': 'catalog', 'popularity': 'interactions', 'unseen_items': 'counted',
+                'personalization': 'cosine', 'ild': 'pairs', 'classified_rows': 'recommended', 'log_loss': 'clip_1e-15'} -%}
 {#- each profile: evalhouse's own rules, but for the choices it names -#}
 {%- set differences = {
     'evalhouse': {},
-    'evidently': {'ndcg_gain': 'binary', 'precision_divisor': 'k_or_rows'},
+    'evidently': {'ndcg_gain': 'binary', 'precision_divisor': 'k_or_rows', 'gini': 'recommended',
+                  'popularity': 'train_users', 'unseen_items': 'dropped', 'personalization': 'k_overlap',
+                  'ild': 'list_length'},
     'ranx': {'users': 'labelled', 'positions': 'renumbered', 'rbp_gain': 'graded'},
     'recommenders': {'users': 'relevant_with_list', 'ndcg_users': 'relevant', 'positions': 'renumbered',
-                     'ndcg_gain': 'binary'},
+                     'ndcg_gain': 'binary', 'classified_rows': 'labelled', 'log_loss': 'sklearn'},
     'rectools': {'ndcg_gain': 'binary', 'ndcg_ideal': 'k_items'},
     'trec_eval': {'users': 'labelled_with_list', 'tie_item_order': 'text', 'positions': 'renumbered',
                   'ndcg_gain': 'judged'},

@@ -70,20 +70,28 @@ def build_with_files(
     rel_threshold: float,
     extra_vars: dict[str, Any] | None = None,
     select: list[str] | None = None,
+    side: dict[str, pd.DataFrame] | None = None,
+    probabilities: frozenset[str] = frozenset(),
 ) -> tuple[Project, Any]:
-    """Write labels and one file per candidate, point the project at them, build it."""
+    """Write labels, one file per candidate (`probabilities` declared so) and the `side`
+    files (evaluation key -> frame: train, items), point the project at them, build it."""
     inputs = root / "inputs"
     inputs.mkdir(exist_ok=True)
     write_table(labels, inputs / f"labels.{fmt}")
-    candidates = {}
+    files = {"labels": f"inputs/labels.{fmt}"}
+    for key, data in (side or {}).items():
+        write_table(data, inputs / f"{key}.{fmt}")
+        files[key] = f"inputs/{key}.{fmt}"
+    candidates: dict[str, Any] = {}
     for index, name in enumerate(sorted(recs["candidate"].unique())):
         path = inputs / f"candidate_{index}.{fmt}"
         rows = recs[recs["candidate"] == name].drop(columns="candidate")
         write_table(rows, path)
-        candidates[name] = f"inputs/{path.name}"
+        shown = f"inputs/{path.name}"
+        candidates[name] = {"path": shown, "probabilities": True} if name in probabilities else shown
 
     def point_at_files(config: dict) -> None:
-        config["evaluation"] = {"labels": f"inputs/labels.{fmt}", "candidates": candidates, "baselines": []}
+        config["evaluation"] = {**files, "candidates": candidates, "baselines": []}
         config["vars"].update({"k_values": list(k_values), "rel_threshold": rel_threshold, **(extra_vars or {})})
 
     write_project_yml(root, point_at_files)
@@ -101,12 +109,12 @@ def make_tiny_template(root: Path) -> Path:
     return root
 
 
-def demo_under_profile(profile: str, folder: Path) -> Project:
-    """The demo written to `folder` with its ranking metrics built under conventions
-    `profile` (the fixtures of the conventions tests, one per library)."""
+def demo_under_profile(profile: str, folder: Path, select: list[str] | None = None) -> Project:
+    """The demo written to `folder` with its ranking metrics (or `select`) built under
+    conventions `profile` (the fixtures of the conventions tests, one per library)."""
     init_project(folder)
     write_project_yml(folder, lambda config: config["vars"].update({"conventions": profile}))
     project = Project.load(folder)
-    result = build(project, ["+ranking_metrics"])
+    result = build(project, select or ["+ranking_metrics"])
     assert result.success, [(r.name, r.message) for r in result.results if not r.ok]
     return project

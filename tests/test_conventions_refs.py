@@ -2,7 +2,9 @@
 Recommenders, RecTools and Evidently themselves: built under `conventions: <library>`, every
 ranking metric the library also computes equals the library's value to 1e-9, per user where
 the library gives per-user values (RecTools; Recommenders called on one user's rows, on the
-small inputs) and as a mean, on the demo and on the adversarial inputs. The libraries run in
+small inputs) and as a mean, on the demo and on the adversarial inputs; so do Evidently's
+PopularityBias, NoveltyMetric, PersonalizationMetric and DiversityMetric under `evidently`
+and Recommenders' auc and logloss under `recommenders` (means). The libraries run in
 their own environment (tests/oracles/refs_venv.py: built on first use, never skipped) and get
 the inputs as their users would hand them over (tests/oracles/refs.py).
 
@@ -18,16 +20,21 @@ import pandas as pd
 import pytest
 from conftest import COMPARED
 from evaluation_project import build_with_files, demo_under_profile, frame
+from test_beyond_accuracy import side_data
 
 from evalhouse import Project
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import ADVERSARIAL_CASES, case_settings
-    from tests.oracles.refs import library_metrics
+    from tests.oracles.refs import (
+        evidently_beyond_metrics,
+        library_metrics,
+        recommenders_classification_metrics,
+    )
     from tests.oracles.refs_venv import RefsVenvError, ensure_refs_venv
 except ModuleNotFoundError:
     from oracles import ADVERSARIAL_CASES, case_settings
-    from oracles.refs import library_metrics
+    from oracles.refs import evidently_beyond_metrics, library_metrics, recommenders_classification_metrics
     from oracles.refs_venv import RefsVenvError, ensure_refs_venv
 
 ATOL = 1e-9
@@ -64,6 +71,8 @@ def assert_reproduced(profile: str, library: tuple[pd.DataFrame, pd.DataFrame], 
         assert (diff <= ATOL).all(), f"{profile} {label}, per user:\n{merged[diff > ATOL].head(10)}"
         compared, largest = len(merged), float(diff.max())
     joined = lib_means.merge(means, on=MEAN_KEYS, how="left", suffixes=("_library", "_ours"))
+    # no value on either side (Evidently's Gini of a single item, 0 / 0) is not a value
+    joined = joined[joined["value_library"].notna() | joined["value_ours"].notna()]
     # a library that returns 0 for a candidate without a user to score (Recommenders) has
     # no mean of ours to match: that is the only value left out
     missing = joined[joined["value_ours"].isna()]
@@ -77,6 +86,71 @@ def assert_reproduced(profile: str, library: tuple[pd.DataFrame, pd.DataFrame], 
     return compared, largest
 
 
+# --- beyond accuracy (evidently) and classification (recommenders) ------------------
+
+# what each profile's library also computes beyond the ranking metrics: the models to build
+# and our means to compare (k null for the classification metrics)
+EXTRA_MODELS = {
+    "evidently": ["gini_at_k", "catalog_coverage_at_k", "personalization_at_k", "beyond_user_means"],
+    "recommenders": ["roc_auc", "log_loss"],
+}
+EXTRA_METRICS = {"evidently": ["gini", "catalog_coverage", "personalization", "avg_popularity",
+                               "inverse_user_frequency", "ild"],
+                 "recommenders": ["roc_auc", "log_loss"]}
+
+
+def _select(profile: str) -> list[str]:
+    return ["+ranking_metrics", *(f"+{model}" for model in EXTRA_MODELS.get(profile, []))]
+
+
+def _extra_means(project: Project, profile: str) -> pd.DataFrame:
+    """Our means of the profile's EXTRA_METRICS, read from their models."""
+    names = ", ".join(f"'{m}'" for m in EXTRA_METRICS[profile])
+    union = " union all ".join(f"select candidate, metric, k, value, n_users from {model}"
+                               for model in EXTRA_MODELS[profile])
+    means = frame(project, f"select * from ({union}) as extra where metric in ({names})")
+    return means.assign(candidate=means["candidate"].astype(str), k=means["k"].astype("Int64"))
+
+
+def _categories(project: Project) -> dict[str, set[str]]:
+    """Each item's categories as the project reads the items input (the items model: item
+    id as text, one row per feature and category), what Evidently gets as 0/1 columns."""
+    rows = frame(project, "select item_id, feature, category from items")
+    categories: dict[str, set[str]] = {}
+    for item, feature, category in rows.itertuples(index=False):
+        categories.setdefault(str(item), set()).add(f"{feature}: {category}")
+    return categories
+
+
+def _probabilities(recs: pd.DataFrame) -> frozenset[str]:
+    """The candidates whose every score is a probability (declared so; log_loss scores them)."""
+    if "score" not in recs.columns:
+        return frozenset()
+    scores = recs.groupby("candidate")["score"]
+    return frozenset(str(c) for c, v in scores if v.notna().all() and v.between(0, 1).all())
+
+
+def assert_extra_reproduced(profile: str, project: Project, recs: pd.DataFrame, labels: pd.DataFrame,
+                            side: dict[str, pd.DataFrame], k_values: list[int], threshold: float,
+                            label: str, probabilities: frozenset[str]) -> tuple[int, float]:
+    """The profile's beyond-accuracy (Evidently) or classification (Recommenders) means
+    equal the library's (logloss for the candidates declared `probabilities`); (0, 0.0)
+    for a profile without such metrics."""
+    if profile == "evidently":
+        library = evidently_beyond_metrics(recs, labels, side["train"], _categories(project), k_values)
+    elif profile == "recommenders":
+        library = recommenders_classification_metrics(recs, labels, k_values, threshold, probabilities)
+    else:
+        return 0, 0.0
+    assert set(library[1]["metric"]) <= set(EXTRA_METRICS[profile])
+    ours = _extra_means(project, profile)
+    if library[1]["value"].isna().all():  # e.g. one class only: no value in either
+        joined = library[1].merge(ours, on=MEAN_KEYS, how="left", suffixes=("_library", "_ours"))
+        assert joined["value_ours"].isna().all(), f"{profile} {label}: a value where the library has none"
+        return 0, 0.0
+    return assert_reproduced(profile, library, pd.DataFrame(), ours, label)
+
+
 # --- adversarial inputs --------------------------------------------------------------
 
 
@@ -87,12 +161,21 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
     recs, labels = ADVERSARIAL_CASES[name](SEED)
     settings = case_settings(name)
     k_values, threshold = list(settings.k_values), settings.rel_threshold
+    # the train interactions and item categories the beyond-accuracy metrics read (the
+    # beyond-accuracy tests' side files: unseen items, items without a category)
+    side = dict(zip(["train", "items"], side_data(recs, labels, SEED)[:2], strict=True)) \
+        if profile == "evidently" else {}
+    probabilities = _probabilities(recs)
     project, result = build_with_files(tiny, recs, labels, "parquet", k_values, threshold,
-                                       {"conventions": profile}, select=["+ranking_metrics"])
+                                       {"conventions": profile}, select=_select(profile), side=side,
+                                       probabilities=probabilities)
     assert not [r.name for r in result.results if r.status in ("error", "fail")]
     users, means = _ours(project)
     library = library_metrics(profile, recs, labels, k_values, threshold)
-    record_property(COMPARED, (profile, *assert_reproduced(profile, library, users, means, name)))
+    compared, largest = assert_reproduced(profile, library, users, means, name)
+    more, larger = assert_extra_reproduced(profile, project, recs, labels, side, k_values, threshold, name,
+                                           probabilities)
+    record_property(COMPARED, (profile, compared + more, max(largest, larger)))
 
 
 # --- the demo ------------------------------------------------------------------------
@@ -100,9 +183,9 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
 
 @pytest.fixture(scope="module", params=PROFILES)
 def demo_under(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Project]:
-    """The demo's ranking metrics built under one profile."""
+    """The demo's ranking metrics (and the profile's EXTRA_MODELS) built under one profile."""
     profile = request.param
-    return profile, demo_under_profile(profile, tmp_path_factory.mktemp(f"demo_{profile}"))
+    return profile, demo_under_profile(profile, tmp_path_factory.mktemp(f"demo_{profile}"), _select(profile))
 
 
 def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
@@ -115,7 +198,34 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
                               vars_.get("beta", 1.0))
     users, means = _ours(project)
     assert {"precision", "recall", "ndcg"} <= set(library[1]["metric"])
-    record_property(COMPARED, (profile, *assert_reproduced(profile, library, users, means, "demo")))
+    compared, largest = assert_reproduced(profile, library, users, means, "demo")
+    side = {"train": frame(project, "select user_id, item_id from train")}
+    # the demo's baselines declare no probabilities (their scores are not): no log_loss
+    more, larger = assert_extra_reproduced(profile, project, recs, labels, side, vars_["k_values"],
+                                           vars_["rel_threshold"], "demo", frozenset())
+    record_property(COMPARED, (profile, compared + more, max(largest, larger)))
+
+
+def test_the_beyond_and_classification_rules_change_what_they_name(tiny: Path) -> None:
+    """Built under evalhouse's own rules, each metric the evidently and recommenders profiles
+    reproduce beyond the ranking metrics differs from the profile's value somewhere, so the
+    comparisons above could fail."""
+    cases = {"evidently": "kitchen_sink", "recommenders": "graded_integer"}
+    for profile, name in cases.items():
+        recs, labels = ADVERSARIAL_CASES[name](SEED)
+        settings = case_settings(name)
+        side = dict(zip(["train", "items"], side_data(recs, labels, SEED)[:2], strict=True))
+        values = {}
+        for conventions in ("evalhouse", profile):
+            project, result = build_with_files(tiny, recs, labels, "parquet", list(settings.k_values),
+                                               settings.rel_threshold, {"conventions": conventions},
+                                               select=_select(profile), side=side,
+                                               probabilities=_probabilities(recs))
+            assert result.success
+            values[conventions] = _extra_means(project, profile).set_index(MEAN_KEYS)["value"]
+        joined = values["evalhouse"].to_frame("own").join(values[profile].rename("profile"), how="outer")
+        differs = joined[~((joined["own"] - joined["profile"]).abs() <= ATOL)]
+        assert set(differs.index.get_level_values("metric")) == set(EXTRA_METRICS[profile]), profile
 
 
 # --- the reference environment -------------------------------------------------------

@@ -22,6 +22,10 @@ What is left to the harness, and why:
   the file's rows (neither library says how a list of scores becomes ranks; numbering every
   row, a duplicate's copies too, is how evalhouse ranks such a file, and the ranks rule
   then keeps them).
+* Beyond accuracy (Evidently) and classification (Recommenders): see
+  evidently_beyond_metrics (the lists cut at max(k_values), the train rows, each item's
+  categories as 0/1 columns) and recommenders_classification_metrics (every label as a 0/1
+  rating, the scored rows of a top max(k_values)).
 """
 
 from __future__ import annotations
@@ -105,8 +109,56 @@ def library_metrics(library: str, recs: pd.DataFrame, labels: pd.DataFrame, k_va
                     threshold: float, beta: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(per-user values, means) of `library` in evalhouse's metric names; per-user values
     only where the library gives them (RecTools, Recommenders on small inputs)."""
+    return _run(_spec(library, recs, labels, list(k_values), threshold, beta))
+
+
+def evidently_beyond_metrics(recs: pd.DataFrame, labels: pd.DataFrame, train: pd.DataFrame,
+                             features: dict[str, set[str]], k_values: Iterable[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Evidently's PopularityBias, NoveltyMetric, PersonalizationMetric and DiversityMetric
+    (means): each candidate's lists of the users in labels (cut at max(k_values), as
+    evalhouse reads them), the train interactions and each item's categories (`features`:
+    item id as text -> categories, one 0/1 column each), ids as text. A candidate without
+    such a list is left out (the library cannot run on no rows)."""
+    k_values = sorted(set(k_values))
+    lists = _lists(recs, max(k_values)).astype({"candidate": str, "user_id": str, "item_id": str})
+    lists = lists[lists["user_id"].isin(set(labels["user_id"].astype(str)))]
+    reco = {candidate: rows[["user_id", "item_id", "rank"]].values.tolist()
+            for candidate, rows in lists.groupby("candidate", sort=True)}
+    train_rows = train[["user_id", "item_id"]].astype(str).values.tolist()
+    return _run({"library": "evidently_beyond", "k_values": k_values, "train": train_rows, "reco": reco,
+                 "features": {item: sorted(categories) for item, categories in features.items()}})
+
+
+def recommenders_classification_metrics(recs: pd.DataFrame, labels: pd.DataFrame, k_values: Iterable[int],
+                                        threshold: float, probabilities: set[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Microsoft Recommenders' auc and logloss (means, k None; logloss for the candidates in
+    `probabilities`). The truth: every label, rating 1 at or above `threshold`, else 0 (the
+    binary rating both functions take), one row per (user, item) with its highest
+    relevance. The predictions: each candidate's scored rows, a duplicated item keeping its
+    best rank (a file of scores: its highest score), numbered 1..n in rank order and cut at
+    max(k_values), the rows evalhouse classifies."""
+    best = labels.groupby(["user_id", "item_id"], as_index=False, sort=True)["relevance"].max()
+    truth = [[str(u), str(i), float(r >= threshold)] for u, i, r in best[["user_id", "item_id", "relevance"]].values]
+    reco: dict[str, list] = {}
+    for candidate, rows in recs.groupby("candidate", sort=True):
+        if "score" not in rows.columns or rows["score"].isna().all():
+            continue
+        ranked = "rank" in rows.columns and rows["rank"].notna().any()
+        rows = rows.sort_values(["user_id", "item_id"], ascending=False, kind="stable")
+        order = ["user_id", "rank"] if ranked else ["user_id", "score"]
+        rows = rows.sort_values(order, ascending=[True, bool(ranked)], kind="stable")
+        rows = rows.drop_duplicates(["user_id", "item_id"], keep="first")
+        rows = rows[rows.groupby("user_id").cumcount() < max(k_values)]
+        rows = rows[rows["score"].notna()]
+        reco[str(candidate)] = [[str(u), str(i), float(v)] for u, i, v in rows[["user_id", "item_id", "score"]].values]
+    return _run({"library": "recommenders_classification", "truth": truth, "reco": reco,
+                 "probabilities": sorted(probabilities)})
+
+
+def _run(spec: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Runs refs_runner.py on `spec` in the reference environment: (per-user values, means)."""
     python = ensure_refs_venv()
-    spec = _spec(library, recs, labels, list(k_values), threshold, beta)
+    library = spec["library"]
     with tempfile.TemporaryDirectory() as folder:
         source, target = Path(folder, "in.json"), Path(folder, "out.json")
         source.write_text(json.dumps(spec), encoding="utf-8")

@@ -4,6 +4,10 @@ environment (tests/oracles/refs_venv.py): ``python refs_runner.py IN.json OUT.js
 IN: {"library": "recommenders" | "rectools" | "evidently", "k_values": [...], "beta": b,
      "rel_threshold": t, "truth": [[user, item, relevance], ...],
      "reco": {candidate: [[user, item, score or rank], ...]}, "per_user": bool}
+    or {"library": "evidently_beyond", "k_values": [...], "train": [[user, item], ...],
+     "reco": {candidate: [[user, item, rank], ...]}, "features": {item: [category, ...]}}
+    or {"library": "recommenders_classification", "truth": [[user, item, 0 or 1], ...],
+     "reco": {candidate: [[user, item, score], ...]}, "probabilities": [candidate, ...]}
 OUT: {"users": [[candidate, user, metric, k, value], ...], "means": [[candidate, metric, k, value], ...]}
 
 Metric names are evalhouse's. What each library is handed, and why, is decided by the host
@@ -108,6 +112,72 @@ def evidently(spec: dict) -> tuple[list, list]:
     return [], means
 
 
+def evidently_beyond(spec: dict) -> tuple[list, list]:
+    """The legacy Report's PopularityBias (gini, mean popularity, coverage), NoveltyMetric
+    (mean inverse user frequency) and PersonalizationMetric at each K, with the train
+    frame as current_train_data, and DiversityMetric (ild): means only (the library keeps
+    no per-user value)."""
+    from evidently.legacy.metrics import NoveltyMetric, PersonalizationMetric, PopularityBias
+    from evidently.legacy.pipeline.column_mapping import ColumnMapping
+    from evidently.legacy.report import Report
+
+    train = pd.DataFrame(spec["train"], columns=["user_id", "item_id"])
+    mapping = ColumnMapping(user_id="user_id", item_id="item_id", prediction="rank", recommendations_type="rank")
+    means = []
+    for candidate, rows in spec["reco"].items():
+        data = pd.DataFrame(rows, columns=["user_id", "item_id", "rank"])
+        for k in spec["k_values"]:
+            metrics = [PopularityBias(k=k), NoveltyMetric(k=k), PersonalizationMetric(k=k)]
+            report = Report(metrics=metrics)
+            report.run(reference_data=None, current_data=data, column_mapping=mapping,
+                       additional_data={"current_train_data": train})
+            bias, novelty, personal = (metric.get_result() for metric in metrics)
+            values = {"gini": bias.current_gini, "avg_popularity": bias.current_apr,
+                      "catalog_coverage": bias.current_coverage, "inverse_user_frequency": novelty.current_value,
+                      "personalization": personal.current_value}
+            means.extend([candidate, metric, k, float(v)] for metric, v in values.items())
+            means.extend(_diversity(data, spec["features"], mapping, candidate, k))
+    return [], means
+
+
+def _diversity(data: pd.DataFrame, features: dict, mapping: object, candidate: str, k: int) -> list:
+    """DiversityMetric (ild) at K, the rows given one 0/1 column per category (an item
+    without one: all 0), in a Report of its own: without train, whose rows would need the
+    feature columns too. No value where the library raises (a list with no row within K)."""
+    from evidently.legacy.metrics import DiversityMetric
+    from evidently.legacy.report import Report
+
+    names = sorted({c for categories in features.values() for c in categories}) or ["none"]
+    columns = [f"feature_{i}" for i in range(len(names))]
+    rows = data.assign(**{column: [float(name in features.get(item, ())) for item in data["item_id"]]
+                          for column, name in zip(columns, names, strict=True)})
+    metric = DiversityMetric(k=k, item_features=columns)
+    report = Report(metrics=[metric])
+    report.run(reference_data=None, current_data=rows, column_mapping=mapping)
+    try:
+        return [[candidate, "ild", k, float(metric.get_result().current_value)]]
+    except Exception:  # noqa: BLE001 - the library's own error: no value there
+        return []
+
+
+def recommenders_classification(spec: dict) -> tuple[list, list]:
+    """python_evaluation's auc and logloss per candidate (k None); a candidate on which the
+    library raises (one class only, a score outside [0, 1] for logloss) has no value."""
+    from recommenders.evaluation import python_evaluation as pe
+
+    truth = pd.DataFrame(spec["truth"], columns=["userID", "itemID", "rating"])
+    means = []
+    for candidate, rows in spec["reco"].items():
+        pred = pd.DataFrame(rows, columns=["userID", "itemID", "prediction"])
+        functions = {"roc_auc": pe.auc, **({"log_loss": pe.logloss} if candidate in spec["probabilities"] else {})}
+        for metric, function in functions.items():
+            try:
+                means.append([candidate, metric, None, float(function(truth, pred))])
+            except ValueError:
+                continue  # no value in the library
+    return [], means
+
+
 def _at_k(series: pd.Series, k: int) -> float:
     """The value at K of one of Evidently's per-K series: indexed from 0 (K - 1) or from 1
     (K), as its TopKMetricResult reads them."""
@@ -115,7 +185,8 @@ def _at_k(series: pd.Series, k: int) -> float:
     return float(series[k - 1] if min(series.index) == 0 else series[k])
 
 
-LIBRARIES = {"recommenders": recommenders, "rectools": rectools, "evidently": evidently}
+LIBRARIES = {"recommenders": recommenders, "rectools": rectools, "evidently": evidently,
+             "evidently_beyond": evidently_beyond, "recommenders_classification": recommenders_classification}
 
 
 def main(source: str, target: str) -> None:

@@ -51,7 +51,9 @@
 {%- endmacro %}
 
 {#- building block: one row per (candidate[, group_by], user_id, k) whose top K is not
-    empty, with n_items (the rows with rank <= k), popularity_sum (their n_train),
+    empty, with n_items (the rows with rank <= k), popularity_sum (their n_train, or
+    n_train_users under the conventions rule popularity train_users), n_known (under the
+    rule unseen_items dropped only: the rows with n_train > 0),
     seen_count (how many is_seen), novelty_sum (their item_novelty against the train
     interactions of `train`), iuf_sum (their item_inverse_user_frequency), tail_count (how
     many is_tail) and, given `relevant` (a boolean expression over the rows of recs, alias
@@ -63,6 +65,9 @@
 {% macro beyond_list_stats(recs, train, k_values, group_by=[], relevant=none) -%}
 {%- set ks = cutoffs_text(k_values).split(',') | map('int') | sort | list %}
 {%- set g = beyond_groups(group_by) %}
+{#- the conventions profile: what popularity counts, and whether unseen items drop out -#}
+{%- set popularity = 'n_train_users' if convention('popularity') == 'train_users' else 'n_train' %}
+{%- set dropped = convention('unseen_items') == 'dropped' %}
 with train_total as (
     select
         count(*) as n_train_total,
@@ -79,6 +84,7 @@ row_values as (
         r.user_id,
         case {%- for k in ks %} when r.rank <= {{ k }} then {{ k }}{% endfor %} end as cutoff,
         r.n_train,
+        r.{{ popularity }} as popularity,
         r.is_seen,
         r.is_tail,
         {{ exact_number(item_novelty('r.n_train', 't.n_train_total')) }} as novelty,
@@ -99,7 +105,10 @@ per_cutoff as (
         user_id,
         cutoff,
         count(*) as n_items,
-        sum(n_train) as popularity,
+        sum(popularity) as popularity,
+        {%- if dropped %}
+        count(case when n_train > 0 then 1 end) as known,
+        {%- endif %}
         count(case when is_seen then 1 end) as seen,
         sum(novelty) as novelty,
         sum(iuf) as iuf,
@@ -118,6 +127,9 @@ per_list as (
         {%- for k in ks %},
         cast(coalesce(sum(n_items) filter (where cutoff <= {{ k }}), 0) as bigint) as n_items_{{ k }},
         sum(popularity) filter (where cutoff <= {{ k }}) as popularity_{{ k }},
+        {%- if dropped %}
+        cast(coalesce(sum(known) filter (where cutoff <= {{ k }}), 0) as bigint) as known_{{ k }},
+        {%- endif %}
         cast(coalesce(sum(seen) filter (where cutoff <= {{ k }}), 0) as bigint) as seen_{{ k }},
         cast(sum(novelty) filter (where cutoff <= {{ k }}) as double) as novelty_{{ k }},
         cast(sum(iuf) filter (where cutoff <= {{ k }}) as double) as iuf_{{ k }},
@@ -135,6 +147,9 @@ per_k as (
         {{ unnest_list(list_literal(ks)) }} as k,
         {{ unnest_list('[' ~ columns_per_k('n_items_', ks) ~ ']') }} as n_items,
         {{ unnest_list('[' ~ columns_per_k('popularity_', ks) ~ ']') }} as popularity_sum,
+        {%- if dropped %}
+        {{ unnest_list('[' ~ columns_per_k('known_', ks) ~ ']') }} as n_known,
+        {%- endif %}
         {{ unnest_list('[' ~ columns_per_k('seen_', ks) ~ ']') }} as seen_count,
         {{ unnest_list('[' ~ columns_per_k('novelty_', ks) ~ ']') }} as novelty_sum,
         {{ unnest_list('[' ~ columns_per_k('iuf_', ks) ~ ']') }} as iuf_sum,

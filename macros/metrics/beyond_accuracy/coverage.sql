@@ -9,7 +9,12 @@
 {% macro catalog_coverage_at_k(item_counts, list_stats, train, candidates, k_values, group_by=[]) -%}
 {%- set g = beyond_groups(group_by) %}
 with recommended as (
+    {%- if convention('unseen_items') == 'dropped' %}
+    {#- the conventions rule unseen_items dropped: only the recommended items seen in train -#}
+    select candidate{{ g }}, k, count(case when n_train > 0 then 1 end) as n_items
+    {%- else %}
     select candidate{{ g }}, k, count(*) as n_items
+    {%- endif %}
     from {{ item_counts }}
     group by candidate{{ g }}, k
 ),
@@ -127,9 +132,12 @@ inner join {{ _beyond_users(list_stats, group_by) }} as u
 
 {#- gini@K: sum_j (2j - n - 1) c_(j) / (n sum c) over the top-K counts c sorted ascending,
     n = the distinct items of `train` plus the items the top K recommends outside it
-    (n_train = 0); items never recommended count 0 and sit at the first positions -#}
+    (n_train = 0); items never recommended count 0 and sit at the first positions. Under
+    the conventions rule gini recommended: n = the items recommended in the top K and the
+    sum divided by (n - 1) x the top-K rows (null for one item) -#}
 {% macro gini_at_k(item_counts, list_stats, train, group_by=[]) -%}
 {%- set g = beyond_groups(group_by) %}
+{%- set recommended_only = convention('gini') == 'recommended' %}
 with catalog as (
     select count(distinct item_id) as n_train_items from {{ train }}
 ),
@@ -147,9 +155,14 @@ ordered as (
 ),
 
 sized as (
+    {%- if recommended_only %}
+    select o.*, o.n_recommended as n_items
+    from ordered as o
+    {%- else %}
     select o.*, c.n_train_items + o.n_outside_train as n_items
     from ordered as o
     cross join catalog as c
+    {%- endif %}
 ),
 
 gini as (
@@ -157,7 +170,11 @@ gini as (
         candidate{{ g }},
         k,
         sum((2.0 * (n_items - n_recommended + position) - n_items - 1) * n_rows)
+            {%- if recommended_only %}
+            / (nullif(max(n_items) - 1, 0) * max(n_rows_total)) as value
+            {%- else %}
             / (max(n_items) * max(n_rows_total)) as value
+            {%- endif %}
     from sized
     group by candidate{{ g }}, k
 )
@@ -177,11 +194,18 @@ inner join {{ _beyond_users(list_stats, group_by) }} as u
     over all pairs of users with a top-K list, without pairing users: with w_i = sum over
     the lists holding item i of 1 / sqrt(list length) (cosine_weight),
     sum over pairs u < v of |A_u n A_v| / sqrt(l_u l_v) = (sum_i w_i^2 - n_users) / 2.
-    No row for fewer than two users. -#}
+    No row for fewer than two users. Under the conventions rule personalization k_overlap
+    (Evidently): 1 - (sum_i c_i^2 - n_users K) / (K n_users (n_users - 1)), c_i = the
+    top-K lists holding item i, as if every list held K items. -#}
 {% macro personalization_at_k(item_counts, list_stats, group_by=[]) -%}
 {%- set g = beyond_groups(group_by) %}
+{%- set k_overlap = convention('personalization') == 'k_overlap' %}
 with squares as (
+    {%- if k_overlap %}
+    select candidate{{ g }}, k, sum(n_rows * n_rows) as squared_sum
+    {%- else %}
     select candidate{{ g }}, k, sum(cosine_weight * cosine_weight) as squared_sum
+    {%- endif %}
     from {{ item_counts }}
     group by candidate{{ g }}, k
 )
@@ -190,7 +214,11 @@ select
     s.candidate{{ beyond_groups(group_by, 's') }},
     'personalization' as metric,
     s.k,
+    {%- if k_overlap %}
+    1.0 - (s.squared_sum - u.n_users * s.k) / (s.k * u.n_users * (u.n_users - 1.0)) as value,
+    {%- else %}
     1.0 - ((s.squared_sum - u.n_users) / 2.0) / (u.n_users * (u.n_users - 1) / 2.0) as value,
+    {%- endif %}
     u.n_users
 from squares as s
 inner join {{ _beyond_users(list_stats, group_by) }} as u

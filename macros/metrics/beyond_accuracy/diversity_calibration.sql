@@ -34,8 +34,22 @@ from {{ _beyond_genre_lists(genre_sums, group_by) }} as lists
 {#- ild@K per user: 1 - the mean cosine similarity of the binary genre vectors over the
     pairs of top-K items with a genre: with s_g the list's cosine_sum of genre g and m its
     items with a genre, the sum over item pairs of the cosine is (sum_g s_g^2 - m) / 2.
-    Users with fewer than two such items have no row. -#}
-{% macro ild_at_k(genre_sums, group_by=[]) -%}
+    Users with fewer than two such items have no row. Under the conventions rule ild
+    list_length (Evidently), every list of `list_stats` (beyond_list_stats) of n items:
+    (n (n - 1) / 2 - the pairs' summed cosine) / n, an item without a genre similar to none. -#}
+{% macro ild_at_k(genre_sums, group_by=[], list_stats=none) -%}
+{%- if convention('ild') == 'list_length' %}
+select
+    s.candidate{{ beyond_groups(group_by, 's') }},
+    s.user_id,
+    'ild' as metric,
+    s.k,
+    (s.n_items * (s.n_items - 1) / 2.0 - (coalesce(g.squared_sum, 0.0) - coalesce(g.n_items, 0)) / 2.0)
+        / s.n_items as value
+from {{ list_stats }} as s
+left join {{ _beyond_genre_lists(genre_sums, group_by) }} as g
+    on g.candidate = s.candidate and g.user_id = s.user_id and g.k = s.k{{ beyond_same_groups(group_by, 'g', 's') }}
+{%- else -%}
 select
     candidate{{ beyond_groups(group_by) }},
     user_id,
@@ -44,6 +58,7 @@ select
     1.0 - (squared_sum - n_items) / (n_items * (n_items - 1)) as value
 from {{ _beyond_genre_lists(genre_sums, group_by) }} as lists
 where n_items >= 2
+{%- endif %}
 {%- endmacro %}
 
 {#- calibration_kl@K per user (Steck 2018): KL(p || (1 - a) q + a p), natural log, with p

@@ -30,15 +30,23 @@ select candidate{{ beyond_groups(group_by) }}, user_id, 'novelty' as metric, k, 
 from {{ list_stats }}
 {%- endmacro %}
 
-{#- avg_popularity@K (ARP) per user: the mean train interactions of the top-K items -#}
+{#- avg_popularity@K (ARP) per user: the mean train interactions of the top-K items (the
+    conventions rules popularity and unseen_items: under train_users, the mean distinct
+    train users; under dropped, the mean over the items seen in train, no row without one) -#}
 {% macro avg_popularity_at_k(list_stats, group_by=[]) -%}
 select
     candidate{{ beyond_groups(group_by) }},
     user_id,
     'avg_popularity' as metric,
     k,
+    {%- if convention('unseen_items') == 'dropped' %}
+    cast(popularity_sum as double) / n_known as value
+from {{ list_stats }}
+where n_known > 0
+    {%- else %}
     cast(popularity_sum as double) / n_items as value
 from {{ list_stats }}
+    {%- endif %}
 {%- endmacro %}
 
 {#- seen_rate@K per user: the share of the top-K items the user already had in train -#}
@@ -56,7 +64,12 @@ from {{ list_stats }}
     train counting as had by one user: the term inverse_user_frequency averages (null
     without train: no user had anything) -#}
 {% macro item_inverse_user_frequency(n_item_users, n_train_users) -%}
+{%- if convention('unseen_items') == 'dropped' -%}
+{#- the conventions rule unseen_items dropped: an unseen item has no term (null) -#}
+case when {{ n_item_users }} > 0 then -log2({{ n_item_users }} * 1.0 / {{ n_train_users }}) end
+{%- else -%}
 case when {{ n_train_users }} > 0 then -log2(greatest({{ n_item_users }}, 1) * 1.0 / {{ n_train_users }}) end
+{%- endif -%}
 {%- endmacro %}
 
 {#- returns rel x max(p_user - p_any, 0) for one recommended row, rel = 1 when the item is
@@ -73,8 +86,15 @@ else 0.0 end
 {#- inverse_user_frequency@K per user (RecTools' MeanInvUserFreq): the mean over the top-K
     items of item_inverse_user_frequency, from beyond_list_stats -#}
 {% macro inverse_user_frequency_at_k(list_stats) -%}
+{%- if convention('unseen_items') == 'dropped' %}
+{#- the conventions rule unseen_items dropped: the mean over the items seen in train -#}
+select candidate, user_id, 'inverse_user_frequency' as metric, k, iuf_sum / n_known as value
+from {{ list_stats }}
+where n_known > 0
+{%- else -%}
 select candidate, user_id, 'inverse_user_frequency' as metric, k, iuf_sum / n_items as value
 from {{ list_stats }}
+{%- endif %}
 {%- endmacro %}
 
 {#- tail_share@K per user (RecBole's TailPercentage): the share of the top-K items in the

@@ -62,16 +62,25 @@ steps as (
 {{ _curve_metric('steps', group_by, 'pr_auc', 'case when max(pos) > 0 then sum(width * height) end') }}
 {%- endmacro %}
 
-{#- returns a probability clipped to [1e-15, 1 - 1e-15] -#}
-{% macro clipped_probability(expression) -%}
-least(greatest(cast({{ expression }} as double), 1e-15), 1 - 1e-15)
+{#- returns a probability clipped to [1e-15, 1 - 1e-15] (`eps` another bound) -#}
+{% macro clipped_probability(expression, eps='1e-15') -%}
+least(greatest(cast({{ expression }} as double), {{ eps }}), 1 - {{ eps }})
 {%- endmacro %}
 
 {#- returns the log loss per group: the mean of -(y ln p + (1 - y) ln(1 - p)) over rows,
-    p = the score clipped to [1e-15, 1 - 1e-15] -#}
+    p = the score clipped to [1e-15, 1 - 1e-15]. Under the conventions rule log_loss
+    sklearn, scikit-learn's: p and 1 - p each clipped to [2^-52, 1 - 2^-52] (its clip of
+    the two columns [1 - p, p]), null when the group holds one class (where it raises) -#}
 {% macro log_loss(curve, group_by=[]) -%}
+{%- if convention('log_loss') == 'sklearn' %}
+{%- set eps = '2.220446049250313e-16' %}
+{{ _curve_metric(curve, group_by, 'log_loss',
+    'case when max(pos) > 0 and max(neg) > 0 then -sum(n_pos * ln(' ~ clipped_probability('score', eps)
+    ~ ') + n_neg * ln(' ~ clipped_probability('1 - cast(score as double)', eps) ~ ')) / sum(n) end') }}
+{%- else -%}
 {{ _curve_metric(curve, group_by, 'log_loss',
     '-sum(n_pos * ln(' ~ clipped_probability('score') ~ ') + n_neg * ln(1 - ' ~ clipped_probability('score') ~ ')) / sum(n)') }}
+{%- endif %}
 {%- endmacro %}
 
 {#- returns the names of the candidates declared `probabilities: true` under

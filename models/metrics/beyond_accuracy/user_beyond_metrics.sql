@@ -12,7 +12,7 @@
     seen_rate_at_k(stats),
     user_novelty_at_k(stats),
     category_diversity_at_k(genres),
-    ild_at_k(genres),
+    ild_at_k(genres, list_stats=stats),
     calibration_kl_at_k(genres, ref('beyond_user_genres')),
     inverse_user_frequency_at_k(stats),
     tail_share_at_k(stats),
