@@ -109,8 +109,9 @@ def _same(column: str, fractional: bool) -> str:
     d, s = f"d.{_quote(column)}", f"s.{_quote(column)}"
     if not fractional:
         return f"({d} is not distinct from {s})"
-    return (f"(({d} is null and {s} is null) or {d} = {s} or abs({d} - {s}) <= "
-            f"{TOLERANCE!r} * greatest(1.0, abs({d}), abs({s})))")
+    # coalesce: a null on one side only makes the comparisons null, and a null is no match
+    return (f"coalesce(({d} is null and {s} is null) or {d} = {s} or abs({d} - {s}) <= "
+            f"{TOLERANCE!r} * greatest(1.0, abs({d}), abs({s})), false)")
 
 
 def _difference(column: str) -> str:
