@@ -63,13 +63,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("project", type=Path)
     parser.add_argument("--export", type=Path, required=True, help="where Spark writes its views as Parquet")
+    parser.add_argument("--memory-limit", default="6GB", help="DuckDB's memory limit while it compares")
     args = parser.parse_args()
     from evalhouse import Project
     from evalhouse.api.parity import compare_targets, relations
 
     started = time.perf_counter()
     project = Project.load(args.project)
-    parities = compare_targets(project, relations(project), args.export)
+    parities = compare_targets(project, relations(project), args.export, args.memory_limit)
     for parity in parities:
         print(f"{parity.name}: {parity.rows} rows, max difference {parity.max_difference}"
               + (f"; DIFFERS: {parity.difference}" if parity.difference else ""), file=sys.stderr, flush=True)

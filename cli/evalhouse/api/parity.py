@@ -186,14 +186,19 @@ def build_orders(con: duckdb.DuckDBPyConnection, session: Any, names: list[str])
     return build_order(con.execute(sql).fetchall()), build_order(tuple(r) for r in session.sql(sql).collect())
 
 
-def compare_targets(project: LoadedProject, names: list[str], export: Path) -> list[RelationParity]:
+def compare_targets(project: LoadedProject, names: list[str], export: Path,
+                    memory_limit: str | None = None) -> list[RelationParity]:
     """Each relation of `names` (schema.name) on Spark against the DuckDB warehouse; Spark's
-    views are written to Parquet under `export` first."""
+    views are written to Parquet under `export` first. DuckDB sorts both sides of each
+    relation, spilling under `export` above `memory_limit` (say '6GB'; DuckDB's default
+    without), since the Spark session shares the machine."""
     from evalhouse.targets.spark.session import get_session, spark_spec
 
     session = get_session(spark_spec(project))
     export.mkdir(parents=True, exist_ok=True)
-    with duckdb.connect(str(project.warehouse_path), read_only=True) as con:
+    config = {"temp_directory": (export / "duckdb_spill").as_posix(), "preserve_insertion_order": False,
+              **({"memory_limit": memory_limit} if memory_limit else {})}
+    with duckdb.connect(str(project.warehouse_path), read_only=True, config=config) as con:
         duck_builds, spark_builds = build_orders(con, session, names)
         compared = []
         for name in names:
