@@ -274,6 +274,50 @@ def run_evalhouse(data: Path, work: Path, args: argparse.Namespace, suite: str =
     return outcome
 
 
+def run_spark(data: Path, work: Path, args: argparse.Namespace) -> Outcome:
+    """The full project (as the full build) on local Spark, timed; then the same project
+    built on DuckDB and every relation compared (bench/spark_parity.py), untimed."""
+    from spark_parity import add_spark_target
+
+    project = make_project(work / "project_spark", data, threads=args.threads, memory_limit=args.memory_limit,
+                           spill=work / "spill_spark", suite="full", candidate_files=args.candidate_files)
+    local_dir = work / "spark_local"
+    add_spark_target(project, args.spark_memory, local_dir)
+    env = child_env(args.threads)
+    subprocess.run(["evalhouse", "compile", "--project-dir", str(project), "-q"], check=True, env=env,
+                   stdout=subprocess.DEVNULL)
+    shutil.rmtree(local_dir, ignore_errors=True)
+    local_dir.mkdir(parents=True)
+    measured = run_measured(["evalhouse", "build", "--target", "spark", "--project-dir", str(project), "-q"],
+                            cap_gb=args.cap_gb, timeout_s=args.timeout, env=env, temp_dir=local_dir)
+    outcome = Outcome("spark", measured.status, measured.wall, measured.peak_gb, measured.peak_temp_gb)
+    if measured.status != "ok":
+        text = (measured.err or measured.out).strip()
+        outcome.detail = text.splitlines()[-1] if text else measured.status
+        return outcome
+    # the reference: the same project on DuckDB (report and MLflow off: they add no table)
+    subprocess.run(["evalhouse", "log", "--project-dir", str(project), "-q"], check=False, env=env,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    started = time.perf_counter()
+    subprocess.run(["evalhouse", "build", "--project-dir", str(project), "-q", "--no-report", "--no-mlflow"],
+                   check=True, env=env, stdout=subprocess.DEVNULL)
+    duck_s = time.perf_counter() - started
+    compared = subprocess.run([sys.executable, str(BENCH / "spark_parity.py"), str(project),
+                               "--export", str(work / "spark_export")], env=env, capture_output=True, text=True)
+    if compared.returncode != 0:
+        outcome.status, outcome.detail = "failed", "comparison: " + compared.stderr.strip().splitlines()[-1]
+        return outcome
+    result = json.loads(compared.stdout.strip().splitlines()[-1])
+    outcome.means = result["means"]
+    outcome.detail = (f"{result['relations']} relations, {result['values']:,} values compared with the DuckDB "
+                      f"build ({duck_s:.0f}s) in {result['compare_s']:.0f}s; largest difference "
+                      f"{_fmt(result['max_difference'], '.1e')} ({result['largest_in']})")
+    if result["differing"]:
+        outcome.status = "differs"
+        outcome.detail += "; differ: " + " | ".join(result["differing"])
+    return outcome
+
+
 def run_contender(name: str, data: Path, args: argparse.Namespace) -> Outcome:
     command = [sys.executable, str(BENCH / "contenders.py"), name, str(data), "--k",
                ",".join(map(str, K_VALUES)), "--threads", str(args.threads)]
@@ -365,7 +409,8 @@ def main() -> None:
     parser.add_argument("--scales", default="10k,100k,300k", help="users per scale: 10k,100k,300k,1M,10M")
     parser.add_argument("--contenders", default=",".join(CONTENDERS),
                         help="any of evalhouse, floor, pandas, ranx, pytrec_eval, beyond (ranking + beyond-accuracy), "
-                             "full (the whole build; --suite full adds it)")
+                             "full (the whole build; --suite full adds it), spark (the whole build on local Spark, "
+                             "every table compared with the DuckDB build)")
     parser.add_argument("--data", default=str(BENCH / "data"), help="where the generated files are kept")
     parser.add_argument("--out", default=str(BENCH / "results"), help="JSON results, one file per scale")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
@@ -380,6 +425,7 @@ def main() -> None:
     parser.add_argument("--candidate-files", type=int, default=1,
                         help="candidate files evalhouse evaluates (the first is what the libraries score; "
                              "the others are generated beside it as recs_2.parquet, ...)")
+    parser.add_argument("--spark-memory", default="8g", help="the Spark contender's driver heap (spark.driver.memory)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each contender this many times and keep its fastest run (all walls are kept)")
     args = parser.parse_args()
@@ -393,7 +439,7 @@ def main() -> None:
     warmed = False
     for scale in [parse_count(s) for s in args.scales.split(",")]:
         data = Path(args.data) / f"{scale}"
-        needs_train = "beyond" in contenders or "full" in contenders
+        needs_train = bool({"beyond", "full", "spark"} & set(contenders))
         if not (data / "recs.parquet").exists() or (needs_train and not (data / "train.parquet").exists()):
             started = time.perf_counter()
             summary = generate(scale, data, with_train=needs_train)
@@ -420,6 +466,8 @@ def main() -> None:
                     runs.append(run_evalhouse(data, work, args))
                 elif name in ("beyond", "full"):
                     runs.append(run_evalhouse(data, work, args, suite=name))
+                elif name == "spark":
+                    runs.append(run_spark(data, work, args))
                 else:
                     runs.append(run_contender(name, data, args))
                 if runs[-1].status != "ok":

@@ -46,3 +46,36 @@ def test_every_contender_agrees_with_evalhouse(bench) -> None:
         outcomes.append(run.Outcome(name, "ok", means={f"{m}@{k}": v for (m, k), v in means.items()}))
     assert run.check_agreement(outcomes), [(o.contender, o.max_diff, o.detail) for o in outcomes]
     assert all(o.max_diff is not None and o.max_diff <= 1e-9 for o in outcomes)
+
+
+def test_the_spark_contender_project_and_its_summary(bench) -> None:
+    """The Spark contender's project: the full build's, with targets.spark for one machine
+    (the driver's heap, where Spark spills); and the line it reports from the comparison.
+    No Spark here: bench/run.py runs the builds (python bench/run.py --contenders spark)."""
+    run, _, work = bench
+    sys.path.insert(0, str(BENCH))
+    try:
+        import spark_parity
+    finally:
+        sys.path.remove(str(BENCH))
+    from evalhouse import Project
+    from evalhouse.api.parity import RelationParity
+    from evalhouse.targets.spark.session import spark_spec
+
+    data = work / "spark_data"
+    run.generate(30, data, seed=4, with_train=True)
+    project_dir = run.make_project(work / "project_spark", data, threads=1, memory_limit=None,
+                                   spill=work / "spill", suite="full")
+    spark_parity.add_spark_target(project_dir, "3g", work / "spark_local")
+    project = Project.load(project_dir)
+    settings = spark_spec(project).settings()
+    assert settings["spark.driver.memory"] == "3g"
+    assert settings["spark.local.dir"] == (work / "spark_local").as_posix()
+    assert project.config.evaluation.baselines == ["popular"]  # still the full build's project
+
+    parities = [RelationParity("main.a", 10, 30, 2e-15, None), RelationParity("main.b", 4, 8, None, None),
+                RelationParity("main.c", 5, 10, 3e-12, "1 of 5 rows differ; the first: ...")]
+    summary = spark_parity.summarize(parities, {"ndcg@10": 0.5}, 1.234)
+    assert summary == {"relations": 3, "values": 48, "rows": 19, "max_difference": 3e-12, "largest_in": "main.c",
+                       "differing": ["main.c: 1 of 5 rows differ; the first: ..."], "compare_s": 1.23,
+                       "means": {"ndcg@10": 0.5}}

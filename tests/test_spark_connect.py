@@ -35,13 +35,13 @@ from spark_demo_parity import (
     data_test_verdicts,
     differing_relations,
     failures,
-    relations,
     write_cut_demo,
 )
 
 import evalhouse
 from evalhouse import Project
 from evalhouse.api.operations import query
+from evalhouse.api.parity import relations
 from evalhouse.cli import main
 from evalhouse.errors import ConfigError, ProjectError
 
@@ -178,10 +178,10 @@ def test_the_demo_builds_through_spark_connect(server, builds):
     assert not (project.dir / "target" / "spark-metastore").exists()
 
 
-def test_every_table_through_spark_connect_equals_the_duckdb_build(server, builds):
+def test_every_table_through_spark_connect_equals_the_duckdb_build(server, builds, tmp_path):
     project, _ = builds
     names = relations(project)
-    differing = differing_relations(project, names)
+    differing = differing_relations(project, names, tmp_path / "spark_export")
     assert not differing, "\n".join(differing)
     assert len(names) > 100
     assert query(project, "select count(*) from stability", target="spark").rows[0][0] > 0

@@ -15,9 +15,10 @@ so the incremental models append (recs_history, with its post hook's delete) and
 (metrics_history, unique_key), and stability compares two builds.
 
 Every relation (seed, view, table, incremental; ephemeral models are no relations) is
-compared: the same column names, the same rows (in any order), floats to 1e-9 (relative to
-the value above 1, tests/oracles/compare.py: sums of ~10^4 doubles add up in another order
-on each engine), the rest exactly. Two kinds of value differ by construction and are
+compared (evalhouse/api/parity.py, which the benchmark's Spark contender shares): the same
+column names, the same rows (in any order), non-integer numbers to 1e-9 (relative to the
+value above 1: sums of ~10^4 doubles add up in another order on each engine), the rest
+exactly. Two kinds of value differ by construction and are
 compared through a mapping: build ids (a build's invocation id, random) become "the first
 build" and "the second build" by their order, and build times (built_at, when each build
 started) are left out. The cut demo and the comparison are in spark_demo_parity.py, which
@@ -39,19 +40,16 @@ import pytest
 from spark_demo_parity import (
     RESAMPLES,
     build_twice,
-    comparable_rows,
     data_test_verdicts,
     differing_relations,
     duckdb_rows,
     failures,
-    first_difference,
-    relations,
-    spark_rows,
     write_cut_demo,
 )
 
 from evalhouse import Project, RunOptions
 from evalhouse.api.operations import query
+from evalhouse.api.parity import compare_targets, relations
 from evalhouse.api.scaffold import init_project
 from evalhouse.targets.spark.sql import to_spark
 
@@ -139,10 +137,10 @@ def test_the_demo_builds_on_spark(builds):
         r.name for r in spark_first.results if r.kind == "model"]
 
 
-def test_every_table_on_spark_equals_the_duckdb_build(builds):
+def test_every_table_on_spark_equals_the_duckdb_build(builds, tmp_path):
     project, _ = builds
     names = relations(project)
-    differing = differing_relations(project, names)
+    differing = differing_relations(project, names, tmp_path / "spark_export")
     assert not differing, "\n".join(differing)
     assert len(names) > 100  # every seed and model of the demo, views included
     assert query(project, "select count(*) from stability", target="spark").rows[0][0] > 0  # build 2 vs build 1
@@ -173,15 +171,8 @@ def test_a_conventions_profile_on_spark_equals_the_duckdb_build(tmp_path_factory
         qualified = {relation.split(".")[-1]: relation for relation in relations(project)}
         names = sorted(qualified[name] for name in built["duckdb"] & built["spark"] if name in qualified)
         assert built["duckdb"] == built["spark"] and {"recs", "user_metrics", "ranking_metrics"} <= built["duckdb"]
-        differing = []
-        for name in names:
-            duck_columns, duck_data = duckdb_rows(project, f"select * from {name}")
-            spark_columns, spark_data = spark_rows(project, name)
-            assert duck_columns == spark_columns, (profile, name)
-            difference = first_difference(comparable_rows(duck_columns, duck_data, {}),
-                                          comparable_rows(spark_columns, spark_data, {}))
-            if difference:
-                differing.append(f"{profile} {name}: {difference}")
+        compared = compare_targets(project, names, tmp_path_factory.mktemp(f"export_{profile}"))
+        differing = [f"{profile} {p.name}: {p.difference}" for p in compared if p.difference]
         assert not differing, "\n".join(differing)
 
 
@@ -228,13 +219,9 @@ def test_mape_leaves_zero_ratings_out_on_spark_as_on_duckdb(tmp_path):
         for target in ("duckdb", "spark"):
             result = project.build(RunOptions(target=target, report=False, mlflow=False))
             assert result.success, (target, [r.message for r in result.results if not r.ok])
-        for name in ("sums", "regression"):
-            duck_columns, duck_data = duckdb_rows(project, f"select * from {name}")
-            spark_columns, spark_data = spark_rows(project, name)
-            assert duck_columns == spark_columns, name
-            difference = first_difference(comparable_rows(duck_columns, duck_data, {}),
-                                          comparable_rows(spark_columns, spark_data, {}))
-            assert difference is None, (name, difference)
+        compared = compare_targets(project, relations(project), tmp_path / "spark_export")
+        assert {p.name.split(".")[-1]: p.difference for p in compared} == {
+            "pairs": None, "sums": None, "regression": None}
     finally:
         stop_session()
     mape = {row[0]: row[1:] for row in duckdb_rows(
