@@ -41,6 +41,18 @@ def frame(project: Project, sql: str) -> pd.DataFrame:
         return con.execute(sql).df()
 
 
+def ranking_values(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ranking metrics per user (user_metrics) and their means (ranking_metrics), with
+    candidate and user_id as text and k nullable, as the conventions tests compare them."""
+    users = frame(project, "select candidate, user_id, metric, k, value from user_metrics")
+    means = frame(project, "select candidate, metric, k, value, n_users from ranking_metrics")
+    for data in (users, means):
+        data["candidate"] = data["candidate"].astype(str)
+        data["k"] = data["k"].astype("Int64")
+    users["user_id"] = users["user_id"].astype(str)
+    return users, means
+
+
 def statuses(result: Any) -> dict[str, Any]:
     return {r.name: r for r in result.results}
 

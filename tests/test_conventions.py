@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import COMPARED
-from evaluation_project import build_with_files, demo_under_profile, frame
+from evaluation_project import build_with_files, demo_under_profile, frame, ranking_values
 
 from evalhouse import Project
 from evalhouse.errors import EvalhouseError
@@ -56,16 +56,6 @@ def _settings(name: str) -> tuple[list[int], float]:
     return list(conf.k_values), conf.rel_threshold
 
 
-def _ours(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
-    users = frame(project, "select candidate, user_id, metric, k, value from user_metrics")
-    means = frame(project, "select candidate, metric, k, value, n_users from ranking_metrics")
-    for data in (users, means):
-        data["candidate"] = data["candidate"].astype(str)
-        data["k"] = data["k"].astype("Int64")
-    users["user_id"] = users["user_id"].astype(str)
-    return users, means
-
-
 def assert_same_numbers(profile: str, library: pd.DataFrame, users: pd.DataFrame,
                         means: pd.DataFrame) -> tuple[int, float]:
     """Per user and as a mean, on every metric the library reports: the same users and
@@ -104,7 +94,7 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
     project, result = build_with_files(tiny, recs, labels, "parquet", k_values, threshold,
                                        {"conventions": profile}, select=["+ranking_metrics"])
     assert not [r.name for r in result.results if r.status in ("error", "fail")]
-    users, means = _ours(project)
+    users, means = ranking_values(project)
     library = LIBRARIES[profile](recs, labels, k_values, threshold)
     assert not library.empty
     record_property(COMPARED, (profile, *assert_same_numbers(profile, library, users, means)))
@@ -127,7 +117,7 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
     labels = frame(project, "select user_id, item_id, relevance, ts from labels")
     vars_ = project.config.vars
     library = LIBRARIES[profile](recs, labels, vars_["k_values"], vars_["rel_threshold"])
-    users, means = _ours(project)
+    users, means = ranking_values(project)
     assert {"precision", "recall", "map", "ndcg", "r_precision", "bpref"} <= set(library["metric"])
     record_property(COMPARED, (profile, *assert_same_numbers(profile, library, users, means)))
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import COMPARED
-from evaluation_project import build_with_files, demo_under_profile, frame
+from evaluation_project import build_with_files, demo_under_profile, frame, ranking_values
 from test_beyond_accuracy import side_data
 
 from evalhouse import Project
@@ -42,16 +42,6 @@ SEED = 7
 PROFILES = ["evidently", "recommenders", "rectools"]
 KEYS = ["candidate", "user_id", "metric", "k"]
 MEAN_KEYS = ["candidate", "metric", "k"]
-
-
-def _ours(project: Project) -> tuple[pd.DataFrame, pd.DataFrame]:
-    users = frame(project, "select candidate, user_id, metric, k, value from user_metrics")
-    means = frame(project, "select candidate, metric, k, value, n_users from ranking_metrics")
-    for data in (users, means):
-        data["candidate"] = data["candidate"].astype(str)
-        data["k"] = data["k"].astype("Int64")
-    users["user_id"] = users["user_id"].astype(str)
-    return users, means
 
 
 def assert_reproduced(profile: str, library: tuple[pd.DataFrame, pd.DataFrame], users: pd.DataFrame,
@@ -170,7 +160,7 @@ def test_adversarial_case_reproduces_the_library(tiny: Path, name: str, profile:
                                        {"conventions": profile}, select=_select(profile), side=side,
                                        probabilities=probabilities)
     assert not [r.name for r in result.results if r.status in ("error", "fail")]
-    users, means = _ours(project)
+    users, means = ranking_values(project)
     library = library_metrics(profile, recs, labels, k_values, threshold)
     compared, largest = assert_reproduced(profile, library, users, means, name)
     more, larger = assert_extra_reproduced(profile, project, recs, labels, side, k_values, threshold, name,
@@ -196,7 +186,7 @@ def test_demo_reproduces_the_library(demo_under: tuple[str, Project],
     vars_ = project.config.vars
     library = library_metrics(profile, recs, labels, vars_["k_values"], vars_["rel_threshold"],
                               vars_.get("beta", 1.0))
-    users, means = _ours(project)
+    users, means = ranking_values(project)
     assert {"precision", "recall", "ndcg"} <= set(library[1]["metric"])
     compared, largest = assert_reproduced(profile, library, users, means, "demo")
     side = {"train": frame(project, "select user_id, item_id from train")}
