@@ -15,33 +15,30 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-import yaml
-
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
 
+from evalhouse_project import (  # noqa: E402
+    K_VALUES,
+    RANKING_SUITE,
+    SHARED_METRICS,
+    evalhouse_means,
+    make_project,
+    slowest_nodes,
+)
 from generate import candidate_path, generate, generate_candidate, n_items_for, parse_count  # noqa: E402
+from measure import child_env, machine, run_measured  # noqa: E402
 
-K_VALUES = [5, 10, 20, 50, 100]
-SHARED_METRICS = ("precision", "recall", "ndcg", "map", "mrr", "hit_rate")
 TOLERANCE = 1e-9
 LIBRARIES = ("ranx", "pytrec_eval")
 CONTENDERS = ("evalhouse", "floor", "pandas", *LIBRARIES)
-RANKING_SUITE = "+leaderboard +recall_curve +user_metrics"
-# the demo project's folders the ranking suite is built from (the others need inputs the
-# benchmark does not have: predictions, A/B events, ...); models/metrics keeps ranking/
-RANKING_FOLDERS = {"inputs", "merge", "metrics", "split", "staging", "labels", "candidates"}
-EXTRA_METRIC_FOLDERS = {"ranking": "ranking", "beyond": "beyond_accuracy"}
 
 
 @dataclass
@@ -62,172 +59,7 @@ class Outcome:
 # --- running one process, measured from outside ---------------------------------------
 
 
-def _tree_rss_bytes(root: int) -> int:
-    """Resident memory of a process and its descendants, from /proc."""
-    children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
-    page = os.sysconf("SC_PAGE_SIZE")
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", encoding="utf-8") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        pid = int(entry)
-        children.setdefault(int(fields[1]), []).append(pid)
-        rss[pid] = int(fields[21]) * page
-    total, stack = 0, [root]
-    while stack:
-        pid = stack.pop()
-        total += rss.get(pid, 0)
-        stack.extend(children.get(pid, []))
-    return total
-
-
-def _folder_bytes(folder: Path | None) -> int:
-    """The bytes of the files under a folder (0 when it does not exist); files that vanish
-    while it is walked do not count."""
-    if folder is None or not folder.exists():
-        return 0
-    total = 0
-    for root, _, names in os.walk(folder):
-        for name in names:
-            try:
-                total += os.stat(os.path.join(root, name)).st_blocks * 512
-            except OSError:
-                continue
-    return total
-
-
-@dataclass
-class Measured:
-    """What one measured process did: status (ok, failed, killed, timeout), wall seconds,
-    peak resident GB, the peak GB of its temp folder (0.0 when none was watched) and its
-    output."""
-    status: str
-    wall: float
-    peak_gb: float
-    peak_temp_gb: float
-    out: str
-    err: str
-
-
-def run_measured(command: list[str], *, cap_gb: float, timeout_s: float, env: dict[str, str],
-                 cwd: Path | None = None, temp_dir: Path | None = None) -> Measured:
-    """Run `command` and measure it. Peak memory is the kernel's maximum resident size of
-    the process (wait4), or the largest sampled size of its process tree when that is
-    larger; above cap_gb the tree is killed, as it is after timeout_s. With temp_dir, the
-    largest size its files reached is sampled too."""
-    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
-        started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=stdout, stderr=stderr, env=env, cwd=cwd, start_new_session=True)
-        status, sampled_peak, temp_peak, polls = "ok", 0, 0, 0
-        while True:
-            pid, wait_status, usage = os.wait4(proc.pid, os.WNOHANG)
-            if pid:
-                break
-            rss = _tree_rss_bytes(proc.pid)
-            sampled_peak = max(sampled_peak, rss)
-            polls += 1
-            if temp_dir is not None and polls % 4 == 0:  # every 0.2 s: a walk costs more than a read of /proc
-                temp_peak = max(temp_peak, _folder_bytes(temp_dir))
-            if rss > cap_gb * 1e9 or time.perf_counter() - started > timeout_s:
-                status = "killed" if rss > cap_gb * 1e9 else "timeout"
-                os.killpg(proc.pid, signal.SIGKILL)
-                pid, wait_status, usage = os.wait4(proc.pid, 0)
-                break
-            time.sleep(0.05)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(wait_status)
-        if status == "ok" and proc.returncode != 0:
-            status = "failed"
-        stdout.seek(0)
-        stderr.seek(0)
-        out, err = stdout.read().decode(errors="replace"), stderr.read().decode(errors="replace")
-    peak = max(usage.ru_maxrss * 1024, sampled_peak) / 1e9
-    return Measured(status, wall, peak, temp_peak / 1e9, out, err)
-
-
-def child_env(threads: int) -> dict[str, str]:
-    env = dict(os.environ)
-    # run every contender as a normal install would: with Python's bytecode caches
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env["NUMBA_NUM_THREADS"] = str(threads)
-    return env
-
-
 # --- the evalhouse project --------------------------------------------------------------
-
-
-def make_project(root: Path, data: Path, *, threads: int, memory_limit: str | None, spill: Path,
-                 suite: str = "ranking", candidate_files: int = 1) -> Path:
-    """The demo project as `evalhouse init` writes it, pointed at the benchmark's files: the
-    ranking suite (and beyond accuracy) alone, or with suite "full" every model of the
-    demo, the popular baseline, train, the report and MLflow (a local store in the project)."""
-    from evalhouse.api.scaffold import init_project
-
-    if root.exists():
-        shutil.rmtree(root)
-    init_project(root)
-    if suite != "full":
-        for folder in (root / "models").iterdir():
-            if folder.is_dir() and folder.name not in RANKING_FOLDERS:
-                shutil.rmtree(folder)
-        keep = {"ranking"} | ({EXTRA_METRIC_FOLDERS[suite]} if suite != "ranking" else set())
-        for folder in (root / "models" / "metrics").iterdir():
-            if folder.is_dir() and folder.name not in keep:
-                shutil.rmtree(folder)
-    config = yaml.safe_load((root / "project.yml").read_text(encoding="utf-8"))
-    _forget_removed_folders(config.get("models") or {}, root / "models")
-    config["evaluation"] = {
-        "labels": str(data / "labels.parquet"),
-        # the first candidate is "model" (the one the libraries score too), the others model_2, ...
-        "candidates": {("model" if i == 1 else f"model_{i}"): str(candidate_path(data, i))
-                       for i in range(1, candidate_files + 1)},
-        "baselines": [],
-        "show_after_build": None,
-    }
-    if suite in ("beyond", "full"):
-        config["evaluation"]["train"] = str(data / "train.parquet")
-    if suite == "full":
-        config["evaluation"]["baselines"] = ["popular"]
-    config["vars"].update({"k_values": K_VALUES, "rel_threshold": 1})
-    config["mlflow"] = {"enabled": suite == "full", "experiment": "bench"}
-    duckdb = {"threads": threads, "preserve_insertion_order": False}
-    if memory_limit:
-        duckdb.update({"memory_limit": memory_limit, "temp_directory": str(spill)})
-    config["duckdb"] = duckdb
-    (root / "project.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    return root
-
-
-def _forget_removed_folders(settings: dict, folder: Path) -> None:
-    """Drop the project.yml settings of model folders the ranking suite removed (a setting
-    for a folder that does not exist is a configuration error)."""
-    for key in [k for k, v in settings.items() if not k.startswith("+") and isinstance(v, dict)]:
-        if not (folder / key).is_dir():
-            del settings[key]
-        else:
-            _forget_removed_folders(settings[key], folder / key)
-
-
-def evalhouse_means(project: Path) -> dict[str, float]:
-    import duckdb
-
-    with duckdb.connect(str(project / "target" / "warehouse.duckdb"), read_only=True) as con:
-        rows = con.execute(
-            "select metric, k, value from metrics where candidate = 'model' and metric in "
-            f"({', '.join(repr(m) for m in SHARED_METRICS)})"
-        ).fetchall()
-    return {f"{metric}@{k}": float(value) for metric, k, value in rows}
-
-
-def slowest_nodes(project: Path, n: int = 6) -> str:
-    results = json.loads((project / "target" / "run_results.json").read_text(encoding="utf-8"))
-    timed = sorted(results.get("results", []), key=lambda r: -(r.get("execution_time") or 0))[:n]
-    return ", ".join(f"{r['name']} {r['execution_time']:.2f}s" for r in timed)
 
 
 def run_evalhouse(data: Path, work: Path, args: argparse.Namespace, suite: str = "ranking") -> Outcome:
@@ -391,17 +223,6 @@ def table(scale: int, outcomes: list[Outcome]) -> str:
                      f"{', '.join(f'{w:.2f}' for w in o.walls)} |")
     notes = [f"- {o.contender}: {o.detail}" for o in outcomes if o.status == "ok" and o.detail]
     return "\n".join(lines + ([""] + notes if notes else []))
-
-
-def machine() -> dict[str, str]:
-    import duckdb
-
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
-    memory = next((line.split(":", 1)[1].strip() for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), "")
-    return {"cpu": cpu, "cores": str(os.cpu_count()), "memory": memory, "python": platform.python_version(),
-            "duckdb": duckdb.__version__, "load_average": " ".join(f"{x:.1f}" for x in os.getloadavg())}
 
 
 def main() -> None:
