@@ -20,7 +20,6 @@ import pandas as pd
 import pytest
 from conftest import COMPARED
 from evaluation_project import build_with_files, demo_under_profile, frame, ranking_values
-from test_beyond_accuracy import side_data
 
 from evalhouse import Project
 
@@ -32,10 +31,12 @@ try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
         recommenders_classification_metrics,
     )
     from tests.oracles.refs_venv import RefsVenvError, ensure_refs_venv
+    from tests.oracles.side_data import side_data
 except ModuleNotFoundError:
     from oracles import ADVERSARIAL_CASES, case_settings
     from oracles.refs import evidently_beyond_metrics, library_metrics, recommenders_classification_metrics
     from oracles.refs_venv import RefsVenvError, ensure_refs_venv
+    from oracles.side_data import side_data
 
 ATOL = 1e-9
 SEED = 7
