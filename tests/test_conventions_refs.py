@@ -3,8 +3,11 @@ Recommenders, RecTools and Evidently themselves: built under `conventions: <libr
 ranking metric the library also computes equals the library's value to 1e-9, per user where
 the library gives per-user values (RecTools; Recommenders called on one user's rows, on the
 small inputs) and as a mean, on the demo and on the adversarial inputs; so do Evidently's
-PopularityBias, NoveltyMetric, PersonalizationMetric and DiversityMetric under `evidently`
-and Recommenders' auc and logloss under `recommenders` (means). The libraries run in
+PopularityBias, NoveltyMetric, PersonalizationMetric and DiversityMetric under `evidently`,
+Recommenders' auc, logloss, novelty, catalog_coverage, distributional_coverage and diversity
+under `recommenders` and RecTools' MeanInvUserFreq, AvgRecPopularity, Serendipity,
+CatalogCoverage, CoveredUsers and Intersection under `rectools` (per user where the library
+gives per-user values). The libraries run in
 their own environment (tests/oracles/refs_venv.py: built on first use, never skipped) and get
 the inputs as their users would hand them over (tests/oracles/refs.py).
 
@@ -298,6 +301,28 @@ def test_the_rectools_and_recommenders_beyond_values_differ_under_other_rules(ti
             joined = theirs.merge(ours, on=MEAN_KEYS, how="outer", suffixes=("_library", "_ours"))
             differs = joined[~((joined["value_library"] - joined["value_ours"]).abs() <= ATOL)]
             assert set(metrics) <= set(differs["metric"]), (library, other, set(differs["metric"]))
+
+
+def test_rectools_counts_each_row_of_a_label_given_twice(tiny: Path) -> None:
+    """kitchen_sink labels two relevant items of user u1 twice (one of them recommended):
+    RecTools, handed every row, counts both in MAP's denominator and in the hits. Under
+    evalhouse's own rules (label_copies one) u1's map, precision and recall differ from
+    RecTools' and no other user's do, so the rectools comparison above, which counts the
+    copies, could fail on them."""
+    name = "kitchen_sink"
+    recs, labels = ADVERSARIAL_CASES[name](SEED)
+    settings = case_settings(name)
+    k_values, threshold = list(settings.k_values), settings.rel_threshold
+    project, result = build_with_files(tiny, recs, labels, "parquet", k_values, threshold,
+                                       {"conventions": "evalhouse"}, select=["+ranking_metrics"])
+    assert result.success
+    theirs = library_metrics("rectools", recs, labels, k_values, threshold)[0]
+    counted = ["map", "precision", "recall", "recall_capped", "f_beta"]
+    joined = theirs[theirs["metric"].isin(counted)].merge(ranking_values(project)[0], on=KEYS,
+                                                          suffixes=("_library", "_ours"))
+    differs = joined[(joined["value_library"] - joined["value_ours"]).abs() > ATOL]
+    assert {"map", "precision", "recall"} <= set(differs["metric"])
+    assert set(differs["user_id"]) == {"u1"}
 
 
 # --- the reference environment -------------------------------------------------------
