@@ -84,6 +84,22 @@
                    without a category at distance 1 from every other; Evidently's
                    DiversityMetric (scikit-learn's cosine distance, a zero vector's
                    similarity being 0), which scores every list
+                 all_pairs: every pair of the list's items (1 - their mean cosine similarity,
+                   an item without a category similar to none; a list needs two items);
+                   Microsoft Recommenders' diversity with item_feature_vector, which fills
+                   the similarity of a pair it has no features for with 0
+    label_copies  what a (user, item) labelled on several rows counts in the ranking metrics
+                 one: one label (its highest relevance), as labels keeps it
+                 counted: one relevant item per row at or above rel_threshold: in the
+                   relevant items (recall's and map's denominators), in the hits (precision,
+                   recall, the hits up to a rank in map's precision, which adds the item's
+                   term once) and in the gains (ndcg, ndcg_exp, rbp), the ideal list still
+                   holding it once; RecTools, whose merge_reco joins every interaction row to
+                   the list, so that its MAP sums the copies into one rank's count
+    coverage_users  the users user_coverage divides by
+                 labelled: every user in labels
+                 relevant: the users with a relevant label; RecTools' CoveredUsers, whose
+                   target users are those of the test interactions
     classified_rows  the rows the classification metrics score
                  recommended: every scored row of a top max(k_values), its class whether the
                    item is a relevant label (an unlabelled row is a negative)
@@ -104,7 +120,9 @@
 {%- set own = {'users': 'relevant', 'ndcg_users': 'users', 'tie_item_order': 'native', 'positions': 'ranks',
                 'ndcg_gain': 'relevant', 'ndcg_ideal': 'labels', 'precision_divisor': 'k', 'rbp_gain': 'binary',
                 'gini': 'catalog', 'popularity': 'interactions', 'unseen_items': 'counted',
-                'personalization': 'cosine', 'ild': 'pairs', 'classified_rows': 'recommended', 'log_loss': 'clip_1e-15'} -%}
+                'personalization': 'cosine', 'ild': 'pairs', 'coverage_users': 'labelled', 'label_copies': 'one',
+                'classified_rows': 'recommended',
+                'log_loss': 'clip_1e-15'} -%}
 {#- each profile: evalhouse's own rules, but for the choices it names -#}
 {%- set differences = {
     'evalhouse': {},
@@ -113,8 +131,9 @@
                   'ild': 'list_length'},
     'ranx': {'users': 'labelled', 'positions': 'renumbered', 'rbp_gain': 'graded'},
     'recommenders': {'users': 'relevant_with_list', 'ndcg_users': 'relevant', 'positions': 'renumbered',
-                     'ndcg_gain': 'binary', 'classified_rows': 'labelled', 'log_loss': 'sklearn'},
-    'rectools': {'ndcg_gain': 'binary', 'ndcg_ideal': 'k_items'},
+                     'ndcg_gain': 'binary', 'ild': 'all_pairs', 'classified_rows': 'labelled', 'log_loss': 'sklearn'},
+    'rectools': {'ndcg_gain': 'binary', 'ndcg_ideal': 'k_items', 'coverage_users': 'relevant',
+                 'label_copies': 'counted'},
     'trec_eval': {'users': 'labelled_with_list', 'tie_item_order': 'text', 'positions': 'renumbered',
                   'ndcg_gain': 'judged'},
 } -%}

@@ -32,8 +32,10 @@ from evalhouse.errors import EvalhouseError
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
     from tests.oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, is_close, normalize_recs
+    from tests.oracles.side_data import Genres, side_data
 except ModuleNotFoundError:
     from oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, is_close, normalize_recs
+    from oracles.side_data import Genres, side_data
 
 SEED = 11
 DEMO_K = [5, 10, 20, 50, 100]
@@ -47,9 +49,6 @@ MEAN_METRICS = tuple(m for m in USER_METRICS if m != "novelty")
 BEYOND_MODELS = ("catalog_coverage_at_k", "distributional_coverage_at_k", "user_coverage_at_k", "gini_at_k",
                  "personalization_at_k", "novelty_at_k", "beyond_user_means", "shannon_entropy_at_k")
 SELECT_BEYOND = ["+path:models/metrics/beyond_accuracy"]
-GENRE_POOL = ["Action", "Comedy", "Drama", "Horror", "Romance"]
-
-Genres = dict[str, set[str]]  # item id as text -> its genres (items with at least one)
 
 
 # --- the oracles, one per source ------------------------------------------------------
@@ -385,40 +384,6 @@ def beyond_template(tiny_template: Path, tmp_path_factory: pytest.TempPathFactor
     shutil.copytree(tiny_template, root)
     Project.load(root).compile(write=False, check_sql=False)
     return root
-
-
-def _new_id(example: Any, name: str, offset: int) -> Any:
-    """An id of the same type as `example` that no case uses."""
-    return int(1_000_000 + offset) if isinstance(example, (int, np.integer)) else f"{name}_{offset}"
-
-
-def side_data(recs: pd.DataFrame, labels: pd.DataFrame, seed: int) -> tuple[pd.DataFrame, pd.DataFrame, Genres]:
-    """A train file and an items file for a case: ~70% of its items in train plus items
-    only in train, repeated interactions, users in labels without train rows; genres
-    drawn from a small pool, some items with none listed, some missing from the items file."""
-    rng = np.random.default_rng(seed)
-    items = sorted({*recs["item_id"], *labels["item_id"]}, key=str)
-    items += [_new_id(items[0], "train_only_item", n) for n in range(3)]
-    train_items = [i for i in items if rng.random() < 0.7] or items[:1]
-    users = sorted(set(labels["user_id"]), key=str)
-    train_users = [u for u in users if rng.random() < 0.8] + [_new_id(users[0], "train_only_user", 0)]
-    rows = []
-    for user in train_users:
-        picked = [train_items[int(i)] for i in rng.integers(0, len(train_items), size=int(rng.integers(1, 9)))]
-        rows += [(user, item, pd.Timestamp("2020-01-01") + pd.Timedelta(days=len(rows))) for item in picked]
-    train = pd.DataFrame(rows, columns=["user_id", "item_id", "ts"])
-
-    listed_items, genres = [], {}
-    for index, item in enumerate(items):
-        draw = rng.random()
-        if draw < 0.1:
-            listed_items.append((str(item), ""))  # an item with no genre listed
-        elif draw >= 0.2:
-            chosen = sorted(rng.choice(GENRE_POOL, size=int(rng.integers(1, 4)), replace=False).tolist())
-            listed = "Drama|Drama" if index == 1 else "|".join(chosen)  # a repeated genre counts once
-            listed_items.append((str(item), listed))
-            genres[str(item)] = set(listed.split("|"))
-    return train, pd.DataFrame(listed_items, columns=["item_id", "genres"]), genres
 
 
 def build_case(root: Path, recs: pd.DataFrame, labels: pd.DataFrame, k_values: list[int], fmt: str = "parquet",

@@ -20,9 +20,12 @@ with label_rows as (
 
 one_row_per_item as (
     select user_id, item_id, max(relevance) as relevance, max(ts) as ts
+    {%- if convention('label_copies') == 'counted' %}{#- the rows at or above rel_threshold (RecTools) #},
+        count(case when relevance >= {{ rel_threshold() }} then 1 end) as copies
+    {%- endif %}
     from label_rows
     group by user_id, item_id
 )
 
-select user_id, item_id, relevance, ts
+select user_id, item_id, relevance, ts{% if convention('label_copies') == 'counted' %}, copies{% endif %}
 from one_row_per_item

@@ -1,10 +1,11 @@
+{%- set copies = ', copies' if convention('label_copies') == 'counted' else '' -%}
 -- the relevant labels (relevance >= rel_threshold), each with its position in the user's
 -- ideal list (relevance descending), which the ideal DCG is computed from. A view: hits
 -- reads the labels only (the position is not computed for it), user_ranking_stats the
 -- positions, once; storing every relevant label would cost more than either
 
 with relevant as (
-    select user_id, item_id, relevance
+    select user_id, item_id, relevance{{ copies }}
     from {{ ref('labels') }}
     where relevance >= {{ rel_threshold() }}
 )
@@ -12,6 +13,6 @@ with relevant as (
 select
     user_id,
     item_id,
-    relevance,
+    relevance{{ copies }},
     row_number() over (partition by user_id order by relevance desc, item_id) as ideal_position
 from relevant

@@ -11,6 +11,8 @@
 {{ config(materialized='table') }}
 {%- set ks = k_values().split(', ') %}
 {%- set judged_gain = convention('ndcg_gain') == 'judged' %}
+{#- label_copies counted: a hit counts, and gains, once per relevant row of its label -#}
+{%- set copies = ' * copies' if convention('label_copies') == 'counted' else '' %}
 
 with hit_gains as (
     select
@@ -18,9 +20,12 @@ with hit_gains as (
         user_id,
         rank,
         cast(hit_index as double) / rank as precision_at_hit,
-        {{ linear_gain(ndcg_relevance('relevance')) }} * {{ rank_discount('rank') }} as gain,
-        {{ exponential_gain(ndcg_relevance('relevance')) }} * {{ rank_discount('rank') }} as gain_exp,
-        power({{ rbp_persistence() }}, rank - 1){% if convention('rbp_gain') == 'graded' %} * relevance{% endif %} as rbp_weight
+        {{ linear_gain(ndcg_relevance('relevance')) }} * {{ rank_discount('rank') }}{{ copies }} as gain,
+        {{ exponential_gain(ndcg_relevance('relevance')) }} * {{ rank_discount('rank') }}{{ copies }} as gain_exp,
+        power({{ rbp_persistence() }}, rank - 1){% if convention('rbp_gain') == 'graded' %} * relevance{% endif %}{{ copies }} as rbp_weight
+        {%- if copies %},
+        copies
+        {%- endif %}
     from {{ ref('hits') }}
 ),
 
@@ -30,7 +35,7 @@ hit_sums as (
         user_id,
         min(rank) as first_hit_rank,
         {%- for k in ks %}
-        count(*) filter (where rank <= {{ k }}) as n_hits_{{ k }},
+        {% if copies %}sum(copies){% else %}count(*){% endif %} filter (where rank <= {{ k }}) as n_hits_{{ k }},
         sum(precision_at_hit) filter (where rank <= {{ k }}) as precision_sum_{{ k }},
         sum(gain) filter (where rank <= {{ k }}) as dcg_{{ k }},
         sum(gain_exp) filter (where rank <= {{ k }}) as dcg_exp_{{ k }},

@@ -3,7 +3,8 @@
 ``ranking``: ranking metrics of docs/metrics.md plus ranx / pytrec_eval wrappers;
 ``adversarial``: seeded edge-case inputs; ``compare``: the tolerance rule (relative plus
 absolute, 1e-9) and frame comparison for tests; ``prediction``: scikit-learn references;
-``conventions``: what trec_eval and ranx give for raw inputs (the conventions profiles).
+``conventions``: what trec_eval and ranx give for raw inputs (the conventions profiles);
+``side_data``: a case's train and items files, for the beyond-accuracy metrics.
 """
 
 from .adversarial import ADVERSARIAL_CASES, CaseSettings, case_settings, movielens_like

@@ -10,7 +10,9 @@ What is left to the harness, and why:
   item once). A list handed over with ranks is cut at rank max(k_values), as evalhouse reads
   it; Recommenders, which numbers the rows itself and cuts at each K, gets it whole.
 * The truth: Recommenders and RecTools take a frame of positive interactions (every row is
-  relevant), so they get the labels at or above rel_threshold, one row per (user, item).
+  relevant), so they get the labels at or above rel_threshold: Recommenders one row per
+  (user, item); RecTools every such row, a (user, item) labelled twice twice, as its test
+  interactions would hold it (the `rectools` profile counts the copies, rule label_copies).
   Evidently takes one frame of recommended rows with their target, and reads recall's
   denominator from it: it gets each recommended row with the label's relevance (0 without
   one), each relevant label that was not recommended as a row ranked after every list
@@ -25,7 +27,8 @@ What is left to the harness, and why:
 * Beyond accuracy (Evidently) and classification (Recommenders): see
   evidently_beyond_metrics (the lists cut at max(k_values), the train rows, each item's
   categories as 0/1 columns) and recommenders_classification_metrics (every label as a 0/1
-  rating, the scored rows of a top max(k_values)).
+  rating, the scored rows of a top max(k_values)); RecTools' and Recommenders' beyond
+  accuracy: refs_beyond.py.
 """
 
 from __future__ import annotations
@@ -80,6 +83,9 @@ def _spec(library: str, recs: pd.DataFrame, labels: pd.DataFrame, k_values: list
     lists = lists.astype({"candidate": str, "user_id": str, "item_id": str})
     relevant = _relevant(labels, threshold)
     truth = relevant[["user_id", "item_id", "relevance"]].values.tolist()
+    if library == "rectools":  # every relevant row, a label's copies too: its interactions
+        rows = labels[labels["relevance"] >= threshold].astype({"user_id": str, "item_id": str})
+        truth = rows[["user_id", "item_id", "relevance"]].values.tolist()
     reco: dict[str, list] = {}
     for candidate, rows in lists.groupby("candidate", sort=True):
         if library == "recommenders":

@@ -6,6 +6,12 @@ IN: {"library": "recommenders" | "rectools" | "evidently", "k_values": [...], "b
      "reco": {candidate: [[user, item, score or rank], ...]}, "per_user": bool}
     or {"library": "evidently_beyond", "k_values": [...], "train": [[user, item], ...],
      "reco": {candidate: [[user, item, rank], ...]}, "features": {item: [category, ...]}}
+    or {"library": "rectools_beyond", "k_values": [...], "train": [[user, item], ...],
+     "truth": [[user, item], ...], "reco": {candidate: [[user, item, rank], ...]},
+     "references": {candidate: [[user, item, rank], ...]}}
+    or {"library": "recommenders_beyond", "k_values": [...], "train": [[user, item], ...],
+     "reco": {candidate: [[user, item, position], ...]}, "features": {item: [0 or 1, ...]},
+     "diversity": [candidate, ...]}
     or {"library": "recommenders_classification", "truth": [[user, item, 0 or 1], ...],
      "reco": {candidate: [[user, item, score], ...]}, "probabilities": [candidate, ...]}
 OUT: {"users": [[candidate, user, metric, k, value], ...], "means": [[candidate, metric, k, value], ...]}
@@ -160,6 +166,86 @@ def _diversity(data: pd.DataFrame, features: dict, mapping: object, candidate: s
         return []
 
 
+def rectools_beyond(spec: dict) -> tuple[list, list]:
+    """MeanInvUserFreq, AvgRecPopularity and Serendipity (calc_per_user, users without a
+    row within K dropped as the library's calc drops their NaN, and calc), CatalogCoverage
+    (normalize=True: over the catalog), CoveredUsers and Intersection at each K, with the
+    library's defaults otherwise. The catalog is the train items; Intersection's means come
+    back with the candidate as "<candidate> vs <reference>", the reference's whole lists
+    given as its reco."""
+    from rectools import Columns
+    from rectools.metrics import (
+        AvgRecPopularity,
+        CatalogCoverage,
+        CoveredUsers,
+        Intersection,
+        MeanInvUserFreq,
+        Serendipity,
+    )
+
+    pair = [Columns.User, Columns.Item]
+    train = pd.DataFrame(spec["train"], columns=pair)
+    truth = pd.DataFrame(spec["truth"], columns=pair)
+    catalog = train[Columns.Item].unique()
+
+    def frame(rows: list) -> pd.DataFrame:
+        data = pd.DataFrame(rows, columns=[*pair, Columns.Rank])
+        return data.astype({Columns.Rank: int})
+
+    recos = {candidate: frame(rows) for candidate, rows in spec["reco"].items()}
+    references = {candidate: frame(rows) for candidate, rows in spec["references"].items()}
+    users, means = [], []
+    for candidate, reco in recos.items():
+        for k in spec["k_values"]:
+            per_user = {"inverse_user_frequency": (MeanInvUserFreq(k=k), (train,)),
+                        "avg_popularity": (AvgRecPopularity(k=k), (train,)),
+                        "serendipity": (Serendipity(k=k), (truth, train, catalog))}
+            for metric, (calc, args) in per_user.items():
+                values = calc.calc_per_user(reco, *args).dropna()
+                users.extend([candidate, user, metric, k, float(v)] for user, v in values.items())
+                means.append([candidate, metric, k, float(calc.calc(reco, *args))])
+            means.append([candidate, "catalog_coverage", k, float(CatalogCoverage(k=k, normalize=True).calc(reco, catalog))])
+            means.append([candidate, "user_coverage", k, float(CoveredUsers(k=k).calc(reco, truth))])
+            means.extend([f"{candidate} vs {reference}", "intersection", k, float(Intersection(k=k).calc(reco, ref))]
+                         for reference, ref in references.items() if reference != candidate)
+    return users, means
+
+
+def recommenders_beyond(spec: dict) -> tuple[list, list]:
+    """python_evaluation's novelty, catalog_coverage and distributional_coverage (means) and
+    user_diversity / diversity (ild, per user and mean) with item_sim_measure
+    "item_feature_vector", each given the rows within K (the positions the host numbered)
+    and the train interactions; diversity only for the candidates in spec["diversity"] (the
+    library pairs every item of its feature frame: the host leaves out large catalogues).
+    An item without a category is left out of the feature frame (the library gives its
+    pairs similarity 0)."""
+    import numpy as np
+    from recommenders.evaluation import python_evaluation as pe
+
+    train = pd.DataFrame(spec["train"], columns=["userID", "itemID"])
+    users, means = [], []
+    for candidate, rows in spec["reco"].items():
+        data = pd.DataFrame(rows, columns=["userID", "itemID", "rank"])
+        features = pd.DataFrame([[item, np.array(spec["features"][item], dtype=float)]
+                                 for item in sorted(set(data["itemID"])) if item in spec["features"]],
+                                columns=["itemID", "features"])
+        for k in spec["k_values"]:
+            top = data.loc[data["rank"] <= k, ["userID", "itemID"]].reset_index(drop=True)
+            if top.empty:
+                continue
+            values = {"novelty": pe.novelty(train, top), "catalog_coverage": pe.catalog_coverage(train, top),
+                      "distributional_coverage": pe.distributional_coverage(train, top)}
+            means.extend([candidate, metric, k, float(v)] for metric, v in values.items())
+            if candidate not in spec["diversity"] or top.groupby("userID").size().max() < 2:
+                continue  # no pair of items in any list: no diversity
+            options = {"item_feature_df": features, "item_sim_measure": "item_feature_vector",
+                       "col_item_features": "features"}
+            per_user = pe.user_diversity(train, top, **options)
+            users.extend([candidate, u, "ild", k, float(v)] for u, v in per_user[["userID", "user_diversity"]].values)
+            means.append([candidate, "ild", k, float(pe.diversity(train, top, **options))])
+    return users, means
+
+
 def recommenders_classification(spec: dict) -> tuple[list, list]:
     """python_evaluation's auc and logloss per candidate (k None); a candidate on which the
     library raises (one class only, a score outside [0, 1] for logloss) has no value."""
@@ -186,7 +272,8 @@ def _at_k(series: pd.Series, k: int) -> float:
 
 
 LIBRARIES = {"recommenders": recommenders, "rectools": rectools, "evidently": evidently,
-             "evidently_beyond": evidently_beyond, "recommenders_classification": recommenders_classification}
+             "evidently_beyond": evidently_beyond, "rectools_beyond": rectools_beyond,
+             "recommenders_beyond": recommenders_beyond, "recommenders_classification": recommenders_classification}
 
 
 def main(source: str, target: str) -> None:

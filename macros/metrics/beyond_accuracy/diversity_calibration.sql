@@ -36,19 +36,29 @@ from {{ _beyond_genre_lists(genre_sums, group_by) }} as lists
     items with a genre, the sum over item pairs of the cosine is (sum_g s_g^2 - m) / 2.
     Users with fewer than two such items have no row. Under the conventions rule ild
     list_length (Evidently), every list of `list_stats` (beyond_list_stats) of n items:
-    (n (n - 1) / 2 - the pairs' summed cosine) / n, an item without a genre similar to none. -#}
+    (n (n - 1) / 2 - the pairs' summed cosine) / n, an item without a genre similar to none;
+    under all_pairs (Microsoft Recommenders), every list of two items or more:
+    1 - the pairs' summed cosine / (n (n - 1) / 2). -#}
 {% macro ild_at_k(genre_sums, group_by=[], list_stats=none) -%}
-{%- if convention('ild') == 'list_length' %}
+{%- set rule = convention('ild') %}
+{%- if rule in ('list_length', 'all_pairs') %}
 select
     s.candidate{{ beyond_groups(group_by, 's') }},
     s.user_id,
     'ild' as metric,
     s.k,
+    {%- if rule == 'all_pairs' %}
+    1.0 - (coalesce(g.squared_sum, 0.0) - coalesce(g.n_items, 0)) / (s.n_items * (s.n_items - 1.0)) as value
+    {%- else %}
     (s.n_items * (s.n_items - 1) / 2.0 - (coalesce(g.squared_sum, 0.0) - coalesce(g.n_items, 0)) / 2.0)
         / s.n_items as value
+    {%- endif %}
 from {{ list_stats }} as s
 left join {{ _beyond_genre_lists(genre_sums, group_by) }} as g
     on g.candidate = s.candidate and g.user_id = s.user_id and g.k = s.k{{ beyond_same_groups(group_by, 'g', 's') }}
+{%- if rule == 'all_pairs' %}
+where s.n_items >= 2
+{%- endif %}
 {%- else -%}
 select
     candidate{{ beyond_groups(group_by) }},
