@@ -173,6 +173,15 @@ try_cast(cast({{ expression }} as varchar) as timestamp)
 coalesce(list({{ expression }}) filter (where {{ condition }}), [])
 {%- endmacro %}
 
+{#- returns how many values two lists share (lists without repeated values, as a list's
+    items are) -#}
+{% macro shared_items(left, right) -%}
+{{ dispatch('shared_items')(left, right) }}
+{%- endmacro %}
+{% macro default__shared_items(left, right) -%}
+len(list_intersect({{ left }}, {{ right }}))
+{%- endmacro %}
+
 {#- returns twice the Mann-Whitney U of two lists of numbers: for each value of
     `positives`, 2 x the values of `negatives` below it + 1 x those equal to it. Compares
     every pair, so for short lists only (a user's list: at most max(k_values) items). -#}

@@ -43,6 +43,10 @@ timestamp_micros(cast(quantile_disc(unix_micros({{ column }}), {{ fraction }}) a
 list({{ expression }}) filter (where {{ condition }})
 {%- endmacro %}
 
+{% macro spark__shared_items(left, right) -%}
+size(array_intersect({{ left }}, {{ right }}))
+{%- endmacro %}
+
 {#- the same pairwise count as default__twice_mann_whitney_u, with Spark's higher-order
     functions (aggregate, filter, size) in place of a list comprehension and list_sum -#}
 {% macro spark__twice_mann_whitney_u(positives, negatives) -%}
