@@ -1,7 +1,7 @@
-{%- set copies = ', copies' if convention('label_copies') == 'counted' else '' -%}
 -- the hits: recommended items within the top max(k_values) that are relevant labels, with
 -- their relevance and hit_index (1 = the user's first hit in that candidate's list)
 {{ config(materialized='table') }}
+{%- set copies = ', copies' if convention('label_copies') == 'counted' else '' %}
 
 with recommended as (
     select candidate, user_id, item_id, rank

@@ -1,7 +1,7 @@
-{%- set counted = convention('label_copies') == 'counted' -%}
 -- one row per user in labels: how many labels and how many relevant ones (0 for a user
 -- whose labels are all below rel_threshold)
 {{ config(materialized='table') }}
+{%- set counted = convention('label_copies') == 'counted' %}
 
 with labels as (
     select user_id, relevance{% if counted %}, copies{% endif %} from {{ ref('labels') }}

@@ -1,8 +1,9 @@
-{%- set copies = ', copies' if convention('label_copies') == 'counted' else '' -%}
 -- the relevant labels (relevance >= rel_threshold), each with its position in the user's
 -- ideal list (relevance descending), which the ideal DCG is computed from. A view: hits
 -- reads the labels only (the position is not computed for it), user_ranking_stats the
 -- positions, once; storing every relevant label would cost more than either
+
+{% set copies = ', copies' if convention('label_copies') == 'counted' else '' %}
 
 with relevant as (
     select user_id, item_id, relevance{{ copies }}
