@@ -17,26 +17,42 @@ with user_combinations as (
     group by user_id
 ),
 
+-- each combination as a number: the passes over every row below group and join on it
+-- (with the text of every slice value on every row, this model took 38.1 s instead of
+-- 30.3 s at 1M users x 3 candidates)
+combination_ids as (
+    select combination, row_number() over (order by combination) as combination_id
+    from (select distinct combination from user_combinations) as combinations
+),
+
+user_combination_ids as (
+    select u.user_id, c.combination_id
+    from user_combinations as u
+    inner join combination_ids as c on c.combination = u.combination
+),
+
 combination_slices as (
-    select distinct c.combination, s.slice, s.slice_value
-    from user_combinations as c
+    select distinct c.combination_id, s.slice, s.slice_value
+    from user_combination_ids as c
     inner join {{ ref('user_slices') }} as s on s.user_id = c.user_id
 ),
 
+-- only the columns beyond_item_counts reads. Through the view: joining beyond_top_rows and
+-- beyond_items here instead led DuckDB to a plan that spilled more than 10 GB at 200k users
 combination_recs as (
-    select r.*, c.combination
+    select r.candidate, r.user_id, r.item_id, r.rank, r.n_train, c.combination_id
     from {{ ref('beyond_recs') }} as r
-    inner join user_combinations as c on c.user_id = r.user_id
+    inner join user_combination_ids as c on c.user_id = r.user_id
 ),
 
 combination_lists as (
-    select b.*, c.combination
+    select b.candidate, b.user_id, b.k, b.n_items, c.combination_id
     from {{ ref('beyond_list_stats') }} as b
-    inner join user_combinations as c on c.user_id = b.user_id
+    inner join user_combination_ids as c on c.user_id = b.user_id
 ),
 
 combination_counts as (
-    select * from ({{ beyond_item_counts('combination_recs', 'combination_lists', k_values(), ['combination']) }})
+    select * from ({{ beyond_item_counts('combination_recs', 'combination_lists', k_values(), ['combination_id']) }})
         as item_counts
 )
 
@@ -50,7 +66,7 @@ select
     sum(c.n_rows) as n_rows,
     sum(c.cosine_weight) as cosine_weight
 from combination_counts as c
-inner join combination_slices as s on s.combination = c.combination
+inner join combination_slices as s on s.combination_id = c.combination_id
 group by c.candidate, s.slice, s.slice_value, c.item_id, c.k
 {%- else %}
 

@@ -3,5 +3,5 @@
 -- pass over beyond_recs (every per-list sum of the beyond-accuracy metrics)
 {{ config(materialized='table') }}
 
-{{ beyond_list_stats(ref('beyond_recs'), ref('train'), k_values(),
+{{ beyond_list_stats(ref('beyond_recs'), ref('train'), ref('beyond_items'), k_values(),
                      relevant='r.is_relevant') }}
