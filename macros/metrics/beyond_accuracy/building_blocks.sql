@@ -17,28 +17,14 @@
       beyond_list_stats  per list and K: n_items, popularity_sum, seen_count, novelty_sum,
                          iuf_sum, tail_count, serendipity_sum
       beyond_item_counts per item and K: n_rows, n_train, cosine_weight
-      beyond_genre_sums  per list, K and genre: cosine_sum, weight_sum
+      beyond_genre_sums  per list, K and genre: cosine_sum, weight_sum (genre_sums.sql,
+                         with catalog_item_genres)
     and each metric macro reads those. `k_values` is a list of integers or k_values()'s
     text. `group_by` is a list of extra column names of recs (a user slice, say) that every
     sum and mean is also split by; give the same list to the building blocks and to the
     metric. Global metrics return (candidate[, group_by], metric, k, value, n_users),
     per-user ones (candidate[, group_by], user_id, metric, k, value). A metric that is
     not defined for a group (no top-K list; one user for personalization) has no row. -#}
-
-{#- returns (item_key, genre, n_genres): every category of every item in `items`
-    (models/inputs/items.sql: evaluation.items, or the demo's MovieLens genres), the item id
-    as text so that it matches ids of any type, with the item's number of distinct
-    categories. A category is a (feature, value) pair, written "feature: value", so that two
-    columns sharing a value stay two categories. Items without a category have no row. -#}
-{% macro catalog_item_genres() -%}
-(
-    select item_key, genre, count(*) over (partition by item_key) as n_genres
-    from (
-        select distinct item_id as item_key, feature || ': ' || category as genre
-        from {{ ref('items') }}
-    ) as item_genre
-)
-{%- endmacro %}
 
 {#- returns ", a.x, a.y" for the group_by columns (prefixed by `alias.` when given), or "" -#}
 {% macro beyond_groups(group_by, alias=none) -%}
@@ -227,43 +213,4 @@ per_k as (
 )
 
 select * from per_k where n_rows > 0
-{%- endmacro %}
-
-{#- building block: one row per (candidate[, group_by], user_id, k, genre) of the genres
-    in a top K, with cosine_sum = the sum over the list's items with that genre of
-    1 / sqrt(the item's genres) (added up exactly, so that two lists of the same items
-    give the same sum whatever the order the engine adds in) and weight_sum = the sum of 1 / the item's genres (each
-    item spreads weight 1 over its genres). `item_genres` has item_id (as in recs),
-    genre, n_genres; items without genres have no row there and count nowhere. -#}
-{% macro beyond_genre_sums(recs, item_genres, k_values, group_by=[]) -%}
-{%- set ks = cutoffs_text(k_values).split(',') | map('int') | list %}
-{%- set g = beyond_groups(group_by) %}
-with per_genre as (
-    select
-        r.candidate{{ beyond_groups(group_by, 'r') }},
-        r.user_id,
-        ig.genre
-        {%- for k in ks %},
-        cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then 1.0 / sqrt(ig.n_genres) end') }}) as double)
-            as cosine_{{ k }},
-        sum(case when r.rank <= {{ k }} then 1.0 / ig.n_genres end) as weight_{{ k }}
-        {%- endfor %}
-    from {{ recs }} as r
-    inner join {{ item_genres }} as ig on ig.item_id = r.item_id
-    where r.rank <= {{ ks | max }}
-    group by r.candidate{{ beyond_groups(group_by, 'r') }}, r.user_id, ig.genre
-),
-
-per_k as (
-    select
-        candidate{{ g }},
-        user_id,
-        genre,
-        {{ unnest_list(list_literal(ks)) }} as k,
-        {{ unnest_list('[' ~ columns_per_k('cosine_', ks) ~ ']') }} as cosine_sum,
-        {{ unnest_list('[' ~ columns_per_k('weight_', ks) ~ ']') }} as weight_sum
-    from per_genre
-)
-
-select * from per_k where weight_sum is not null
 {%- endmacro %}
