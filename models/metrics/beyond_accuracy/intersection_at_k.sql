@@ -3,8 +3,8 @@
 -- K, the mean over the users in labels with a top-K list from `candidate` of the share of
 -- its top-K items that the reference's top K also holds (0 when the reference has no list
 -- for the user); n_users = those users. A table of its own, not in `metrics`: its rows
--- have a reference candidate. One pass over the rows, each unordered pair of candidates
--- once, never a row per K before the unnest.
+-- have a reference candidate. Two passes over the rows (the lists' lengths, their items),
+-- each unordered pair of candidates once, never a row per K before the unnest.
 {{ config(materialized='table') }}
 {%- set ks = k_values().split(', ') | map('int') | list %}
 
