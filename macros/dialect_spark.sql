@@ -47,6 +47,11 @@ list({{ expression }}) filter (where {{ condition }})
 size(array_intersect({{ left }}, {{ right }}))
 {%- endmacro %}
 
+{#- Spark's arrays count from 0 under [ ]: array_distinct says the same thing in one call -#}
+{% macro spark__sorted_list_has_repeat(sorted_values) -%}
+size(array_distinct({{ sorted_values }})) < size({{ sorted_values }})
+{%- endmacro %}
+
 {#- the same pairwise count as default__twice_mann_whitney_u, with Spark's higher-order
     functions (aggregate, filter, size) in place of a list comprehension and list_sum -#}
 {% macro spark__twice_mann_whitney_u(positives, negatives) -%}

@@ -28,8 +28,9 @@ One SparkSession serves the module (it takes seconds to start); the module stops
 the end, as tests/test_spark.py does, so that the next session can open a catalog.
 
 MovieLens has no zero rating (they start at 0.5), so the demo never takes MAPE's zero
-branch; the last test builds the demo's regression macros on a few pairs that do, on both
-engines.
+branch; a test builds the demo's regression macros on a few pairs that do, on both
+engines. Another builds the check by which recs_duplicates finds a list holding an item
+twice (sorted_list_has_repeat) on a few lists of text ids: the demo has no duplicated recs.
 """
 
 from __future__ import annotations
@@ -194,10 +195,10 @@ none_zero,c,1.0,-2.0
 """
 
 
-def test_mape_leaves_zero_ratings_out_on_spark_as_on_duckdb(tmp_path):
-    """regression_sums and every regression metric of the demo's macros over pairs with
-    zero ratings (0 and -0): the same rows on both engines, mape null where every rating
-    is 0 (a division by nullif(..., 0), never by 0, which ANSI Spark would refuse)."""
+def build_macros_on_both_engines(tmp_path, seed: str, column_types: str, rows: str,
+                                  models: dict[str, str]) -> Project:
+    """A project of the demo's macros, one seed and `models` ({name: sql}), built on DuckDB
+    and on Spark; asserts that both builds pass and that every relation is the same."""
     from evalhouse.targets.spark.session import stop_session
 
     init_project(tmp_path / "demo")
@@ -206,27 +207,68 @@ def test_mape_leaves_zero_ratings_out_on_spark_as_on_duckdb(tmp_path):
     (root / "models").mkdir()
     (root / "seeds").mkdir()
     (root / "project.yml").write_text(
-        "name: mape_on_spark\nseeds:\n  pairs:\n    column_types: {candidate: VARCHAR, user_id: VARCHAR, "
-        "prediction: DOUBLE, rating: DOUBLE}\n" + SPARK_SETTINGS, encoding="utf-8")
-    (root / "seeds" / "pairs.csv").write_text(ZERO_RATING_PAIRS, encoding="utf-8")
-    (root / "models" / "sums.sql").write_text(
-        "{{ config(materialized='table') }}\n{{ regression_sums(ref('pairs')) }}\n", encoding="utf-8")
-    (root / "models" / "regression.sql").write_text(
-        "{{ config(materialized='table') }}\nselect * from ({{ regression_metrics(ref('sums')) }}) as m\n",
+        f"name: macros_on_spark\nseeds:\n  {seed}:\n    column_types: {{{column_types}}}\n" + SPARK_SETTINGS,
         encoding="utf-8")
+    (root / "seeds" / f"{seed}.csv").write_text(rows, encoding="utf-8")
+    for name, sql in models.items():
+        (root / "models" / f"{name}.sql").write_text(sql, encoding="utf-8")
     project = Project.load(root)
     try:
         for target in ("duckdb", "spark"):
             result = project.build(RunOptions(target=target, report=False, mlflow=False))
             assert result.success, (target, [r.message for r in result.results if not r.ok])
         compared = compare_targets(project, relations(project), tmp_path / "spark_export")
-        assert {p.name.split(".")[-1]: p.difference for p in compared} == {
-            "pairs": None, "sums": None, "regression": None}
+        assert {p.name.split(".")[-1]: p.difference for p in compared} == dict.fromkeys([seed, *models])
     finally:
         stop_session()
+    return project
+
+
+def test_mape_leaves_zero_ratings_out_on_spark_as_on_duckdb(tmp_path):
+    """regression_sums and every regression metric of the demo's macros over pairs with
+    zero ratings (0 and -0): the same rows on both engines, mape null where every rating
+    is 0 (a division by nullif(..., 0), never by 0, which ANSI Spark would refuse)."""
+    project = build_macros_on_both_engines(
+        tmp_path, "pairs", "candidate: VARCHAR, user_id: VARCHAR, prediction: DOUBLE, rating: DOUBLE",
+        ZERO_RATING_PAIRS, {
+            "sums": "{{ config(materialized='table') }}\n{{ regression_sums(ref('pairs')) }}\n",
+            "regression": "{{ config(materialized='table') }}\n"
+                          "select * from ({{ regression_metrics(ref('sums')) }}) as m\n"})
     mape = {row[0]: row[1:] for row in duckdb_rows(
         project, "select candidate, value, n_users from regression where metric = 'mape'")[1]}
     left_out = dict(duckdb_rows(
         project, "select candidate, value from regression where metric = 'mape_zero_actual_pairs'")[1])
     assert mape == {"some_zero": (0.3125, 3), "all_zero": (None, 0), "none_zero": (1.0, 2)}
     assert left_out == {"some_zero": 3.0, "all_zero": 3.0, "none_zero": 0.0}
+
+
+# lists of text ids (candidate, user_id, item_id): u1 repeats b away from its first row, u2
+# holds one item three times, u3 holds a single item, u4 none twice; ids that sort apart
+# as text and as numbers ("10" before "9")
+LIST_ROWS = """\
+candidate,user_id,item_id
+m,u1,b
+m,u1,a
+m,u1,b
+m,u2,10
+m,u2,9
+m,u2,10
+m,u2,10
+m,u3,z
+m,u4,10
+m,u4,9
+m,u4,1
+"""
+
+
+def test_sorted_list_has_repeat_finds_the_same_lists_on_spark(tmp_path):
+    """recs_duplicates finds the lists that hold an item twice through
+    sorted_list_has_repeat: neighbours compared on DuckDB, array_distinct on Spark."""
+    project = build_macros_on_both_engines(
+        tmp_path, "list_rows", "candidate: VARCHAR, user_id: VARCHAR, item_id: VARCHAR", LIST_ROWS, {
+            "repeats": "{{ config(materialized='table') }}\n"
+                       "select candidate, user_id, {{ sorted_list_has_repeat('sorted_items') }} as has_repeat\n"
+                       "from (select candidate, user_id, list_sort(list(item_id)) as sorted_items\n"
+                       "      from {{ ref('list_rows') }} group by candidate, user_id) as lists\n"})
+    flags = dict(duckdb_rows(project, "select user_id, has_repeat from repeats")[1])
+    assert flags == {"u1": True, "u2": True, "u3": False, "u4": False}
