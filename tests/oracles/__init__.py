@@ -4,7 +4,8 @@
 ``adversarial``: seeded edge-case inputs; ``compare``: the tolerance rule (relative plus
 absolute, 1e-9) and frame comparison for tests; ``prediction``: scikit-learn references;
 ``conventions``: what trec_eval and ranx give for raw inputs (the conventions profiles);
-``side_data``: a case's train and items files, for the beyond-accuracy metrics.
+``side_data``: a case's train and items files, for the beyond-accuracy metrics; ``beyond``:
+the beyond-accuracy metrics as their sources define them.
 """
 
 from .adversarial import ADVERSARIAL_CASES, CaseSettings, case_settings, movielens_like
