@@ -170,7 +170,11 @@ select * from per_k where n_items > 0
 {#- building block: one row per (candidate[, group_by], k, item_id) recommended in some
     top K, with n_rows (the top-K lists holding it), n_train and cosine_weight = the sum
     over those lists of 1 / sqrt(the list's length at k), what personalization squares.
-    `list_stats` is beyond_list_stats over the same recs and group_by. -#}
+    `list_stats` is beyond_list_stats over the same recs and group_by, and says which
+    groups each list (candidate, user_id) is in: `recs` needs no group_by column, and a
+    row counts in every group of its list. Joined on the list alone: the group equality
+    on top let DuckDB join the lists with another relation on the group first, a join of
+    every list with every list of its group (it spilled more than 10 GB at 200k users). -#}
 {% macro beyond_item_counts(recs, list_stats, k_values, group_by=[]) -%}
 {%- set ks = cutoffs_text(k_values).split(',') | map('int') | list %}
 {%- set g = beyond_groups(group_by) %}
@@ -187,7 +191,7 @@ with lengths as (
 
 per_item as (
     select
-        r.candidate{{ beyond_groups(group_by, 'r') }},
+        r.candidate{{ beyond_groups(group_by, 'l') }},
         r.item_id,
         max(r.n_train) as n_train
         {%- for k in ks %},
@@ -195,10 +199,9 @@ per_item as (
         sum(case when r.rank <= {{ k }} then 1.0 / sqrt(l.n_items_{{ k }}) end) as cosine_weight_{{ k }}
         {%- endfor %}
     from {{ recs }} as r
-    inner join lengths as l
-        on l.candidate = r.candidate and l.user_id = r.user_id{{ beyond_same_groups(group_by, 'l', 'r') }}
+    inner join lengths as l on l.candidate = r.candidate and l.user_id = r.user_id
     where r.rank <= {{ ks | max }}
-    group by r.candidate{{ beyond_groups(group_by, 'r') }}, r.item_id
+    group by r.candidate{{ beyond_groups(group_by, 'l') }}, r.item_id
 ),
 
 per_k as (
