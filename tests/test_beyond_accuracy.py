@@ -25,32 +25,10 @@ from evalhouse import Project, RunOptions
 from evalhouse.errors import EvalhouseError
 
 try:  # tests/ is not a package: importable as "tests.oracles" or as "oracles"
-    from tests.oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, is_close
-    from tests.oracles.beyond import (
-        GLOBAL_METRICS,
-        MEAN_METRICS,
-        USER_METRICS,
-        recbole_tail_items,
-        rectools_inverse_user_frequency,
-        rectools_serendipity,
-        reference,
-        reference_intersection,
-        tail_share,
-    )
+    from tests.oracles import ADVERSARIAL_CASES, assert_frames_close, beyond, case_settings, is_close
     from tests.oracles.side_data import Genres, side_data
 except ModuleNotFoundError:
-    from oracles import ADVERSARIAL_CASES, assert_frames_close, case_settings, is_close
-    from oracles.beyond import (
-        GLOBAL_METRICS,
-        MEAN_METRICS,
-        USER_METRICS,
-        recbole_tail_items,
-        rectools_inverse_user_frequency,
-        rectools_serendipity,
-        reference,
-        reference_intersection,
-        tail_share,
-    )
+    from oracles import ADVERSARIAL_CASES, assert_frames_close, beyond, case_settings, is_close
     from oracles.side_data import Genres, side_data
 
 SEED = 11
@@ -62,7 +40,7 @@ SELECT_BEYOND = ["+path:models/metrics/beyond_accuracy"]
 
 def assert_intersection_equals_reference(project: Project, recs: pd.DataFrame, labels: pd.DataFrame,
                                          k_values: list[int]) -> None:
-    expected = reference_intersection(recs, labels, k_values)
+    expected = beyond.reference_intersection(recs, labels, k_values)
     actual = frame(project, "select * from intersection_at_k")
     keys = ["candidate", "reference", "k"]
     for column in ("value", "n_users"):
@@ -113,8 +91,8 @@ def test_demo_beyond_accuracy_equals_the_oracles(demo: tuple[Project, Any]) -> N
     labels = frame(project, "select user_id, item_id, relevance from labels")
     train = frame(project, "select user_id, item_id from train")
     genres = movie_genres(project.dir / "seeds" / "movielens" / "movies.csv")
-    expected = reference(recs, labels, train, genres, DEMO_K, rel_threshold=4.0)
-    assert set(expected[0]["metric"]) == {*GLOBAL_METRICS, *MEAN_METRICS}
+    expected = beyond.reference(recs, labels, train, genres, DEMO_K, rel_threshold=4.0)
+    assert set(expected[0]["metric"]) == {*beyond.GLOBAL_METRICS, *beyond.MEAN_METRICS}
     assert_equal_to_reference(project, expected)
 
 
@@ -191,7 +169,7 @@ def build_case(root: Path, recs: pd.DataFrame, labels: pd.DataFrame, k_values: l
     write_project_yml(root, point_at_files)
     project = Project.load(root)
     result = build(project, SELECT_BEYOND)
-    return project, result, reference(recs, labels, train, genres, k_values)
+    return project, result, beyond.reference(recs, labels, train, genres, k_values)
 
 
 def one_user(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -244,8 +222,8 @@ def test_adversarial_cases_equal_the_oracles(beyond_tiny: Path, fmt: str) -> Non
     failed = [(r.name, r.message) for r in result.results if r.status not in ("success", "pass", "warn")]
     assert not failed
     expected_metrics, expected_users = expected
-    assert set(expected_users["metric"]) == set(USER_METRICS)  # genres, train and lists met
-    assert set(expected_metrics["metric"]) == {*GLOBAL_METRICS, *MEAN_METRICS}
+    assert set(expected_users["metric"]) == set(beyond.USER_METRICS)  # genres, train and lists met
+    assert set(expected_metrics["metric"]) == {*beyond.GLOBAL_METRICS, *beyond.MEAN_METRICS}
     assert_equal_to_reference(project, expected)
     assert_intersection_equals_reference(project, recs, labels, k_values)
 
@@ -295,7 +273,7 @@ def test_genre_metrics_are_left_out_when_no_item_has_genres(beyond_tiny: Path) -
     no_items.to_parquet(beyond_tiny / "inputs" / "items.parquet", index=False)
     assert build(project, SELECT_BEYOND).success
     metrics = set(beyond_metrics(project)["metric"])
-    assert metrics == {*GLOBAL_METRICS, "avg_popularity", "seen_rate", "inverse_user_frequency", "tail_share",
+    assert metrics == {*beyond.GLOBAL_METRICS, "avg_popularity", "seen_rate", "inverse_user_frequency", "tail_share",
                        "serendipity"}
 
 
@@ -306,10 +284,10 @@ def test_tail_share_follows_the_long_tail_ratio(beyond_tiny: Path) -> None:
     project = Project.load(beyond_tiny)
     assert build(project, SELECT_BEYOND).success
     train, _, genres = side_data(recs, labels, SEED)
-    _, expected = reference(recs, labels, train, genres, [1, 5], tail_ratio=0.5)
+    _, expected = beyond.reference(recs, labels, train, genres, [1, 5], tail_ratio=0.5)
     actual = frame(project, "select * from user_beyond_metrics where metric = 'tail_share'")
     assert_frames_close(expected[expected["metric"] == "tail_share"], actual)
-    default = reference(recs, labels, train, genres, [1, 5])[1]
+    default = beyond.reference(recs, labels, train, genres, [1, 5])[1]
     assert not np.allclose(  # the ratio changed something
         default[default["metric"] == "tail_share"]["value"], actual.sort_values(["candidate", "user_id", "k"])["value"])
 
@@ -321,8 +299,8 @@ def test_inverse_user_frequency_oracle_matches_the_rectools_docstring() -> None:
     # RecTools' MeanInvUserFreq example: users 1, 2, 3 with lists [3], [2, 3], [1, 2]
     train_df = pd.DataFrame({"user": ["1", "1", "2", "3"], "item": ["1", "2", "1", "1"]})
     lists = {"1": ["3"], "2": ["2", "3"], "3": ["1", "2"]}
-    at_1 = [rectools_inverse_user_frequency(train_df, items[:1]) for items in lists.values()]
-    at_3 = [rectools_inverse_user_frequency(train_df, items[:3]) for items in lists.values()]
+    at_1 = [beyond.rectools_inverse_user_frequency(train_df, items[:1]) for items in lists.values()]
+    at_3 = [beyond.rectools_inverse_user_frequency(train_df, items[:3]) for items in lists.values()]
     assert np.allclose(at_1, [1.5849625, 1.5849625, 0.0]) and np.allclose(at_3, [1.5849625, 1.5849625, 0.79248125])
 
 
@@ -332,17 +310,17 @@ def test_serendipity_oracle_matches_the_rectools_docstring() -> None:
     prev = pd.DataFrame({"user": ["u1", "u1", "u2", "u2", "u3"], "item": ["i1", "i2", "i1", "i2", "i1"]})
     lists = {"u1": [(1, "i1"), (2, "i2")], "u2": [(1, "i2"), (2, "i3")], "u3": [(1, "i3")], "u4": [(1, "i2"), (2, "i3")]}
     relevant = {"u1": {"i1", "i2"}, "u2": {"i2", "i3"}, "u3": {"i2"}, "u4": {"i2"}}
-    at_1 = [rectools_serendipity(prev, ranked[:1], relevant[u], n_items=4) for u, ranked in lists.items()]
-    at_2 = [rectools_serendipity(prev, ranked[:2], relevant[u], n_items=4) for u, ranked in lists.items()]
+    at_1 = [beyond.rectools_serendipity(prev, ranked[:1], relevant[u], n_items=4) for u, ranked in lists.items()]
+    at_2 = [beyond.rectools_serendipity(prev, ranked[:2], relevant[u], n_items=4) for u, ranked in lists.items()]
     assert np.allclose(at_1, [0, 0.25, 0, 0.25]) and np.allclose(at_2, [0, 0.5, 0, 0.125])
 
 
 def test_tail_items_by_hand() -> None:
     # 5 train items by interactions: e 1, d 2, c 2, b 3, a 5; ratio 0.5 -> int(2.5) = 2: e, then c before d
     train_df = pd.DataFrame({"user": ["u"] * 13, "item": list("aaaaabbbccdde")})
-    assert recbole_tail_items(train_df, 0.5) == {"e", "c"}
-    assert recbole_tail_items(train_df, 0.1) == {"e"}  # at least one item
-    assert tail_share(train_df, ["a", "c", "z"], 0.5) == pytest.approx(2 / 3)  # z: unseen in train
+    assert beyond.recbole_tail_items(train_df, 0.5) == {"e", "c"}
+    assert beyond.recbole_tail_items(train_df, 0.1) == {"e"}  # at least one item
+    assert beyond.tail_share(train_df, ["a", "c", "z"], 0.5) == pytest.approx(2 / 3)  # z: unseen in train
 
 
 # --- the personalization identity, on its own -------------------------------------------
