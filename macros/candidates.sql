@@ -16,17 +16,27 @@
     positions, so the cost is users x positions, not users x catalog. -#}
 {% macro global_ranking_pool(ranking, rank_column, score_column) -%}
 (
-    select p.user_id, r.item_id, p.pool_position, cast(r.{{ score_column }} as double) as score
+    select p.user_id, r.item_id, p.pool_position, cast(r.score as double) as score
     from (
         select user_id, {{ unnest_list(integer_range(1, positions_needed('n_seen'))) }} as pool_position
         from {{ ref('candidate_users') }}
     ) as p
-    -- the ranking cut at the deepest position a pool reaches (see top_unseen_of_ranking)
-    inner join (
-        select {{ rank_column }} as pool_position, item_id, {{ score_column }}
-        from {{ ranking }}
-        where {{ rank_column }} <= (select max({{ positions_needed('n_seen') }}) from {{ ref('candidate_users') }})
-    ) as r on r.pool_position = p.pool_position
+    inner join {{ ranking_cut(ranking, rank_column, score_column,
+                              'select max(' ~ positions_needed('n_seen') ~ ') from ' ~ ref('candidate_users')) }} as r
+        on r.pool_position = p.pool_position
+)
+{%- endmacro %}
+
+{#- returns (pool_position, item_id, score): the items of `ranking` at the positions up to
+    `deepest` (a query of one value: the deepest position any user's pool reaches), not the
+    whole catalogue. Joined with every user's positions (20M rows at 200k users), the whole
+    ranking made DuckDB build its hash table on the positions: 2.7 s against 0.6 s for
+    the cut one (bench/RESULTS.md). -#}
+{% macro ranking_cut(ranking, rank_column, score_column, deepest) -%}
+(
+    select {{ rank_column }} as pool_position, item_id, {{ score_column }} as score
+    from {{ ranking }}
+    where {{ rank_column }} <= ({{ deepest }})
 )
 {%- endmacro %}
 
@@ -84,15 +94,8 @@ unseen_positions as (
     where run_before - run_after > 1
 ),
 
--- only the positions some user's pool reaches (max_k + the most items one user saw), not
--- the whole catalogue: joined with every unseen position (20M rows at 200k users), the
--- whole ranking made DuckDB build its hash table on the positions and took 2.7 s against
--- 0.6 s for this (bench/RESULTS.md)
-pool as (
-    select {{ rank_column }} as pool_position, item_id, {{ score_column }} as score
-    from {{ ranking }}
-    where {{ rank_column }} <= (select max(n_positions) from pool_sizes)
-)
+-- the positions up to max_k + the most items one user saw
+pool as {{ ranking_cut(ranking, rank_column, score_column, 'select max(n_positions) from pool_sizes') }}
 
 select
     {{ sql_string(candidate) }} as candidate,

@@ -167,6 +167,17 @@ per_k as (
 select * from per_k where n_items > 0
 {%- endmacro %}
 
+{#- returns the rows beyond_item_counts counts: beyond_top_rows with each item's n_train
+    (beyond_items). Read from the tables, not through the view beyond_recs, whose join
+    with every user's seen items the counts do not need. -#}
+{% macro beyond_item_count_rows() -%}
+(
+    select r.candidate, r.user_id, r.item_id, r.rank, i.n_train
+    from {{ ref('beyond_top_rows') }} as r
+    inner join {{ ref('beyond_items') }} as i on i.item_id = r.item_id
+)
+{%- endmacro %}
+
 {#- building block: one row per (candidate[, group_by], k, item_id) recommended in some
     top K, with n_rows (the top-K lists holding it), n_train and cosine_weight = the sum
     over those lists of 1 / sqrt(the list's length at k), what personalization squares.
