@@ -33,6 +33,7 @@ from test_tracking_delivery import SlowProxy, tiny_project
 
 from evalhouse import Project, RunOptions
 from evalhouse.cli import main
+from evalhouse.evaluation.tables import EvaluationTables
 from evalhouse.publish.tracking.background import SEND_ERROR_FILE, sender_running
 from evalhouse.publish.tracking.naming import metric_key
 from evalhouse.publish.tracking.partial import TAG_PARTIAL, TAG_SELECTION
@@ -221,3 +222,23 @@ def test_a_build_or_run_without_a_selection_is_a_full_run(make_project):
     assert run.data.tags[TAG_PARTIAL] == "false"
     result = Project.load(root).run(RunOptions(mlflow=True))
     assert client.get_run(result.tracking.run_id).data.tags[TAG_PARTIAL] == "false"
+
+
+def test_a_table_over_max_table_rows_is_left_out_of_the_artifacts_and_named(make_project):
+    # 10 rows at most: metrics (66 rows) and user_metrics stay in the warehouse only
+    root = make_project(tiny.files(), tiny.PROJECT_YML.replace("timeout_seconds: 10",
+                                                               "timeout_seconds: 10\n  max_table_rows: 10"))
+    project, result = build(root)
+    assert result.success and result.tracking.ok, result.warnings
+    result.tracking.wait()
+    client = MlflowClient(tracking_uri=result.tracking.tracking_uri)
+    parent, _ = parent_and_children(client, "tiny_experiment", invocation_id(root))
+    logged = {a.path.removeprefix("tables/") for a in client.list_artifacts(parent.info.run_id, "tables")}
+    with EvaluationTables.open(project) as tables:
+        sizes = {name: tables.count(name) for name in tables.present()}
+    assert {"metrics", "user_metrics"} <= {name for name, rows in sizes.items() if rows > 10}
+    assert logged == {f"{name}.{fmt}" for name, rows in sizes.items() if rows <= 10 for fmt in ("csv", "parquet")}
+    left_out = [name for name, rows in sizes.items() if rows > 10]
+    assert parent.data.tags["evalhouse.tables_not_logged"] == ", ".join(left_out)
+    assert ("Not logged for their size (more than 10 rows, project.yml `mlflow.max_table_rows`): "
+            + ", ".join(left_out)) in parent.data.tags["mlflow.note.content"]

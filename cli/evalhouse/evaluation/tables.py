@@ -114,8 +114,13 @@ class EvaluationTables:
             f" from (select distinct user_id from {self._relations['labels']}) as l").fetchone()
         return int(cold), int(labelled)
 
-    def count(self, name: str) -> int:
-        return int(self.cursor.execute(f"select count(*) from {self._relations[name]}").fetchone()[0])
+    def count(self, name: str, at_most: int | None = None) -> int:
+        """The table's rows; with `at_most`, min(rows, at_most), which a view computes only
+        that far."""
+        relation = self._relations[name]
+        if at_most is not None:
+            relation = f"(select 1 from {relation} limit {int(at_most)}) as bounded"
+        return int(self.cursor.execute(f"select count(*) from {relation}").fetchone()[0])
 
     def export(self, name: str, path: Path, fmt: str) -> None:
         """Write a table as CSV or Parquet with DuckDB's own writers."""

@@ -60,7 +60,7 @@ def prepare(project: LoadedProject, settings: TrackingSettings, tables: Evaluati
             f"A partial {project_command(project)} (`{scope.selection}`): this run holds only what it built, "
             f"the tables {', '.join(seen.present())}; the others are as an earlier build left them.")
         report = None
-    return write_bundle(project.target_dir, payload, seen, report)
+    return write_bundle(project.target_dir, payload, seen, report, project.config.mlflow.max_table_rows)
 
 
 def project_command(project: LoadedProject) -> str:

@@ -107,30 +107,41 @@ def set_aside(path: Path) -> Path:
 
 
 def write_bundle(target_dir: Path, payload: dict[str, Any], tables: EvaluationTables,
-                 report: Report | None) -> Bundle:
-    """Write the payload and everything the parent run gets as artifacts."""
+                 report: Report | None, max_table_rows: int | None = None) -> Bundle:
+    """Write the payload and everything the parent run gets as artifacts.
+
+    A table with more than `max_table_rows` rows (None: no limit) is left out of the
+    artifacts; the parent run's note and tag `evalhouse.tables_not_logged` name it."""
     started = datetime.fromtimestamp(payload["started_at_ms"] / 1000, tz=timezone.utc)
     name = f"{started:%Y%m%dT%H%M%S}-{(payload['invocation_id'] or 'build')[:8]}"
     bundle = Bundle(pending_root(target_dir) / name, payload)
     if bundle.path.exists():
         shutil.rmtree(bundle.path)
     try:
-        _write_artifacts(bundle.artifacts, target_dir, tables, report)
+        left_out = _write_artifacts(bundle.artifacts, target_dir, tables, report, max_table_rows)
     except BaseException:
         bundle.remove()  # no half-written bundle is left to be sent
         raise
+    if left_out:
+        _say_left_out(payload["parent"]["tags"], left_out, max_table_rows)
     bundle.save()  # last: a folder without payload.json is not a bundle
     return bundle
 
 
-def _write_artifacts(artifacts: Path, target_dir: Path, tables: EvaluationTables, report: Report | None) -> None:
+def _write_artifacts(artifacts: Path, target_dir: Path, tables: EvaluationTables, report: Report | None,
+                     max_table_rows: int | None) -> list[str]:
+    """Copy the artifacts into the bundle; the tables left out for their size."""
     artifacts.mkdir(parents=True)
     for file_name in ("manifest.json", "run_results.json"):
         if (target_dir / file_name).is_file():
             shutil.copy2(target_dir / file_name, artifacts / file_name)
     if (target_dir / "compiled").is_dir():
         shutil.copytree(target_dir / "compiled", artifacts / "compiled")
+    left_out = []
     for table in tables.present():
+        if max_table_rows is not None and tables.count(table, at_most=max_table_rows + 1) > max_table_rows:
+            left_out.append(table)
+            continue
         for fmt in TABLE_FORMATS:
             tables.export(table, artifacts / "tables" / f"{table}.{fmt}", fmt)
     if report is not None:
@@ -139,3 +150,12 @@ def _write_artifacts(artifacts: Path, target_dir: Path, tables: EvaluationTables
             plot = artifacts / "plots" / f"{chart_id}.json"
             plot.parent.mkdir(exist_ok=True)
             plot.write_text(spec, encoding="utf-8")
+    return left_out
+
+
+def _say_left_out(tags: dict[str, str], left_out: list[str], max_table_rows: int | None) -> None:
+    names = ", ".join(left_out)
+    tags["evalhouse.tables_not_logged"] = names
+    tags["mlflow.note.content"] = (
+        tags.get("mlflow.note.content", "") + f" Not logged for their size (more than {max_table_rows:,} rows, "
+        f"project.yml `mlflow.max_table_rows`): {names}; they are in the warehouse.").strip()
