@@ -20,10 +20,12 @@ EXTRA_METRIC_FOLDERS = {"ranking": "ranking", "beyond": "beyond_accuracy"}
 
 
 def make_project(root: Path, data: Path, *, threads: int, memory_limit: str | None, spill: Path,
-                 suite: str = "ranking", candidate_files: int = 1) -> Path:
+                 suite: str = "ranking", candidate_files: int = 1, baselines: str = "popular",
+                 max_temp: str | None = None) -> Path:
     """The demo project as `evalhouse init` writes it, pointed at the benchmark's files: the
     ranking suite (and beyond accuracy) alone, or with suite "full" every model of the
-    demo, the popular baseline, train, the report and MLflow (a local store in the project)."""
+    demo, the baselines (popular unless told), train, the report and MLflow (a local store
+    in the project)."""
     from evalhouse.api.scaffold import init_project
 
     if root.exists():
@@ -50,12 +52,14 @@ def make_project(root: Path, data: Path, *, threads: int, memory_limit: str | No
     if suite in ("beyond", "full"):
         config["evaluation"]["train"] = str(data / "train.parquet")
     if suite == "full":
-        config["evaluation"]["baselines"] = ["popular"]
+        config["evaluation"]["baselines"] = [b for b in baselines.split(",") if b and b != "none"]
     config["vars"].update({"k_values": K_VALUES, "rel_threshold": 1})
     config["mlflow"] = {"enabled": suite == "full", "experiment": "bench"}
     duckdb = {"threads": threads, "preserve_insertion_order": False}
     if memory_limit:
         duckdb.update({"memory_limit": memory_limit, "temp_directory": str(spill)})
+        if max_temp:
+            duckdb["max_temp_directory_size"] = max_temp
     config["duckdb"] = duckdb
     (root / "project.yml").write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return root

@@ -67,7 +67,8 @@ def run_evalhouse(data: Path, work: Path, args: argparse.Namespace, suite: str =
     spill = work / f"spill_{suite}"
     project = make_project(work / f"project_{suite}", data, threads=args.threads,
                            memory_limit=args.memory_limit, spill=spill, suite=suite,
-                           candidate_files=args.candidate_files)
+                           candidate_files=args.candidate_files, baselines=args.baselines,
+                           max_temp=args.max_temp)
     if suite == "full":
         # every model and test, the report and MLflow: what `evalhouse build` does
         command = ["evalhouse", "build", "--project-dir", str(project), "-q"]
@@ -112,7 +113,8 @@ def run_spark(data: Path, work: Path, args: argparse.Namespace) -> Outcome:
     from spark_parity import add_spark_target
 
     project = make_project(work / "project_spark", data, threads=args.threads, memory_limit=args.memory_limit,
-                           spill=work / "spill_spark", suite="full", candidate_files=args.candidate_files)
+                           spill=work / "spill_spark", suite="full", candidate_files=args.candidate_files,
+                           baselines=args.baselines)
     local_dir = work / "spark_local"
     add_spark_target(project, args.spark_memory, local_dir)
     env = child_env(args.threads)
@@ -243,6 +245,12 @@ def main() -> None:
     parser.add_argument("--suite", choices=["ranking", "full"], default="ranking",
                         help="full: also run `evalhouse build` of the whole demo project (every family, the "
                              "popular baseline, train, report and MLflow) beside the ranking suite")
+    parser.add_argument("--max-temp", default=None,
+                        help="DuckDB max_temp_directory_size for evalhouse with --memory-limit, e.g. 20GB: "
+                             "a build that would spill more fails, saying so")
+    parser.add_argument("--baselines", default="popular",
+                        help="the baselines the full build adds (comma-separated, or none): popular by "
+                             "default; none for one candidate alone (issue 14's 10M x 1 run)")
     parser.add_argument("--candidate-files", type=int, default=1,
                         help="candidate files evalhouse evaluates (the first is what the libraries score; "
                              "the others are generated beside it as recs_2.parquet, ...)")
