@@ -82,7 +82,8 @@ paired as (
         c.candidate, c.metric, c.k, c.user_id, b.value as baseline_value, c.value
     from (select * from candidate_values where {{ condition }}) as c
     inner join (select * from baseline_values where {{ condition }}) as b
-        on b.user_id = c.user_id and b.metric = c.metric and b.k is not distinct from c.k
+        {#- every branch but the last holds one K (or no K) on both sides, so only it joins on k #}
+        on b.user_id = c.user_id and b.metric = c.metric{% if k == 'other' %} and b.k = c.k{% endif %}
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 )
