@@ -86,10 +86,18 @@ def test_incremental_with_unique_key_deletes_and_inserts(make_project):
 
 
 def test_incremental_without_key_appends(make_project):
-    root = make_project({"models/log.sql": "{{ config(materialized='incremental') }}select 1 as x"})
+    # the new rows go straight into the table: a model ending in ';' and a comment appends too
+    model = "{{ config(materialized='incremental') }}select {{ var('n', 1) }} as x, 'a' as y; -- the end"
+    root = make_project({"models/log.sql": model})
     project, _ = build(root)
-    build(root)
-    assert rows(project, "select count(*) from log") == [(2,)]
+    _, result = build(root, vars={"n": 2})
+    assert result.success and by_name(result)["log"].rows == 1
+    assert rows(project, "select x, y from log order by x") == [(1, "a"), (2, "a")]
+    # a query that fails while its rows go in leaves the table as it was
+    (root / "models/log.sql").write_text(model.replace("{{ var('n', 1) }}", "error('no rows today')::int"))
+    _, result = build(root)
+    assert not result.success and "no rows today" in by_name(result)["log"].message
+    assert rows(project, "select x, y from log order by x") == [(1, "a"), (2, "a")]
 
 
 def test_seeds_csv_tsv_parquet_in_subfolders_with_types(make_project, tmp_path):
