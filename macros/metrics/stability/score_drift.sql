@@ -24,6 +24,20 @@ with edges as (
     group by candidate
 ),
 
+-- the edges as plain columns, taken out of their lists once per candidate: reading a list
+-- element on every row (bins - 1 per K) was most of the model's time at 200k users. An
+-- aggregate (over one row per candidate), because DuckDB moves a plain projection above
+-- the join below, where it runs on every row again
+edge_values as (
+    select
+        candidate
+        {%- for k in ks %}{% for j in range(1, bins) %},
+        max(edges_{{ k }}[{{ j }}]) as edge_{{ k }}_{{ j }}
+        {%- endfor %}{% endfor %}
+    from edges
+    group by candidate
+),
+
 binned as (
     select
         s.side,
@@ -31,7 +45,7 @@ binned as (
         {%- for k in ks %},
         case when s.rank <= {{ k }} then
             {% for j in range(1, bins) -%}
-            (case when s.score > e.edges_{{ k }}[{{ j }}] then 1 else 0 end){{ ' +' if not loop.last }}
+            (case when s.score > e.edge_{{ k }}_{{ j }} then 1 else 0 end){{ ' +' if not loop.last }}
             {% endfor -%}
         end as bin_{{ k }}
         {%- endfor %}
@@ -40,7 +54,7 @@ binned as (
         union all
         select 'current' as side, candidate, rank, score from {{ current }} where score is not null
     ) as s
-    inner join edges as e on e.candidate = s.candidate
+    inner join edge_values as e on e.candidate = s.candidate
 ),
 
 combinations as (
