@@ -62,6 +62,14 @@ class Outcome:
 # --- the evalhouse project --------------------------------------------------------------
 
 
+def failure_line(text: str) -> str:
+    """The line that says why a contender failed: the last line of its output that is not a
+    warning (a build that fails can print its warnings after the error), else the last."""
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    said = [line for line in lines if not line.lstrip().lower().startswith("warning:")]
+    return (said or lines or [""])[-1]
+
+
 def run_evalhouse(data: Path, work: Path, args: argparse.Namespace, suite: str = "ranking") -> Outcome:
     name = {"ranking": "evalhouse", "beyond": "evalhouse+beyond", "full": "evalhouse full build"}[suite]
     spill = work / f"spill_{suite}"
@@ -102,8 +110,7 @@ def run_evalhouse(data: Path, work: Path, args: argparse.Namespace, suite: str =
         outcome.means = evalhouse_means(project)
         outcome.detail = "slowest: " + slowest_nodes(project) + delivery
     else:
-        text = (err or out).strip()
-        outcome.detail = text.splitlines()[-1] if text else status
+        outcome.detail = failure_line(err or out) or status
     return outcome
 
 
@@ -126,8 +133,7 @@ def run_spark(data: Path, work: Path, args: argparse.Namespace) -> Outcome:
                             cap_gb=args.cap_gb, timeout_s=args.timeout, env=env, temp_dir=local_dir)
     outcome = Outcome("spark", measured.status, measured.wall, measured.peak_gb, measured.peak_temp_gb)
     if measured.status != "ok":
-        text = (measured.err or measured.out).strip()
-        outcome.detail = text.splitlines()[-1] if text else measured.status
+        outcome.detail = failure_line(measured.err or measured.out) or measured.status
         return outcome
     # the reference: the same project on DuckDB (report and MLflow off: they add no table)
     subprocess.run(["evalhouse", "log", "--project-dir", str(project), "-q"], check=False, env=env,
@@ -166,7 +172,7 @@ def run_contender(name: str, data: Path, args: argparse.Namespace) -> Outcome:
     elif status == "timeout":
         outcome.detail = f"stopped after {args.timeout:g}s"
     else:
-        outcome.detail = (err or out).strip().splitlines()[-1] if (err or out).strip() else "failed"
+        outcome.detail = failure_line(err or out) or "failed"
     return outcome
 
 

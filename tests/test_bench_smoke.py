@@ -79,3 +79,13 @@ def test_the_spark_contender_project_and_its_summary(bench) -> None:
     assert summary == {"relations": 3, "values": 48, "rows": 19, "max_difference": 3e-12, "largest_in": "main.c",
                        "differing": ["main.c: 1 of 5 rows differ; the first: ..."], "compare_s": 1.23,
                        "means": {"ndcg@10": 0.5}}
+
+
+def test_a_failed_contender_is_reported_by_its_error_not_a_later_warning(bench) -> None:
+    run, _, _ = bench
+    build_output = ("1 of 40 START table train\n"
+                    "Error: beyond_list_stats: Out of Memory Error: failed to offload data block\n"
+                    "warning: train has no ts column: recency metrics are left out\n\n")
+    assert run.failure_line(build_output).startswith("Error: beyond_list_stats")
+    assert run.failure_line("warning: only a warning\n") == "warning: only a warning"
+    assert run.failure_line("") == ""

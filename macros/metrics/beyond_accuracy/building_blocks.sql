@@ -7,8 +7,7 @@
 
     Every statistic at cut-off K is a sum over the rows with rank <= K, so each input is
     read once: one pass computes the sums for every K side by side (one conditional
-    aggregate per K; beyond_list_stats sums each row once into the smallest cut-off that
-    holds it, then adds those sums up per K), then `unnest` turns them into one row per K.
+    aggregate per K), then `unnest` turns them into one row per K.
     No row is ever repeated per K and no pair of users is ever joined.
 
     Three building blocks read `recs`, a relation shaped like beyond_recs (candidate,
@@ -76,8 +75,7 @@ item_terms as (
     cross join train_total as t
 ),
 
--- each row's values once, with the smallest cut-off that holds it: the sums per cut-off
--- below are then added up for every K, instead of every row being summed once per K
+-- each row's values once, with the smallest cut-off that holds it
 row_values as (
     select
         r.candidate{{ beyond_groups(group_by, 'r') }},
@@ -105,44 +103,29 @@ row_values as (
     where r.rank <= {{ ks | max }}
 ),
 
-per_cutoff as (
-    select
-        candidate{{ g }},
-        user_id,
-        cutoff,
-        count(*) as n_items,
-        sum(popularity) as popularity,
-        {%- if dropped %}
-        count(case when n_train > 0 then 1 end) as known,
-        {%- endif %}
-        count(case when is_seen then 1 end) as seen,
-        sum(novelty) as novelty,
-        sum(iuf) as iuf,
-        count(case when is_tail then 1 end) as tail,
-        sum(serendipity) as serendipity
-    from row_values
-    group by candidate{{ g }}, user_id, cutoff
-),
-
--- the sums of fractions stay exact (fixed point) until here, so adding the cut-offs' sums
--- gives the same value as one sum over the rows, in any order
+-- the per-K sums of every list in one aggregate over the rows, each row summed into every
+-- K that holds it (1.85 times on average with K = 5, 10, 20, 50, 100). A first aggregate
+-- per (list, cut-off), whose sums were then added up per K, kept 50M groups at 10M users:
+-- with memory_limit 8GB this model spilled 19.8 GB to disk (268.6 s); in one aggregate it
+-- spills 0.9 GB (298.1 s). The sums of fractions are exact (fixed point), so a list's
+-- value does not depend on the order its rows arrive in.
 per_list as (
     select
         candidate{{ g }},
         user_id
         {%- for k in ks %},
-        cast(coalesce(sum(n_items) filter (where cutoff <= {{ k }}), 0) as bigint) as n_items_{{ k }},
+        count(*) filter (where cutoff <= {{ k }}) as n_items_{{ k }},
         sum(popularity) filter (where cutoff <= {{ k }}) as popularity_{{ k }},
         {%- if dropped %}
-        cast(coalesce(sum(known) filter (where cutoff <= {{ k }}), 0) as bigint) as known_{{ k }},
+        count(case when n_train > 0 then 1 end) filter (where cutoff <= {{ k }}) as known_{{ k }},
         {%- endif %}
-        cast(coalesce(sum(seen) filter (where cutoff <= {{ k }}), 0) as bigint) as seen_{{ k }},
+        count(case when is_seen then 1 end) filter (where cutoff <= {{ k }}) as seen_{{ k }},
         cast(sum(novelty) filter (where cutoff <= {{ k }}) as double) as novelty_{{ k }},
         cast(sum(iuf) filter (where cutoff <= {{ k }}) as double) as iuf_{{ k }},
-        cast(coalesce(sum(tail) filter (where cutoff <= {{ k }}), 0) as bigint) as tail_{{ k }},
+        count(case when is_tail then 1 end) filter (where cutoff <= {{ k }}) as tail_{{ k }},
         cast(sum(serendipity) filter (where cutoff <= {{ k }}) as double) as serendipity_{{ k }}
         {%- endfor %}
-    from per_cutoff
+    from row_values
     group by candidate{{ g }}, user_id
 ),
 

@@ -16,7 +16,8 @@ select
     i.popularity_rank,
     i.is_tail,
     r.is_relevant,
-    s.item_id is not null as is_seen
+    coalesce(list_contains(s.seen_items, r.item_id), false) as is_seen
 from {{ ref('beyond_top_rows') }} as r
 inner join {{ ref('beyond_items') }} as i on i.item_id = r.item_id
-left join {{ ref('beyond_seen') }} as s on s.user_id = r.user_id and s.item_id = r.item_id
+-- per user, not per (user, item): see beyond_seen
+left join {{ ref('beyond_seen') }} as s on s.user_id = r.user_id
