@@ -5,6 +5,7 @@
 -- it is part of. So every row is read once, however many slice dimensions there are.
 {{ config(materialized='table') }}
 {%- if beyond_item_counts is defined and slices_include('beyond_accuracy') %}
+{%- set ks = cutoffs_text(k_values()).split(',') | map('int') | list %}
 {%- set pair_text = "cast(length(slice) as varchar) || ':' || slice || '='"
                    ~ " || coalesce(cast(length(slice_value) as varchar) || ':' || slice_value, 'null')" %}
 
@@ -25,10 +26,18 @@ user_combination_ids as (
     from user_combinations
 ),
 
+-- each (slice, slice_value) as a number, slice_key: the counts are added up per slice on it
 combination_slices as (
-    select distinct c.combination_id, s.slice, s.slice_value
-    from user_combination_ids as c
-    inner join {{ ref('user_slices') }} as s on s.user_id = c.user_id
+    select combination_id, slice, slice_value, dense_rank() over (order by slice, slice_value) as slice_key
+    from (
+        select distinct c.combination_id, s.slice, s.slice_value
+        from user_combination_ids as c
+        inner join {{ ref('user_slices') }} as s on s.user_id = c.user_id
+    ) as pairs
+),
+
+slice_names as (
+    select distinct slice_key, slice, slice_value from combination_slices
 ),
 
 -- the rows as beyond_item_counts.sql reads them, with no combination: beyond_item_counts
@@ -42,23 +51,39 @@ combination_lists as (
     inner join user_combination_ids as c on c.user_id = b.user_id
 ),
 
+-- one row per (candidate, combination, item) with the Ks side by side
 combination_counts as (
-    select * from ({{ beyond_item_counts('combination_recs', 'combination_lists', k_values(), ['combination_id']) }})
+    select * from ({{ beyond_item_counts_side_by_side('combination_recs', 'combination_lists', k_values(), ['combination_id']) }})
         as item_counts
+),
+
+-- each slice adds up the combinations it is part of, still with the Ks side by side and
+-- grouped on numbers. Adding up one row per K, with the slice and its value as text, held
+-- about 90M groups at 10M users: the temp directory reached its 20 GB cap and the build
+-- ran out of memory
+slice_counts as (
+    select
+        c.candidate,
+        s.slice_key,
+        c.item_id,
+        max(c.n_train) as n_train
+        {%- for k in ks %},
+        sum(c.n_rows_{{ k }}) as n_rows_{{ k }},
+        sum(c.cosine_weight_{{ k }}) as cosine_weight_{{ k }}
+        {%- endfor %}
+    from combination_counts as c
+    inner join combination_slices as s on s.combination_id = c.combination_id
+    group by c.candidate, s.slice_key, c.item_id
+),
+
+named_slice_counts as (
+    select n.slice, n.slice_value, c.*
+    from slice_counts as c
+    inner join slice_names as n on n.slice_key = c.slice_key
 )
 
-select
-    c.candidate,
-    s.slice,
-    s.slice_value,
-    c.item_id,
-    max(c.n_train) as n_train,
-    c.k,
-    sum(c.n_rows) as n_rows,
-    sum(c.cosine_weight) as cosine_weight
-from combination_counts as c
-inner join combination_slices as s on s.combination_id = c.combination_id
-group by c.candidate, s.slice, s.slice_value, c.item_id, c.k
+select candidate, slice, slice_value, item_id, n_train, k, n_rows, cosine_weight
+from ({{ item_counts_per_k('named_slice_counts', k_values(), ['slice', 'slice_value']) }}) as per_k
 {%- else %}
 
 select cast(null as varchar) as candidate where false

@@ -166,10 +166,23 @@ select * from per_k where n_items > 0
     over those lists of 1 / sqrt(the list's length at k), what personalization squares.
     `list_stats` is beyond_list_stats over the same recs and group_by, and says which
     groups each list (candidate, user_id) is in: `recs` needs no group_by column, and a
-    row counts in every group of its list. Joined on the list alone: the group equality
-    on top let DuckDB join the lists with another relation on the group first, a join of
-    every list with every list of its group (it spilled more than 10 GB at 200k users). -#}
+    row counts in every group of its list. -#}
 {% macro beyond_item_counts(recs, list_stats, k_values, group_by=[]) -%}
+with per_item as (
+    {{ beyond_item_counts_side_by_side(recs, list_stats, k_values, group_by) | indent(4) }}
+)
+
+{{ item_counts_per_k('per_item', k_values, group_by) }}
+{%- endmacro %}
+
+{#- the counts of beyond_item_counts with the Ks side by side: one row per
+    (candidate[, group_by], item_id) with n_train, n_rows_<k> and cosine_weight_<k> for
+    every K (n_rows_<k> is 0 when no top-K list holds the item). Five times fewer rows
+    than one per K, for a caller that adds counts up before item_counts_per_k turns them
+    into one row per K. Joined on the list alone: the group equality on top let DuckDB
+    join the lists with another relation on the group first, a join of every list with
+    every list of its group (it spilled more than 10 GB at 200k users). -#}
+{% macro beyond_item_counts_side_by_side(recs, list_stats, k_values, group_by=[]) -%}
 {%- set ks = cutoffs_text(k_values).split(',') | map('int') | list %}
 {%- set g = beyond_groups(group_by) %}
 with lengths as (
@@ -181,24 +194,29 @@ with lengths as (
         {%- endfor %}
     from {{ list_stats }}
     group by candidate{{ g }}, user_id
-),
+)
 
-per_item as (
-    select
-        r.candidate{{ beyond_groups(group_by, 'l') }},
-        r.item_id,
-        max(r.n_train) as n_train
-        {%- for k in ks %},
-        count(case when r.rank <= {{ k }} then 1 end) as n_rows_{{ k }},
-        sum(case when r.rank <= {{ k }} then 1.0 / sqrt(l.n_items_{{ k }}) end) as cosine_weight_{{ k }}
-        {%- endfor %}
-    from {{ recs }} as r
-    inner join lengths as l on l.candidate = r.candidate and l.user_id = r.user_id
-    where r.rank <= {{ ks | max }}
-    group by r.candidate{{ beyond_groups(group_by, 'l') }}, r.item_id
-),
+select
+    r.candidate{{ beyond_groups(group_by, 'l') }},
+    r.item_id,
+    max(r.n_train) as n_train
+    {%- for k in ks %},
+    count(case when r.rank <= {{ k }} then 1 end) as n_rows_{{ k }},
+    sum(case when r.rank <= {{ k }} then 1.0 / sqrt(l.n_items_{{ k }}) end) as cosine_weight_{{ k }}
+    {%- endfor %}
+from {{ recs }} as r
+inner join lengths as l on l.candidate = r.candidate and l.user_id = r.user_id
+where r.rank <= {{ ks | max }}
+group by r.candidate{{ beyond_groups(group_by, 'l') }}, r.item_id
+{%- endmacro %}
 
-per_k as (
+{#- the rows of beyond_item_counts from `relation`, shaped like beyond_item_counts_side_by_side
+    (candidate[, group_by], item_id, n_train, n_rows_<k>, cosine_weight_<k>): one row per K
+    whose n_rows is above 0 -#}
+{% macro item_counts_per_k(relation, k_values, group_by=[]) -%}
+{%- set ks = cutoffs_text(k_values).split(',') | map('int') | list %}
+{%- set g = beyond_groups(group_by) %}
+select * from (
     select
         candidate{{ g }},
         item_id,
@@ -206,8 +224,7 @@ per_k as (
         {{ unnest_list(list_literal(ks)) }} as k,
         {{ unnest_list('[' ~ columns_per_k('n_rows_', ks) ~ ']') }} as n_rows,
         {{ unnest_list('[' ~ columns_per_k('cosine_weight_', ks) ~ ']') }} as cosine_weight
-    from per_item
-)
-
-select * from per_k where n_rows > 0
+    from {{ relation }}
+) as per_k
+where n_rows > 0
 {%- endmacro %}
