@@ -55,11 +55,13 @@
 {#- the conventions profile: what popularity counts, and whether unseen items drop out -#}
 {%- set popularity = 'n_train_users' if convention('popularity') == 'train_users' else 'n_train' %}
 {%- set dropped = convention('unseen_items') == 'dropped' %}
+-- distinct ids as train has them: two different values of one column are never the same
+-- text, so casting every row to text first would count the same
 with train_total as (
     select
         count(*) as n_train_total,
-        count(distinct cast(user_id as varchar)) as n_train_users,
-        count(distinct cast(item_id as varchar)) as n_catalog
+        count(distinct user_id) as n_train_users,
+        count(distinct item_id) as n_catalog
     from {{ train }}
 ),
 
