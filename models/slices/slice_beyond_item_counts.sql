@@ -40,27 +40,26 @@ slice_names as (
     select distinct slice_key, slice, slice_value from combination_slices
 ),
 
--- the rows as beyond_item_counts.sql reads them, with no combination: beyond_item_counts
--- takes each list's combination from combination_lists (at 1M users x 3 candidates,
--- 27.9 s instead of 34.8 s through the view beyond_recs and a join per row)
-combination_recs as {{ beyond_item_count_rows() }},
-
+-- each list's combination: the counts read beyond_top_rows, whose rows carry none, and
+-- take it from the list (at 1M users x 3 candidates, 27.9 s instead of 34.8 s through
+-- the view beyond_recs and a join per row)
 combination_lists as (
     select b.candidate, b.user_id, b.k, b.n_items, c.combination_id
     from {{ ref('beyond_list_stats') }} as b
     inner join user_combination_ids as c on c.user_id = b.user_id
 ),
 
--- one row per (candidate, combination, item) with the Ks side by side
+-- one row per (candidate, combination, item) with the Ks side by side. The aggregate over
+-- every row holds counts only (beyond_item_counts_side_by_side): with a sum of weights
+-- per K and a max beside them, its state spilled past the 20 GB temp cap at 10M users
+-- (5M items, 3 combinations) and the build ran out of memory
 combination_counts as (
-    select * from ({{ beyond_item_counts_side_by_side('combination_recs', 'combination_lists', k_values(), ['combination_id']) }})
+    select * from ({{ beyond_item_counts_side_by_side(ref('beyond_top_rows'), 'combination_lists', ref('beyond_items'), k_values(), ['combination_id']) }})
         as item_counts
 ),
 
 -- each slice adds up the combinations it is part of, still with the Ks side by side and
--- grouped on numbers. Adding up one row per K, with the slice and its value as text, held
--- about 90M groups at 10M users: the temp directory reached its 20 GB cap and the build
--- ran out of memory
+-- grouped on numbers, not one row per K with the slice's text
 slice_counts as (
     select
         c.candidate,

@@ -2,4 +2,4 @@
 -- cosine_weight (sum of 1 / sqrt(list length) over those lists), in one pass
 {{ config(materialized='table') }}
 
-{{ beyond_item_counts(beyond_item_count_rows(), ref('beyond_list_stats'), k_values()) }}
+{{ beyond_item_counts(ref('beyond_top_rows'), ref('beyond_list_stats'), ref('beyond_items'), k_values()) }}
