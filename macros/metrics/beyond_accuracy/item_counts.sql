@@ -24,8 +24,9 @@ with per_item as (
     every K (n_rows_<k> is 0 and cosine_weight_<k> null when no top-K list holds the
     item). Five times fewer rows than one per K, for a caller that adds counts up before
     item_counts_per_k turns them into one row per K. The aggregate over every row holds
-    counts and nothing else: with each item's n_train in it too (a max per group) the
-    model above spilled 1.96 GB instead of 0.11 GB (10.8 s instead of 7.8 s).
+    counts and nothing else: with each item's n_train in it too (a max per group),
+    slice_beyond_item_counts at 1M users under memory_limit 800MB spilled 1.96 GB
+    instead of 0.11 GB (10.8 s instead of 7.8 s).
     A row of a list that holds k items at k weighs 1 / sqrt(k) at k, so those rows are
     only counted (n_rows / sqrt(k) after the aggregate); the weights are summed only for
     the rows of the other lists (short_lists: none when every list holds max(k_values)
