@@ -73,8 +73,8 @@ with train_total as (
 item_terms as (
     select
         i.item_id,
-        {{ exact_number(item_novelty('i.n_train', 't.n_train_total')) }} as novelty,
-        {{ exact_number(item_inverse_user_frequency('i.n_train_users', 't.n_train_users')) }} as iuf
+        {{ exact_term(item_novelty('i.n_train', 't.n_train_total')) }} as novelty,
+        {{ exact_term(item_inverse_user_frequency('i.n_train_users', 't.n_train_users')) }} as iuf
     from {{ items }} as i
     cross join train_total as t
 ),
@@ -94,12 +94,12 @@ row_values as (
         {%- if relevant is not none %}
         {#- only a relevant row has a serendipity above 0: the others skip the exact cast #}
         case
-            when {{ relevant }} then {{ exact_number(item_serendipity('true', 'r.rank', 'r.popularity_rank', 't.n_catalog')) }}
+            when {{ relevant }} then {{ exact_term(item_serendipity('true', 'r.rank', 'r.popularity_rank', 't.n_catalog')) }}
             when t.n_catalog = 0 then null
-            else {{ exact_number('0.0') }}
+            else {{ exact_term('0.0') }}
         end
         {%- else %}
-        {{ exact_number('null') }}
+        {{ exact_term('null') }}
         {%- endif %} as serendipity
     from {{ recs }} as r
     cross join train_total as t

@@ -32,7 +32,7 @@ with per_genre as (
         r.user_id,
         ig.genre
         {%- for k in ks %},
-        cast(sum({{ exact_number('case when r.rank <= ' ~ k ~ ' then 1.0 / sqrt(ig.n_genres) end') }}) as double)
+        cast(sum({{ exact_term('case when r.rank <= ' ~ k ~ ' then 1.0 / sqrt(ig.n_genres) end') }}) as double)
             as cosine_{{ k }},
         sum(case when r.rank <= {{ k }} then 1.0 / ig.n_genres end) as weight_{{ k }}
         {%- endfor %}
