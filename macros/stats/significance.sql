@@ -46,7 +46,7 @@ cast({{ expression }} as decimal(38, 22))
     per-item terms summed row by row (novelty and inverse user frequency, at most log2 of a
     count, so below 64; serendipity and genre weights, at most 1). Sums over it are exact like
     exact_number's, and a value takes eight bytes instead of sixteen: beyond_list_stats took
-    37.6 s instead of 46.5 s on 1M users under memory_limit 800MB (bench/RESULTS.md) -#}
+    38 to 39 s instead of 44 to 46 s on 1M users under memory_limit 800MB (bench/RESULTS.md) -#}
 {% macro exact_term(expression) -%}
 cast({{ expression }} as decimal(18, 14))
 {%- endmacro %}
