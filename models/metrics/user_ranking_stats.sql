@@ -3,7 +3,9 @@
 -- exponential gain, rbp_sum = the sum of p^(rank - 1) over the hits, p = var
 -- rbp_persistence); built from the hits only, so the cost follows hits, not
 -- recommendations. One pass over the hits and one over the relevant labels give every K
--- at once (a filtered sum per K); each row then picks its K's columns. Var conventions
+-- at once (a conditional sum per K: `sum(case when rank <= k then x end)`, which DuckDB
+-- runs about twice as fast as `sum(x) filter (where rank <= k)`, a selection per
+-- aggregate); each row then picks its K's columns. Var conventions
 -- (macros/conventions.sql) picks the users scored (users), the labels that gain in ndcg
 -- (ndcg_gain: judged reads the DCG and its ideal from every label above 0, binary gains 1
 -- per relevant label), ndcg's ideal (ndcg_ideal: k_items, K relevant items for everyone)
@@ -35,11 +37,11 @@ hit_sums as (
         user_id,
         min(rank) as first_hit_rank,
         {%- for k in ks %}
-        {% if copies %}sum(copies){% else %}count(*){% endif %} filter (where rank <= {{ k }}) as n_hits_{{ k }},
-        sum(precision_at_hit) filter (where rank <= {{ k }}) as precision_sum_{{ k }},
-        sum(gain) filter (where rank <= {{ k }}) as dcg_{{ k }},
-        sum(gain_exp) filter (where rank <= {{ k }}) as dcg_exp_{{ k }},
-        sum(rbp_weight) filter (where rank <= {{ k }}) as rbp_sum_{{ k }}{{ "," if not loop.last }}
+        {% if copies %}sum(case when rank <= {{ k }} then copies end){% else %}count(case when rank <= {{ k }} then 1 end){% endif %} as n_hits_{{ k }},
+        sum(case when rank <= {{ k }} then precision_at_hit end) as precision_sum_{{ k }},
+        sum(case when rank <= {{ k }} then gain end) as dcg_{{ k }},
+        sum(case when rank <= {{ k }} then gain_exp end) as dcg_exp_{{ k }},
+        sum(case when rank <= {{ k }} then rbp_weight end) as rbp_sum_{{ k }}{{ "," if not loop.last }}
         {%- endfor %}
     from hit_gains
     group by candidate, user_id
@@ -81,8 +83,8 @@ judged_sums as (
         r.candidate,
         r.user_id,
         {%- for k in ks %}
-        sum({{ linear_gain('l.relevance') }} * {{ rank_discount('r.rank') }}) filter (where r.rank <= {{ k }}) as dcg_{{ k }},
-        sum({{ exponential_gain('l.relevance') }} * {{ rank_discount('r.rank') }}) filter (where r.rank <= {{ k }}) as dcg_exp_{{ k }}{{ "," if not loop.last }}
+        sum(case when r.rank <= {{ k }} then {{ linear_gain('l.relevance') }} * {{ rank_discount('r.rank') }} end) as dcg_{{ k }},
+        sum(case when r.rank <= {{ k }} then {{ exponential_gain('l.relevance') }} * {{ rank_discount('r.rank') }} end) as dcg_exp_{{ k }}{{ "," if not loop.last }}
         {%- endfor %}
     from {{ ref('recs') }} as r
     inner join {{ ref('labels') }} as l on l.user_id = r.user_id and l.item_id = r.item_id
@@ -95,8 +97,8 @@ ideal_sums as (
     select
         user_id,
         {%- for k in ks %}
-        sum(gain) filter (where ideal_position <= {{ k }}) as ideal_dcg_{{ k }},
-        sum(gain_exp) filter (where ideal_position <= {{ k }}) as ideal_dcg_exp_{{ k }}{{ "," if not loop.last }}
+        sum(case when ideal_position <= {{ k }} then gain end) as ideal_dcg_{{ k }},
+        sum(case when ideal_position <= {{ k }} then gain_exp end) as ideal_dcg_exp_{{ k }}{{ "," if not loop.last }}
         {%- endfor %}
     from ideal_gains
     group by user_id
