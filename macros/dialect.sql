@@ -132,7 +132,7 @@ order by {{ order_by }}
 {{ dispatch('single_bit')(position) }}
 {%- endmacro %}
 {% macro default__single_bit(position) -%}
-(cast(1 as ubigint) << cast({{ position }} as integer))
+(cast(1 as ubigint) << cast({{ position }} as ubigint))
 {%- endmacro %}
 
 {#- returns the bitwise OR of a column's words over a group (an aggregate) -#}

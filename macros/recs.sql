@@ -36,7 +36,7 @@
         candidate,
         user_id,
         item_id,
-        case when rank = floor(rank) then cast(rank as bigint) end as rank,
+        {{ whole_rank('rank') }} as rank,
         score
     from unique_rows
 )
@@ -56,4 +56,57 @@
 {#- returns the join condition of two relations on their list (candidate, user_id) -#}
 {% macro same_list(left, right) -%}
 {{ left }}.candidate = {{ right }}.candidate and {{ left }}.user_id = {{ right }}.user_id
+{%- endmacro %}
+
+{#- returns one row per list (candidate, user_id) of `rows` (candidate, user_id, item_id,
+    rank: whole numbers or null): n_rows; to_check, true when a rank rule may be broken in
+    it: a row without a rank, a rank below 1, or two rows at one rank; ranked_one_to_n, true
+    when its ranks are exactly 1..n_rows. One aggregate per list holds the ranks 1 to 64 x
+    words as bits (words from max(k_values)), so a rank shared among those is found
+    exactly; a list with a higher rank is checked as a whole. With find_copies, also
+    has_copies: the list (of a known user) holds some item on more than one row; its items,
+    sorted in the same aggregate, show a repeated item next to its copy. -#}
+{% macro list_rank_checks(rows, find_copies=false) -%}
+{%- set words = ((max_k() | int) + 63) // 64 %}
+{%- set distinct_ranks %}{% for word in range(words) %}coalesce({{ bits_set('ranks_' ~ word) }}, 0) + {% endfor %}0{% endset %}
+(
+    with per_list as (
+        select
+            candidate,
+            user_id,
+            count(*) as n_rows,
+            count(rank) as n_ranked,
+            min(rank) as min_rank,
+            max(rank) as max_rank,
+            {%- if find_copies %}
+            list_sort(list(item_id)) as sorted_items,
+            {%- endif %}
+            {%- for word in range(words) %}
+            {{ bits_or('case when rank > ' ~ 64 * word ~ ' and rank <= ' ~ 64 * (word + 1)
+                       ~ ' then ' ~ single_bit('rank - ' ~ (64 * word + 1)) ~ ' end') }} as ranks_{{ word }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from {{ rows }} as list_rows
+        group by candidate, user_id
+    )
+
+    select
+        candidate,
+        user_id,
+        n_rows,
+        n_ranked < n_rows or min_rank < 1 or max_rank > {{ 64 * words }} or {{ distinct_ranks }} < n_rows
+            as to_check,
+        -- n distinct whole ranks from 1 whose largest is n: 1..n (to_check covers the first two)
+        n_ranked = n_rows and min_rank >= 1 and max_rank = n_rows and {{ distinct_ranks }} = n_rows
+            as ranked_one_to_n
+        {%- if find_copies %},
+        -- null items never equal each other, so they are never copies
+        user_id is not null and {{ sorted_list_has_repeat('sorted_items') }} as has_copies
+        {%- endif %}
+    from per_list
+)
+{%- endmacro %}
+
+{#- returns a rank as recs holds it: a whole number as bigint, anything else as null -#}
+{% macro whole_rank(rank) -%}
+case when {{ rank }} = floor({{ rank }}) then cast({{ rank }} as bigint) end
 {%- endmacro %}

@@ -407,8 +407,14 @@ def test_duplicated_recs_warn_and_keep_the_best_rank(evaluation_base, tmp_path):
     after = snapshot(root / "target/warehouse.duckdb")
 
     # sums over other row orders may differ in the last bits: floats to 1e-12, relative above 1
-    rebuilt = HISTORY_TABLES | {"main.recs_duplicates", "intermediate.candidate_files", "main.inputs_manifest"}
+    rebuilt = HISTORY_TABLES | {"main.recs_duplicates", "intermediate.candidate_files", "main.inputs_manifest",
+                                "intermediate.candidate_file_lists"}
     assert set(after) - rebuilt == set(before) - rebuilt
     for table in sorted(set(before) - rebuilt):
         assert_rows_close(before[table], after[table], table, rtol=1e-12, atol=1e-12)
     assert after["main.recs_duplicates"] == [("mine", 1, 1, 2, 1.0, 0.9)]  # the copy, at its best rank
+    # the file's list holds 3 rows, two at rank 1: checked again in recs_lists, which
+    # (compared above) still has the list as it was without the copy
+    assert [row for row in after["intermediate.candidate_file_lists"] if row[:2] == ("mine", 1)] == [
+        ("mine", 1, 3, True, False, True)]
+    assert not any(row[-1] for row in before["intermediate.candidate_file_lists"])

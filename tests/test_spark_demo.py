@@ -29,8 +29,8 @@ the end, as tests/test_spark.py does, so that the next session can open a catalo
 
 MovieLens has no zero rating (they start at 0.5), so the demo never takes MAPE's zero
 branch; a test builds the demo's regression macros on a few pairs that do, on both
-engines. Another builds the check by which recs_duplicates finds a list holding an item
-twice (sorted_list_has_repeat) on a few lists of text ids: the demo has no duplicated recs.
+engines. Another builds the check by which candidate_file_lists finds a list holding an
+item twice (sorted_list_has_repeat) on a few lists of text ids: the demo has no duplicated recs.
 """
 
 from __future__ import annotations
@@ -262,7 +262,7 @@ m,u4,1
 
 
 def test_sorted_list_has_repeat_finds_the_same_lists_on_spark(tmp_path):
-    """recs_duplicates finds the lists that hold an item twice through
+    """candidate_file_lists finds the lists that hold an item twice through
     sorted_list_has_repeat: neighbours compared on DuckDB, array_distinct on Spark."""
     project = build_macros_on_both_engines(
         tmp_path, "list_rows", "candidate: VARCHAR, user_id: VARCHAR, item_id: VARCHAR", LIST_ROWS, {

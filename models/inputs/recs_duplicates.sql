@@ -1,12 +1,12 @@
 -- one row per (candidate, user_id, item_id) that the candidate files hold on more than one
 -- row: n_rows, the best (smallest) rank and that row's score, which recs keeps in place of
 -- the copies. Usually empty. Reads candidate_files (the files' rows, read once). A copy
--- always sits in the same list as its item, so the lists come first: each list's items,
--- sorted, show a repeated item next to its copy. Only the rows of the lists that have one
--- are grouped by key. At 1M users and two files of 100M rows this took 12.0 s and 3.2 GB
--- where a group by over every key took 18.0 s and 7.2 GB (bench/RESULTS.md); when every
--- list has a copy it costs that group by plus the pass over the lists. The baselines'
--- lists hold every item once by construction.
+-- always sits in the same list as its item, so the lists come first: candidate_file_lists
+-- marks the lists that hold one (has_copies), in the aggregate that checks their ranks,
+-- and only their rows are grouped by key. At 1M users and two files of 100M rows finding
+-- the lists first took 12.0 s and 3.2 GB where a group by over every key took 18.0 s and
+-- 7.2 GB (bench/RESULTS.md); when every list has a copy it costs that group by plus the
+-- pass over the lists. The baselines' lists hold every item once by construction.
 {{ config(materialized='table') }}
 {%- if not (evaluation.candidates or evaluation.baselines is none or evaluation.baselines) %}
 {{ raise_error("nothing to evaluate: evaluation.baselines is [] and evaluation.candidates lists no file") }}
@@ -15,17 +15,10 @@
 
 {%- if files %}
 
-with sorted_lists as (
-    select candidate, user_id, list_sort(list(item_id)) as sorted_items
-    from {{ ref('candidate_files') }}
-    where user_id is not null and item_id is not null
-    group by candidate, user_id
-),
-
-lists_with_copies as (
+with lists_with_copies as (
     select candidate, user_id
-    from sorted_lists
-    where {{ sorted_list_has_repeat('sorted_items') }}
+    from {{ ref('candidate_file_lists') }}
+    where has_copies
 )
 
 select

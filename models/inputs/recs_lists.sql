@@ -1,42 +1,35 @@
 -- one row per list of recs (candidate, user_id): n_rows; to_check, true when a rank
 -- rule may be broken in it (usually in none): a row without a rank, a rank below 1, or
 -- two rows at one rank; and ranked_one_to_n, true when its ranks are exactly 1..n_rows
--- (then an item's place in the list is its rank, and recs_history needs no window). One aggregate per list holds the ranks 1 to 64 x words as bits
--- (words from max(k_values)), so a shared rank among those is found exactly; a list with
--- a higher rank is checked as a whole. The rank tests of recs look at the rows of the
--- lists to check only, instead of reading every row of recs once per test, and recs_ties
--- finds the tied ranks there. Reads recs' rows before ties are broken (macros/recs.sql):
--- recs is built after it.
+-- (then an item's place in the list is its rank, and recs_history needs no window).
+-- The rank tests of recs look at the rows of the lists to check only, instead of reading
+-- every row of recs once per test, and recs_ties finds the tied ranks there. Describes
+-- recs' rows before ties are broken (macros/recs.sql): recs is built after it.
+-- A file's list without copies has the same rows here as in candidate_files, so its
+-- checks are candidate_file_lists' (one pass over the files' rows for both); only the lists
+-- with copies are checked again on their rows once the copies are dropped, and the
+-- baselines' lists on theirs.
 {{ config(materialized='table') }}
-{%- set words = ((max_k() | int) + 63) // 64 %}
 
-with per_list as (
-    select
-        candidate,
-        user_id,
-        count(*) as n_rows,
-        count(rank) as n_ranked,
-        min(rank) as min_rank,
-        max(rank) as max_rank,
-        {%- for word in range(words) %}
-        {{ bits_or('case when rank > ' ~ 64 * word ~ ' and rank <= ' ~ 64 * (word + 1)
-                   ~ ' then ' ~ single_bit('rank - ' ~ (64 * word + 1)) ~ ' end') }} as ranks_{{ word }}{{ "," if not loop.last }}
-        {%- endfor %}
-    from {{ recs_rows() }} as recs_rows
-    group by candidate, user_id
+with lists_with_copies as (
+    select candidate, user_id
+    from {{ ref('candidate_file_lists') }}
+    where has_copies
+),
+
+rows_to_check as (
+    -- the rows of recs in a list with copies (none, usually), then the baselines' rows
+    select r.candidate, r.user_id, r.item_id, r.rank
+    from {{ recs_rows() }} as r
+    semi join lists_with_copies as l on {{ same_list('l', 'r') }}
+    union all
+    select candidate, user_id, item_id, {{ whole_rank('rank') }} as rank
+    from {{ ref('baseline_recs') }}
 )
 
-select
-    candidate,
-    user_id,
-    n_rows,
-    n_ranked < n_rows
-        or min_rank < 1
-        or max_rank > {{ 64 * words }}
-        or {% for word in range(words) %}coalesce({{ bits_set('ranks_' ~ word) }}, 0) + {% endfor %}0 < n_rows
-        as to_check,
-    -- n distinct whole ranks from 1 whose largest is n: 1..n (to_check covers the first two)
-    n_ranked = n_rows and min_rank >= 1 and max_rank = n_rows
-        and {% for word in range(words) %}coalesce({{ bits_set('ranks_' ~ word) }}, 0) + {% endfor %}0 = n_rows
-        as ranked_one_to_n
-from per_list
+select candidate, user_id, n_rows, to_check, ranked_one_to_n
+from {{ ref('candidate_file_lists') }}
+where not has_copies
+union all
+select candidate, user_id, n_rows, to_check, ranked_one_to_n
+from {{ list_rank_checks('rows_to_check') }} as checked
