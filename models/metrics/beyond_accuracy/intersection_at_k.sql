@@ -3,8 +3,8 @@
 -- K, the mean over the users in labels with a top-K list from `candidate` of the share of
 -- its top-K items that the reference's top K also holds (0 when the reference has no list
 -- for the user); n_users = those users. A table of its own, not in `metrics`: its rows
--- have a reference candidate. Two passes over the rows (the lists' lengths, their items),
--- each unordered pair of candidates once, never a row per K before the unnest.
+-- have a reference candidate. One pass over the rows (the lists' lengths and items), each
+-- unordered pair of candidates once, never a row per K before the unnest.
 {{ config(materialized='table') }}
 {%- set ks = k_values().split(', ') | map('int') | list %}
 
@@ -12,34 +12,25 @@ with top_rows as (
     select candidate, user_id, item_id, rank from {{ ref('beyond_top_rows') }}
 ),
 
+-- per list, its length at each K and its top-K items gathered into one list value per K,
+-- in one pass over the rows. The lists of a user are paired below by a join on the user
+-- alone: a join of every row with every row on (user, item) held all the rows in one hash
+-- table, which spilled 14 to 25 GB at 1M users x 3 candidates under an 8 GB limit
+-- (bench/RESULTS.md)
 lists as (
     select
         candidate,
         user_id
         {%- for k in ks %},
-        count(case when rank <= {{ k }} then 1 end) as n_items_{{ k }}
-        {%- endfor %}
-    from top_rows
-    group by candidate, user_id
-),
-
--- the items both lists of a user hold, counted once per unordered pair of candidates (the
--- count is symmetric), then read from either side below. Each list's top-K items are
--- gathered into one list value per K, and the lists of a user are paired by a join on the
--- user alone: a join of every row with every row on (user, item) held all the rows in one
--- hash table, which spilled 14 to 25 GB at 1M users x 3 candidates under an 8 GB limit
--- (bench/RESULTS.md)
-item_lists as (
-    select
-        candidate,
-        user_id
-        {%- for k in ks %},
+        count(case when rank <= {{ k }} then 1 end) as n_items_{{ k }},
         {{ list_where('item_id', 'rank <= ' ~ k) }} as items_{{ k }}
         {%- endfor %}
     from top_rows
     group by candidate, user_id
 ),
 
+-- the items both lists of a user hold, counted once per unordered pair of candidates (the
+-- count is symmetric), then read from either side below
 shared_once as (
     select
         a.candidate as candidate_a,
@@ -48,8 +39,8 @@ shared_once as (
         {%- for k in ks %},
         {{ shared_items('a.items_' ~ k, 'b.items_' ~ k) }} as shared_{{ k }}
         {%- endfor %}
-    from item_lists as a
-    inner join item_lists as b on b.user_id = a.user_id and b.candidate > a.candidate
+    from lists as a
+    inner join lists as b on b.user_id = a.user_id and b.candidate > a.candidate
 ),
 
 shared as (
