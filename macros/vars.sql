@@ -12,7 +12,8 @@
 {#- returns the cut-offs K (var k_values) as a comma-separated list: distinct, ascending.
     K is at most 1000 (max_k_value): the longest list is max(k_values) items for every user
     and candidate, the per-list rank checks (list_rank_checks) hold its ranks as 64-bit
-    words ((K + 63) // 64 of them, added in one expression), recall_curve has a row per k up to it -#}
+    words ((K + 63) // 64 of them, added in one expression), recall_curve has a row per k
+    up to it -#}
 {% macro max_k_value() -%}1000{%- endmacro %}
 
 {#- stops the build: k_values is not a list of cut-offs from 1 to the bound -#}
