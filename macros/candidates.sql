@@ -50,7 +50,7 @@
     pool), so the cost is the lists written plus the seen items. -#}
 {% macro top_unseen_of_ranking(ranking, rank_column, score_column, candidate) -%}
 {%- if boolean_var('exclude_seen', true) != 'true' %}
-select {{ sql_string(candidate) }} as candidate, user_id, item_id, pool_position as rank, score
+select {{ candidate_name(candidate) }} as candidate, user_id, item_id, pool_position as rank, score
 from {{ global_ranking_pool(ranking, rank_column, score_column) }} as pool
 {%- else %}
 with pool_sizes as (
@@ -98,7 +98,7 @@ unseen_positions as (
 pool as {{ ranking_cut(ranking, rank_column, score_column, 'select max(n_positions) from pool_sizes') }}
 
 select
-    {{ sql_string(candidate) }} as candidate,
+    {{ candidate_name(candidate) }} as candidate,
     p.user_id,
     r.item_id,
     p.pool_position - p.n_seen_so_far as rank,
@@ -114,7 +114,7 @@ where p.pool_position - p.n_seen_so_far <= {{ max_k() }}
     without the items the user had in train when exclude_seen is on, cut at max_k, as
     (candidate, user_id, item_id, rank, score) -#}
 {% macro top_unseen_items(pool, candidate, order_by) -%}
-select {{ sql_string(candidate) }} as candidate, user_id, item_id, rank, score
+select {{ candidate_name(candidate) }} as candidate, user_id, item_id, rank, score
 from (
     select
         p.user_id,

@@ -73,3 +73,8 @@ raise_error({{ message }})
 {% macro spark__joined_values(column) -%}
 concat_ws(', ', sort_array(collect_set({{ column }})))
 {%- endmacro %}
+
+{#- Spark has no enum type: a candidate's name is text -#}
+{% macro spark__candidate_name(name) -%}
+{{ sql_string(name) }}
+{%- endmacro %}

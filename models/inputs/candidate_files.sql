@@ -13,7 +13,7 @@
 {%- for name, spec in files.items() %}
 
 select
-    {{ sql_string(name) }} as candidate,
+    {{ candidate_name(name) }} as candidate,
     {{ input_id('user_id') }} as user_id,
     {{ input_id('item_id') }} as item_id,
     {%- if input_has('candidates', 'rank', name) == 'true' %}
