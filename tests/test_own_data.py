@@ -290,3 +290,33 @@ def test_a_disabled_model_may_ref_what_does_not_exist(make_project) -> None:
         "select * from {{ ref('no_such_seed') }}\n{{ config(enabled=false) }}\n", encoding="utf-8")
     with pytest.raises(EvalhouseError, match="unknown model or seed 'no_such_seed'"):
         Project.load(root).compile(write=False)
+
+
+# --- the candidate column -----------------------------------------------------------------
+
+
+def test_candidate_names_are_an_enum_that_reads_as_text(tmp_path: Path) -> None:
+    # three candidates of one file whose names differ in case and hold a quote, and a
+    # baseline: the lists' candidate column is an ENUM of exactly these names, sorted as
+    # text sorts (case-sensitively), and every name keeps its own rows and values
+    root = tmp_path / "eval"
+    init_project(root, "blank")
+    write_own_files(root, baselines=["popular"], items=None, extra={"candidates": {
+        "mine": "data/recs_mine.csv", "Mine": "data/recs_mine.csv", "o'brien": "data/recs_mine.csv"}})
+    (root / "models" / "candidate_name_probe.sql").write_text(
+        "{{ config(materialized='table') }}\n"
+        "select {{ candidate_name('mine') }} as listed, {{ candidate_name('not_a_candidate') }} as unlisted\n",
+        encoding="utf-8")
+    project = Project.load(root)
+    assert build(project, ["+metrics", "candidate_name_probe"]).success
+    names = sorted(["mine", "Mine", "o'brien", "popular"])
+    assert names == ["Mine", "mine", "o'brien", "popular"]
+    enum = "ENUM(" + ", ".join("'" + n.replace("'", "''") + "'" for n in names) + ")"
+    for table in ("candidate_files", "baseline_recs", "recs", "hits", "user_ranking_stats"):
+        assert frame(project, f"select typeof(candidate) as t from {table} limit 1")["t"].iloc[0] == enum, table
+    probe = frame(project, "select typeof(listed) as listed, typeof(unlisted) as unlisted from candidate_name_probe")
+    assert (probe["listed"].iloc[0], probe["unlisted"].iloc[0]) == (enum, "VARCHAR")
+    ordered = frame(project, "select distinct candidate from metrics order by candidate")["candidate"]
+    assert [str(c) for c in ordered] == names
+    assert metric_values(project, "Mine") == metric_values(project, "mine") == metric_values(project, "o''brien")
+    assert len(metric_values(project, "mine")) > 0
