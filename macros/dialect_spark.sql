@@ -75,6 +75,6 @@ concat_ws(', ', sort_array(collect_set({{ column }})))
 {%- endmacro %}
 
 {#- Spark has no enum type: a candidate's name is text -#}
-{% macro spark__candidate_name(name) -%}
-{{ sql_string(name) }}
+{% macro spark__candidate_type() -%}
+varchar
 {%- endmacro %}

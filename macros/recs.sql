@@ -120,15 +120,36 @@ case when {{ rank }} = floor({{ rank }}) then cast({{ rank }} as bigint) end
     too. The names are in sorted order, so the enum sorts as the text would; a union with
     text, or a comparison with it, is text. -#}
 {% macro candidate_name(name) -%}
-{{ dispatch('candidate_name')(name) }}
+{%- if name | string in candidate_names(separator=none).split('\n') -%}
+cast({{ sql_string(name) }} as {{ candidate_type() }})
+{%- else -%}
+{{ sql_string(name) }}
+{%- endif %}
 {%- endmacro %}
-{% macro default__candidate_name(name) -%}
+
+{#- returns the SQL type of the candidate column: the ENUM on DuckDB (varchar when the
+    project has no name at all), varchar on Spark -#}
+{% macro candidate_type() -%}
+{{ dispatch('candidate_type')() }}
+{%- endmacro %}
+{% macro default__candidate_type() -%}
+{%- if candidate_names(separator=none) -%}
+enum({{ candidate_names() }})
+{%- else -%}
+varchar
+{%- endif %}
+{%- endmacro %}
+
+{#- returns the candidates' names, sorted (case-sensitively), as SQL strings joined by
+    `separator`; with separator none, as the names joined by line breaks (for a split: a
+    name holding a line break is then not found, and stays text) -#}
+{% macro candidate_names(separator=', ') -%}
 {%- set builtin = ['popular', 'popular_recent', 'item_cooccurrence', 'random'] %}
 {%- set baselines = evaluation.baselines if evaluation.baselines is not none else builtin %}
 {%- set names = ((evaluation.candidates or {}) | list + baselines | list) | map('string') | unique(case_sensitive=true) | sort(case_sensitive=true) | list %}
-{%- if name | string in names -%}
-cast({{ sql_string(name) }} as enum({% for n in names %}{{ sql_string(n) }}{{ ', ' if not loop.last }}{% endfor %}))
+{%- if separator is none -%}
+{{ names | join('\n') }}
 {%- else -%}
-{{ sql_string(name) }}
+{%- for n in names %}{{ sql_string(n) }}{{ separator if not loop.last }}{% endfor %}
 {%- endif %}
 {%- endmacro %}

@@ -283,6 +283,37 @@ def test_the_history_keeps_number_ids_and_turns_to_text_when_a_build_has_text_id
     assert rows(root, "select count(*) > 0 from stability where candidate = 'mine'") == [(True,)]
 
 
+
+def test_the_history_widens_its_candidate_enum_when_a_build_brings_a_new_name(
+        tiny_template: Path, tmp_path: Path) -> None:
+    root = make(tiny_template, tmp_path / "project", {"inputs/labels.csv": LABELS, "inputs/mine.csv": RECS})
+    history_type = ("select data_type from duckdb_columns() where table_name = 'recs_history' "
+                    "and column_name = 'candidate'")
+    code, output = build(root, "-s", "+recs_history")
+    assert code == 0, output
+    assert rows(root, history_type) == [("ENUM('mine')",)]
+
+    def with_candidates(*names: str) -> None:
+        def change(config: dict) -> None:
+            config["evaluation"]["candidates"] = {name: "inputs/mine.csv" for name in names}
+        write_project_yml(root, change)
+
+    # a name that sorts before the history's: the ENUM becomes both, sorted, and the
+    # first build's rows keep their name
+    with_candidates("alpha", "mine")
+    code, output = build(root, "-s", "+recs_history")
+    assert code == 0, output
+    assert rows(root, history_type) == [("ENUM('alpha', 'mine')",)]
+    per_build = rows(root, "select string_agg(distinct candidate, ',' order by candidate) from recs_history "
+                           "group by build_id order by min(built_at)")
+    assert per_build == [("mine",), ("alpha,mine",)]
+    # fewer names than the history has: nothing to widen; stability reads both builds
+    with_candidates("alpha")
+    code, output = build(root, "-s", "+stability")
+    assert code == 0, output
+    assert rows(root, history_type) == [("ENUM('alpha', 'mine')",)]
+    assert rows(root, "select distinct candidate from stability order by 1") == [("alpha",)]
+
 # -- train without ts or rating, labels without relevance ----------------------------------
 
 TRAIN = "user_id,item_id,rating\n1,5,4\n1,6,3\n2,5,5\n2,1,2\n3,6,4\n4,2,5\n"

@@ -21,5 +21,5 @@ from {{ ref(model) }}
 {%- else %}
 
 -- no baseline is on: an empty relation of the same shape
-{{ empty_relation({'candidate': 'varchar', 'user_id': none, 'item_id': none, 'rank': 'double', 'score': 'double'}) }}
+{{ empty_relation({'candidate': candidate_type(), 'user_id': none, 'item_id': none, 'rank': 'double', 'score': 'double'}) }}
 {%- endif %}

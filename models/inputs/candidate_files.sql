@@ -32,5 +32,5 @@ union all
 {%- else %}
 
 -- no candidate files: an empty relation of the same shape
-{{ empty_relation({'candidate': 'varchar', 'user_id': none, 'item_id': none, 'rank': 'double', 'score': 'double'}) }}
+{{ empty_relation({'candidate': candidate_type(), 'user_id': none, 'item_id': none, 'rank': 'double', 'score': 'double'}) }}
 {%- endif %}

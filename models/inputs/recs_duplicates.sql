@@ -36,6 +36,6 @@ having count(*) > 1
 {%- else %}
 
 -- no candidate files: no duplicated rows
-{{ empty_relation({'candidate': 'varchar', 'user_id': none, 'item_id': none, 'n_rows': 'bigint',
+{{ empty_relation({'candidate': candidate_type(), 'user_id': none, 'item_id': none, 'n_rows': 'bigint',
                   'rank': 'double', 'score': 'double'}) }}
 {%- endif %}

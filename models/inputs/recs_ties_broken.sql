@@ -6,7 +6,7 @@
 {%- if rank_ties() != 'break' or convention('positions') == 'renumbered' %}
 
 -- recs keeps the shared ranks (var rank_ties: error) or renumbers every list itself
-{{ empty_relation({'candidate': 'varchar', 'user_id': none, 'item_id': none, 'rank': 'bigint', 'score': 'double'}) }}
+{{ empty_relation({'candidate': candidate_type(), 'user_id': none, 'item_id': none, 'rank': 'bigint', 'score': 'double'}) }}
 {%- else %}
 
 select

@@ -114,7 +114,10 @@ def _align_columns(cursor: duckdb.DuckDBPyConnection, node: Node, new_rows: str)
       table keeps its history when a new version of the model adds a column;
     - text wins: a column the new rows hold as text and the table as another type (ids that
       were numbers in earlier builds, text now) becomes text, earlier values as their text.
-      The other way round needs nothing: the insert writes the new values as text."""
+      The other way round needs nothing: the insert writes the new values as text;
+    - names add up: a column the table holds as an ENUM (a history's candidate) and the new
+      rows as another ENUM (a build with a candidate the earlier ones did not have) becomes
+      the ENUM of both's names, sorted, so that no name of either is lost."""
     existing = _column_types(cursor, "current_database()", node.config.schema, node.identifier)
     # describe binds the query without running it
     added = {name: data_type for name, data_type, *_ in cursor.execute(f"describe\n{new_rows}").fetchall()}
@@ -124,7 +127,21 @@ def _align_columns(cursor: duckdb.DuckDBPyConnection, node: Node, new_rows: str)
             statements.append(f"alter table {node.relation} add column {quote(name)} {data_type}")
         elif data_type == "VARCHAR" and existing[name] != "VARCHAR":
             statements.append(f"alter table {node.relation} alter column {quote(name)} set data type varchar")
+        elif _is_enum(data_type) and _is_enum(existing[name]) and data_type != existing[name]:
+            names = sorted(set(_enum_names(cursor, existing[name])) | set(_enum_names(cursor, data_type)))
+            if names != _enum_names(cursor, existing[name]):
+                statements.append(f"alter table {node.relation} alter column {quote(name)} set data type "
+                                  f"enum({', '.join(_literal(n) for n in names)})")
     return statements
+
+
+def _is_enum(data_type: str) -> bool:
+    return data_type.startswith("ENUM(")
+
+
+def _enum_names(cursor: duckdb.DuckDBPyConnection, data_type: str) -> list[str]:
+    # the type name as duckdb_columns() and describe spell it is valid SQL again
+    return list(cursor.execute(f"select enum_range(cast(null as {data_type}))").fetchone()[0])
 
 
 def build_incremental(
