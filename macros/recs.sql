@@ -140,12 +140,16 @@ varchar
 {%- endif %}
 {%- endmacro %}
 
+{#- returns the names of the built-in baselines that recommend lists, joined by commas -#}
+{% macro builtin_baselines() -%}
+popular,popular_recent,item_cooccurrence,random
+{%- endmacro %}
+
 {#- returns the candidates' names, sorted (case-sensitively), as SQL strings joined by
     `separator`; with separator none, as the names joined by line breaks (for a split: a
     name holding a line break is then not found, and stays text) -#}
 {% macro candidate_names(separator=', ') -%}
-{%- set builtin = ['popular', 'popular_recent', 'item_cooccurrence', 'random'] %}
-{%- set baselines = evaluation.baselines if evaluation.baselines is not none else builtin %}
+{%- set baselines = evaluation.baselines if evaluation.baselines is not none else builtin_baselines().split(',') %}
 {%- set names = ((evaluation.candidates or {}) | list + baselines | list) | map('string') | unique(case_sensitive=true) | sort(case_sensitive=true) | list %}
 {%- if separator is none -%}
 {{ names | join('\n') }}

@@ -10,6 +10,7 @@ import json
 import shutil
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -313,6 +314,16 @@ def test_the_history_widens_its_candidate_enum_when_a_build_brings_a_new_name(
     assert code == 0, output
     assert rows(root, history_type) == [("ENUM('alpha', 'mine')",)]
     assert rows(root, "select distinct candidate from stability order by 1") == [("alpha",)]
+    # a history whose candidate is text (written before it was an ENUM) stays text, and
+    # takes the rows of a build with a name it has never seen
+    with duckdb.connect(str(root / "target/warehouse.duckdb")) as con:
+        con.execute("alter table intermediate.recs_history alter column candidate set data type varchar")
+    with_candidates("alpha", "zeta")
+    code, output = build(root, "-s", "+recs_history")
+    assert code == 0, output
+    assert rows(root, history_type) == [("VARCHAR",)]
+    assert rows(root, "select string_agg(distinct candidate, ',' order by candidate) from recs_history "
+                      "group by build_id order by min(built_at) desc limit 1") == [("alpha,zeta",)]
 
 # -- train without ts or rating, labels without relevance ----------------------------------
 

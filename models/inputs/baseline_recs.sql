@@ -4,7 +4,7 @@
 -- A table: recs_lists, recs_ties and recs each read it, and a baseline's list is a window
 -- over users x items less what they saw (as a view it was computed three times)
 {{ config(materialized='table') }}
-{%- set known = ['popular', 'popular_recent', 'item_cooccurrence', 'random', 'bias'] %}
+{%- set known = builtin_baselines().split(',') + ['bias'] %}
 {%- for name in evaluation.baselines or [] %}
 {%- if name not in known %}
 {{ raise_error("evaluation.baselines: unknown baseline '" ~ name ~ "'; the built-in ones are " ~ known | join(', ')) }}
