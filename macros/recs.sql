@@ -120,7 +120,7 @@ case when {{ rank }} = floor({{ rank }}) then cast({{ rank }} as bigint) end
     too. The names are in sorted order, so the enum sorts as the text would; a union with
     text, or a comparison with it, is text. -#}
 {% macro candidate_name(name) -%}
-{%- if name | string in candidate_names(separator=none).split('\n') -%}
+{%- if name | string in candidate_names().split('\n') -%}
 cast({{ sql_string(name) }} as {{ candidate_type() }})
 {%- else -%}
 {{ sql_string(name) }}
@@ -133,8 +133,9 @@ cast({{ sql_string(name) }} as {{ candidate_type() }})
 {{ dispatch('candidate_type')() }}
 {%- endmacro %}
 {% macro default__candidate_type() -%}
-{%- if candidate_names(separator=none) -%}
-enum({{ candidate_names() }})
+{%- set names = candidate_names() %}
+{%- if names -%}
+enum({% for n in names.split('\n') %}{{ sql_string(n) }}{{ ', ' if not loop.last }}{% endfor %})
 {%- else -%}
 varchar
 {%- endif %}
@@ -145,15 +146,11 @@ varchar
 popular,popular_recent,item_cooccurrence,random
 {%- endmacro %}
 
-{#- returns the candidates' names, sorted (case-sensitively), as SQL strings joined by
-    `separator`; with separator none, as the names joined by line breaks (for a split: a
-    name holding a line break is then not found, and stays text) -#}
-{% macro candidate_names(separator=', ') -%}
-{%- set baselines = evaluation.baselines if evaluation.baselines is not none else builtin_baselines().split(',') %}
-{%- set names = ((evaluation.candidates or {}) | list + baselines | list) | map('string') | unique(case_sensitive=true) | sort(case_sensitive=true) | list %}
-{%- if separator is none -%}
-{{ names | join('\n') }}
-{%- else -%}
-{%- for n in names %}{{ sql_string(n) }}{{ separator if not loop.last }}{% endfor %}
-{%- endif %}
+{#- returns the candidates' names, sorted (case-sensitively), joined by line breaks (a name
+    holding a line break is then not found by candidate_name, and stays text) -#}
+{% macro candidate_names() -%}
+{%- set baselines = evaluation.baselines if evaluation.baselines is not none
+                    else builtin_baselines().split(',') %}
+{%- set names = (evaluation.candidates or {}) | list + baselines | list %}
+{{- names | map('string') | unique(case_sensitive=true) | sort(case_sensitive=true) | join('\n') }}
 {%- endmacro %}

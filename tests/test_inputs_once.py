@@ -284,7 +284,6 @@ def test_the_history_keeps_number_ids_and_turns_to_text_when_a_build_has_text_id
     assert rows(root, "select count(*) > 0 from stability where candidate = 'mine'") == [(True,)]
 
 
-
 def test_the_history_widens_its_candidate_enum_when_a_build_brings_a_new_name(
         tiny_template: Path, tmp_path: Path) -> None:
     root = make(tiny_template, tmp_path / "project", {"inputs/labels.csv": LABELS, "inputs/mine.csv": RECS})

@@ -305,7 +305,8 @@ def test_candidate_names_are_an_enum_that_reads_as_text(tmp_path: Path) -> None:
         "mine": "data/recs_mine.csv", "Mine": "data/recs_mine.csv", "o'brien": "data/recs_mine.csv"}})
     (root / "models" / "candidate_name_probe.sql").write_text(
         "{{ config(materialized='table') }}\n"
-        "select {{ candidate_name('mine') }} as listed, {{ candidate_name('not_a_candidate') }} as unlisted\n",
+        "select {{ candidate_name('mine') }} as listed,\n"
+        "    {{ candidate_name('not_a_candidate') }} as unlisted\n",
         encoding="utf-8")
     project = Project.load(root)
     assert build(project, ["+metrics", "candidate_name_probe"]).success
@@ -313,10 +314,13 @@ def test_candidate_names_are_an_enum_that_reads_as_text(tmp_path: Path) -> None:
     assert names == ["Mine", "mine", "o'brien", "popular"]
     enum = "ENUM(" + ", ".join("'" + n.replace("'", "''") + "'" for n in names) + ")"
     for table in ("candidate_files", "baseline_recs", "recs", "hits", "user_ranking_stats"):
-        assert frame(project, f"select typeof(candidate) as t from {table} limit 1")["t"].iloc[0] == enum, table
-    probe = frame(project, "select typeof(listed) as listed, typeof(unlisted) as unlisted from candidate_name_probe")
+        typed = frame(project, f"select typeof(candidate) as t from {table} limit 1")
+        assert typed["t"].iloc[0] == enum, table
+    probe = frame(project, "select typeof(listed) as listed, typeof(unlisted) as unlisted "
+                           "from candidate_name_probe")
     assert (probe["listed"].iloc[0], probe["unlisted"].iloc[0]) == (enum, "VARCHAR")
     ordered = frame(project, "select distinct candidate from metrics order by candidate")["candidate"]
     assert [str(c) for c in ordered] == names
-    assert metric_values(project, "Mine") == metric_values(project, "mine") == metric_values(project, "o''brien")
-    assert len(metric_values(project, "mine")) > 0
+    mine = metric_values(project, "mine")
+    assert metric_values(project, "Mine") == mine == metric_values(project, "o''brien")
+    assert len(mine) > 0

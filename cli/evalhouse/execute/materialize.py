@@ -128,8 +128,9 @@ def _align_columns(cursor: duckdb.DuckDBPyConnection, node: Node, new_rows: str)
         elif data_type == "VARCHAR" and existing[name] != "VARCHAR":
             statements.append(f"alter table {node.relation} alter column {quote(name)} set data type varchar")
         elif _is_enum(data_type) and _is_enum(existing[name]) and data_type != existing[name]:
-            names = sorted(set(_enum_names(cursor, existing[name])) | set(_enum_names(cursor, data_type)))
-            if names != _enum_names(cursor, existing[name]):
+            held = _enum_names(cursor, existing[name])
+            names = sorted(set(held) | set(_enum_names(cursor, data_type)))
+            if names != held:
                 statements.append(f"alter table {node.relation} alter column {quote(name)} set data type "
                                   f"enum({', '.join(_literal(n) for n in names)})")
     return statements
